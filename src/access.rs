@@ -1,0 +1,222 @@
+//! The one place that answers "may this user see / post / manage this?".
+//! REST handlers (and later the WebSocket, search and files) all call it.
+//! Anything the caller may not see is reported as not found.
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use crate::channels::model::{channel, member as channel_member};
+use crate::error::{AppError, AppResult};
+use crate::messages::model::message;
+use crate::workspaces::model::{member as ws_member, workspace};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceRole {
+    Guest,
+    Member,
+    Admin,
+    Owner,
+}
+
+impl WorkspaceRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Guest => "guest",
+            Self::Member => "member",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "owner" => Self::Owner,
+            "admin" => Self::Admin,
+            "member" => Self::Member,
+            _ => Self::Guest,
+        }
+    }
+    pub fn is_admin(self) -> bool {
+        self >= Self::Admin
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    Public,
+    Private,
+    Direct,
+    Group,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+            Self::Direct => "direct",
+            Self::Group => "group",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "public" => Self::Public,
+            "direct" => Self::Direct,
+            "group" => Self::Group,
+            _ => Self::Private,
+        }
+    }
+    pub fn is_conversation(self) -> bool {
+        matches!(self, Self::Direct | Self::Group)
+    }
+}
+
+/// An active membership of a workspace.
+#[derive(Debug, Clone)]
+pub struct WorkspaceAccess {
+    pub workspace: workspace::Model,
+    pub role: WorkspaceRole,
+}
+
+impl WorkspaceAccess {
+    pub fn require_admin(&self) -> AppResult<()> {
+        if self.role.is_admin() {
+            Ok(())
+        } else {
+            Err(not_allowed("only workspace admins may do this"))
+        }
+    }
+    pub fn require_full_member(&self) -> AppResult<()> {
+        if self.role == WorkspaceRole::Guest {
+            Err(not_allowed("guests may not do this"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+pub fn not_allowed(message: &str) -> AppError {
+    AppError::forbidden("not_allowed", message)
+}
+
+async fn active_membership(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    workspace_id: Uuid,
+) -> AppResult<Option<ws_member::Model>> {
+    let m = ws_member::Entity::find_by_id((workspace_id, user_id)).one(conn).await?;
+    Ok(m.filter(|m| m.deactivated_at.is_none()))
+}
+
+/// The workspace, if `user_id` is an active member of it.
+pub async fn workspace(conn: &impl ConnectionTrait, user_id: Uuid, workspace_id: Uuid) -> AppResult<WorkspaceAccess> {
+    let membership = active_membership(conn, user_id, workspace_id).await?.ok_or(AppError::NotFound("workspace"))?;
+    let workspace =
+        workspace::Entity::find_by_id(workspace_id).one(conn).await?.ok_or(AppError::NotFound("workspace"))?;
+    Ok(WorkspaceAccess { workspace, role: WorkspaceRole::parse(&membership.role) })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Read history, members, pins.
+    Read,
+    /// Post, react, pin, mark read: a member of a channel that is not archived.
+    Post,
+    /// Rename, archive, remove members: channel admin or workspace admin.
+    Manage,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelAccess {
+    pub channel: channel::Model,
+    pub kind: ChannelKind,
+    pub role: WorkspaceRole,
+    pub membership: Option<channel_member::Model>,
+}
+
+impl ChannelAccess {
+    pub fn can_manage(&self) -> bool {
+        !self.kind.is_conversation()
+            && (self.role.is_admin() || self.membership.as_ref().is_some_and(|m| m.role == "admin"))
+    }
+    pub fn is_member(&self) -> bool {
+        self.membership.is_some()
+    }
+}
+
+/// Loads a channel and checks `need` for `user_id`. Hidden channels are "not found".
+pub async fn channel(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    channel_id: Uuid,
+    need: Need,
+) -> AppResult<ChannelAccess> {
+    let channel = channel::Entity::find_by_id(channel_id).one(conn).await?.ok_or(AppError::NotFound("channel"))?;
+    let ws = active_membership(conn, user_id, channel.workspace_id).await?.ok_or(AppError::NotFound("channel"))?;
+    let role = WorkspaceRole::parse(&ws.role);
+    let membership = channel_member::Entity::find_by_id((channel_id, user_id)).one(conn).await?;
+    let kind = ChannelKind::parse(&channel.kind);
+    let visible = membership.is_some() || (kind == ChannelKind::Public && role != WorkspaceRole::Guest);
+    if !visible {
+        return Err(AppError::NotFound("channel"));
+    }
+    let access = ChannelAccess { channel, kind, role, membership };
+    match need {
+        Need::Read => {}
+        Need::Post => {
+            if !access.is_member() {
+                return Err(AppError::forbidden("not_channel_member", "join the channel first"));
+            }
+            if access.channel.archived_at.is_some() {
+                return Err(AppError::conflict("channel_archived", "the channel is archived"));
+            }
+        }
+        Need::Manage => {
+            if !access.can_manage() {
+                return Err(not_allowed("only channel or workspace admins may do this"));
+            }
+        }
+    }
+    Ok(access)
+}
+
+/// A message and its channel's access; a message in a hidden channel is "not found".
+pub async fn message(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    message_id: Uuid,
+    need: Need,
+) -> AppResult<(message::Model, ChannelAccess)> {
+    let msg = message::Entity::find_by_id(message_id).one(conn).await?.ok_or(AppError::NotFound("message"))?;
+    let access = match channel(conn, user_id, msg.channel_id, need).await {
+        Err(AppError::NotFound(_)) => return Err(AppError::NotFound("message")),
+        other => other?,
+    };
+    Ok((msg, access))
+}
+
+/// Whether two users share at least one workspace (to see each other's profile).
+pub async fn shares_workspace(conn: &impl ConnectionTrait, a: Uuid, b: Uuid) -> AppResult<bool> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    if a == b {
+        return Ok(true);
+    }
+    let mine: Vec<Uuid> = ws_member::Entity::find()
+        .filter(ws_member::Column::UserId.eq(a))
+        .filter(ws_member::Column::DeactivatedAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.workspace_id)
+        .collect();
+    if mine.is_empty() {
+        return Ok(false);
+    }
+    let theirs = ws_member::Entity::find()
+        .filter(ws_member::Column::UserId.eq(b))
+        .filter(ws_member::Column::WorkspaceId.is_in(mine))
+        .one(conn)
+        .await?;
+    Ok(theirs.is_some())
+}

@@ -1,0 +1,5 @@
+//! People: accounts, profiles, custom status and preferences.
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod view;

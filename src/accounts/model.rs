@@ -1,0 +1,28 @@
+//! The `users` table.
+pub mod user {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub email: String,
+        pub username: String,
+        pub display_name: String,
+        pub password_hash: Option<String>,
+        pub is_admin: bool,
+        pub status_text: Option<String>,
+        pub status_emoji: Option<String>,
+        pub status_expires_at: Option<i64>,
+        pub preferences: String,
+        pub deactivated_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

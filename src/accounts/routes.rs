@@ -1,0 +1,128 @@
+//! /api/v1/me, /api/v1/users/{id} and instance-admin user management.
+use actix_web::{get, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::service::{self, ProfilePatch};
+use super::view::{MeView, UserView};
+use crate::access;
+use crate::audit::{self, AuditEvent};
+use crate::auth::current_user::AuthMethod;
+use crate::auth::{password, sessions, CurrentUser, InstanceAdmin};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::state::AppState;
+
+/// My profile.
+#[utoipa::path(get, path = "/api/v1/me", tag = "profile", responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
+#[get("/me")]
+pub async fn get_me(me: CurrentUser) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(MeView::from(&me.user)))
+}
+
+/// Change my display name, username, custom status or preferences.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "profile", request_body = ProfilePatch,
+    responses((status = 200, body = MeView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[patch("/me")]
+pub async fn patch_me(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    body: web::Json<ProfilePatch>,
+) -> AppResult<HttpResponse> {
+    let updated =
+        service::update_profile(&state.db.conn, me.user, body.into_inner(), state.settings.limits.name_chars).await?;
+    Ok(HttpResponse::Ok().json(MeView::from(&updated)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change my password; every other session ends.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "profile", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody, description = "bad_credentials"), (status = 422, body = ErrorBody)))]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    body: web::Json<PasswordChange>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    if body.current_password.len() > password::MAX_LEN
+        || !password::verify(body.current_password, me.user.password_hash.clone()).await?
+    {
+        return Err(AppError::BadCredentials);
+    }
+    service::set_password(&state.db.conn, me.id(), body.new_password).await?;
+    let keep = match me.via {
+        AuthMethod::Session(id) => Some(id),
+        AuthMethod::Token(_) => None,
+    };
+    sessions::delete_all_for_user(&state.db.conn, me.id(), keep).await?;
+    audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.password_changed")).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Someone's public profile; only people who share a workspace with me are visible.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "profile", params(("user_id" = Uuid, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
+#[get("/users/{user_id}")]
+pub async fn get_user(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    if !access::shares_workspace(&state.db.conn, me.id(), id).await? {
+        return Err(AppError::NotFound("user"));
+    }
+    let user = service::find_by_id(&state.db.conn, id).await?.ok_or(AppError::NotFound("user"))?;
+    Ok(HttpResponse::Ok().json(UserView::from(&user)))
+}
+
+/// All accounts on this server (instance administrators only).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", responses((status = 200, body = [MeView]), (status = 404, body = ErrorBody)))]
+#[get("/admin/users")]
+pub async fn admin_list_users(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
+    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+    let users = super::model::user::Entity::find()
+        .order_by_asc(super::model::user::Column::CreatedAt)
+        .limit(10_000)
+        .all(&state.db.conn)
+        .await?;
+    Ok(HttpResponse::Ok().json(users.iter().map(MeView::from).collect::<Vec<_>>()))
+}
+
+async fn set_active(state: &AppState, admin: &CurrentUser, id: Uuid, active: bool) -> AppResult<HttpResponse> {
+    if id == admin.id() && !active {
+        return Err(AppError::conflict("cannot_deactivate_self", "ask another administrator"));
+    }
+    let tx = state.db.write().await?;
+    service::set_active(&*tx, id, active).await?;
+    let action = if active { "user.reactivated" } else { "user.deactivated" };
+    audit::record(&*tx, AuditEvent::new(Some(admin.id()), action).target("user", id)).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deactivate an account: its sessions and tokens end at once.
+#[utoipa::path(post, path = "/api/v1/admin/users/{user_id}/deactivate", tag = "admin", params(("user_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[post("/admin/users/{user_id}/deactivate")]
+pub async fn admin_deactivate(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    set_active(&state, &admin.0, path.into_inner(), false).await
+}
+
+/// Reactivate an account.
+#[utoipa::path(post, path = "/api/v1/admin/users/{user_id}/reactivate", tag = "admin", params(("user_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+#[post("/admin/users/{user_id}/reactivate")]
+pub async fn admin_reactivate(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    set_active(&state, &admin.0, path.into_inner(), true).await
+}

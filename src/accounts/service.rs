@@ -1,0 +1,221 @@
+//! Account rules: creation, profile changes, passwords, deactivation.
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::model::user;
+use crate::auth::{api_tokens, password, sessions};
+use crate::clock::now_ms;
+use crate::db::is_unique_violation;
+use crate::error::{AppError, AppResult};
+use crate::validate;
+
+pub struct NewUser {
+    pub email: String,
+    pub username: Option<String>,
+    pub display_name: String,
+    /// None for accounts that sign in only through SSO.
+    pub password: Option<String>,
+    pub is_admin: bool,
+}
+
+pub const PREFERENCES_MAX_BYTES: usize = 16 * 1024;
+
+/// Validates and hashes outside any transaction (hashing is slow).
+pub struct PreparedUser {
+    email: String,
+    username: String,
+    display_name: String,
+    password_hash: Option<String>,
+    is_admin: bool,
+}
+
+pub async fn prepare(new: NewUser, name_max: usize) -> AppResult<PreparedUser> {
+    let email = validate::email(&new.email)?;
+    let display_name = validate::display_text("display_name", &new.display_name, name_max)?;
+    let username = match new.username.as_deref() {
+        Some(u) if !u.trim().is_empty() => validate::username(u)?,
+        _ => username_from_email(&email),
+    };
+    let password_hash = match new.password {
+        Some(p) => {
+            password::validate(&p)?;
+            Some(password::hash(p).await?)
+        }
+        None => None,
+    };
+    Ok(PreparedUser { email, username, display_name, password_hash, is_admin: new.is_admin })
+}
+
+fn username_from_email(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or("user");
+    let cleaned: String = local
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .take(validate::USERNAME_MAX)
+        .collect();
+    if cleaned.is_empty() {
+        "user".into()
+    } else {
+        cleaned
+    }
+}
+
+pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<user::Model> {
+    if find_by_email(conn, &p.email).await?.is_some() {
+        return Err(AppError::conflict("already_exists", "an account with this e-mail already exists"));
+    }
+    let mut username = p.username.clone();
+    let mut n = 1;
+    while user::Entity::find().filter(user::Column::Username.eq(username.clone())).count(conn).await? > 0 {
+        n += 1;
+        let base: String = p.username.chars().take(validate::USERNAME_MAX - 4).collect();
+        username = format!("{base}{n}");
+    }
+    let now = now_ms();
+    let model = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(p.email),
+        username: Set(username),
+        display_name: Set(p.display_name),
+        password_hash: Set(p.password_hash),
+        is_admin: Set(p.is_admin),
+        status_text: Set(None),
+        status_emoji: Set(None),
+        status_expires_at: Set(None),
+        preferences: Set("{}".into()),
+        deactivated_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    model.insert(conn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict("already_exists", "that e-mail or username is taken")
+        } else {
+            e.into()
+        }
+    })
+}
+
+pub async fn find_by_email(conn: &impl ConnectionTrait, email: &str) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find().filter(user::Column::Email.eq(email.trim().to_lowercase())).one(conn).await?)
+}
+
+pub async fn find_by_id(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id).one(conn).await?)
+}
+
+pub async fn count(conn: &impl ConnectionTrait) -> AppResult<u64> {
+    Ok(user::Entity::find().count(conn).await?)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusInput {
+    pub text: Option<String>,
+    pub emoji: Option<String>,
+    /// Unix milliseconds after which the status clears itself.
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    pub username: Option<String>,
+    /// `null` clears the status.
+    #[serde(default, deserialize_with = "crate::validate::double_option")]
+    #[schema(value_type = Option<StatusInput>)]
+    pub status: Option<Option<StatusInput>>,
+    /// Keys merged into the stored preferences; a `null` value removes a key.
+    #[schema(value_type = Option<Object>)]
+    pub preferences: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+pub async fn update_profile(
+    conn: &impl ConnectionTrait,
+    me: user::Model,
+    patch: ProfilePatch,
+    name_max: usize,
+) -> AppResult<user::Model> {
+    let prefs_now = me.preferences.clone();
+    let mut am = me.into_active_model();
+    if let Some(name) = patch.display_name {
+        am.display_name = Set(validate::display_text("display_name", &name, name_max)?);
+    }
+    if let Some(u) = patch.username {
+        am.username = Set(validate::username(&u)?);
+    }
+    match patch.status {
+        Some(None) => {
+            am.status_text = Set(None);
+            am.status_emoji = Set(None);
+            am.status_expires_at = Set(None);
+        }
+        Some(Some(s)) => {
+            let text = s.text.map(|t| validate::line_text("status.text", &t, 100)).transpose()?;
+            let emoji = s.emoji.map(|e| validate::line_text("status.emoji", &e, 64)).transpose()?;
+            am.status_text = Set(text.filter(|t| !t.is_empty()));
+            am.status_emoji = Set(emoji.filter(|e| !e.is_empty()));
+            am.status_expires_at = Set(s.expires_at_ms);
+        }
+        None => {}
+    }
+    if let Some(changes) = patch.preferences {
+        let mut prefs: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&prefs_now).unwrap_or_default();
+        for (k, v) in changes {
+            if v.is_null() {
+                prefs.remove(&k);
+            } else {
+                prefs.insert(k, v);
+            }
+        }
+        let text = serde_json::to_string(&prefs).map_err(anyhow::Error::from)?;
+        if text.len() > PREFERENCES_MAX_BYTES {
+            return Err(AppError::invalid("preferences", format!("must be at most {PREFERENCES_MAX_BYTES} bytes")));
+        }
+        am.preferences = Set(text);
+    }
+    am.updated_at = Set(now_ms());
+    am.update(conn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict("already_exists", "that username is taken")
+        } else {
+            e.into()
+        }
+    })
+}
+
+pub async fn set_password(conn: &impl ConnectionTrait, user_id: Uuid, new_password: String) -> AppResult<()> {
+    password::validate(&new_password)?;
+    let hash = password::hash(new_password).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Some(hash).into())
+        .col_expr(user::Column::UpdatedAt, now_ms().into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deactivation takes effect at once: every session and token is deleted with it.
+pub async fn set_active(conn: &impl ConnectionTrait, user_id: Uuid, active: bool) -> AppResult<()> {
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::DeactivatedAt, (if active { None } else { Some(now_ms()) }).into())
+        .col_expr(user::Column::UpdatedAt, now_ms().into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound("user"));
+    }
+    if !active {
+        sessions::delete_all_for_user(conn, user_id, None).await?;
+        api_tokens::delete_all_for_user(conn, user_id).await?;
+    }
+    Ok(())
+}

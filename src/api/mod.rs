@@ -1,0 +1,111 @@
+//! Route table: every HTTP endpoint, its extractor error handling, and the docs.
+pub mod docs;
+pub mod openapi;
+pub mod pages;
+
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::{web, HttpResponse};
+
+use crate::error::AppError;
+use crate::{accounts, auth, channels, messages, ops, workspaces};
+
+fn json_error(err: JsonPayloadError) -> AppError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { length, limit } => {
+            AppError::PayloadTooLarge(format!("body of {length} bytes exceeds the limit of {limit}"))
+        }
+        JsonPayloadError::Overflow { limit } => {
+            AppError::PayloadTooLarge(format!("body exceeds the limit of {limit} bytes"))
+        }
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(e) if e.is_data() => AppError::invalid("body", e.to_string()),
+        JsonPayloadError::Deserialize(e) => AppError::bad_request("malformed_json", format!("malformed JSON: {e}")),
+        other => AppError::bad_request("malformed_json", other.to_string()),
+    }
+}
+
+fn query_error(err: QueryPayloadError) -> AppError {
+    AppError::bad_request("invalid_query", err.to_string())
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(max_json_bytes)
+            .content_type_required(true)
+            .content_type(|m| m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON))
+            .error_handler(|err, _| json_error(err).into()),
+    )
+    .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound("route").into()))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
+    .app_data(web::FormConfig::default().limit(16 * 1024))
+    .service(ops::health::healthz)
+    .service(ops::health::readyz)
+    .service(ops::prometheus::metrics_endpoint)
+    .service(pages::home)
+    .service(pages::stylesheet)
+    .service(auth::setup::setup_page)
+    .service(auth::setup::setup_form)
+    .service(docs::docs_page)
+    .service(
+        web::scope("/api/v1")
+            .service(openapi::openapi_json)
+            .service(auth::setup::setup_api)
+            .service(auth::routes::login)
+            .service(auth::routes::logout)
+            .service(auth::routes::logout_all)
+            .service(auth::routes::signup)
+            .service(auth::routes::create_token)
+            .service(auth::routes::list_tokens)
+            .service(auth::routes::revoke_token)
+            .service(accounts::routes::get_me)
+            .service(accounts::routes::patch_me)
+            .service(accounts::routes::change_password)
+            .service(accounts::routes::get_user)
+            .service(accounts::routes::admin_list_users)
+            .service(accounts::routes::admin_deactivate)
+            .service(accounts::routes::admin_reactivate)
+            .service(workspaces::routes::create)
+            .service(workspaces::routes::list)
+            .service(workspaces::routes::get)
+            .service(workspaces::routes::members)
+            .service(workspaces::routes::change_role)
+            .service(workspaces::routes::remove_member)
+            .service(workspaces::routes::create_invite)
+            .service(workspaces::routes::revoke_invite)
+            .service(workspaces::routes::preview_invite)
+            .service(workspaces::routes::accept_invite)
+            // "browse" must precede "/channels/{id}"-shaped routes of the same depth.
+            .service(channels::routes::browse)
+            .service(channels::routes::create)
+            .service(channels::routes::list_mine)
+            .service(channels::routes::conversation)
+            .service(channels::routes::get)
+            .service(channels::routes::update)
+            .service(channels::routes::archive)
+            .service(channels::routes::unarchive)
+            .service(channels::routes::join)
+            .service(channels::routes::leave)
+            .service(channels::routes::members)
+            .service(channels::routes::add_member)
+            .service(channels::routes::remove_member)
+            .service(channels::routes::mark_read)
+            .service(channels::routes::notifications)
+            .service(messages::routes::post_message)
+            .service(messages::routes::channel_history)
+            .service(messages::routes::list_pins)
+            .service(messages::routes::get_message)
+            .service(messages::routes::edit_message)
+            .service(messages::routes::delete_message)
+            .service(messages::routes::thread)
+            .service(messages::routes::add_reaction)
+            .service(messages::routes::remove_reaction)
+            .service(messages::routes::pin)
+            .service(messages::routes::unpin),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound("route"))
+}

@@ -1,0 +1,66 @@
+//! The OpenAPI 3 document for every route, served at /api/v1/openapi.json.
+use actix_web::{get, HttpResponse};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{accounts, auth, channels, messages, ops, workspaces};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::sessions::COOKIE_SECURE))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Parley API", description = "Team chat: workspaces, channels, messages. \
+        Authenticate with the session cookie (browsers; unsafe methods need a matching Origin) \
+        or `Authorization: Bearer pat_…`. Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes."),
+    modifiers(&Security),
+    security(("bearer" = []), ("session_cookie" = [])),
+    paths(
+        ops::health::healthz, ops::health::readyz,
+        auth::setup::setup_api, auth::routes::login, auth::routes::logout, auth::routes::logout_all,
+        auth::routes::signup, auth::routes::create_token, auth::routes::list_tokens, auth::routes::revoke_token,
+        accounts::routes::get_me, accounts::routes::patch_me, accounts::routes::change_password,
+        accounts::routes::get_user, accounts::routes::admin_list_users, accounts::routes::admin_deactivate,
+        accounts::routes::admin_reactivate,
+        workspaces::routes::create, workspaces::routes::list, workspaces::routes::get, workspaces::routes::members,
+        workspaces::routes::change_role, workspaces::routes::remove_member, workspaces::routes::create_invite,
+        workspaces::routes::revoke_invite, workspaces::routes::preview_invite, workspaces::routes::accept_invite,
+        channels::routes::create, channels::routes::list_mine, channels::routes::browse, channels::routes::conversation,
+        channels::routes::get, channels::routes::update, channels::routes::archive, channels::routes::unarchive,
+        channels::routes::join, channels::routes::leave, channels::routes::members, channels::routes::add_member,
+        channels::routes::remove_member, channels::routes::mark_read, channels::routes::notifications,
+        messages::routes::post_message, messages::routes::channel_history, messages::routes::list_pins,
+        messages::routes::get_message, messages::routes::edit_message, messages::routes::delete_message,
+        messages::routes::thread, messages::routes::add_reaction, messages::routes::remove_reaction,
+        messages::routes::pin, messages::routes::unpin,
+    ),
+    tags(
+        (name = "auth", description = "Sign-in, sessions, sign-up, API tokens, first-run setup"),
+        (name = "profile", description = "My profile and other people's"),
+        (name = "workspaces", description = "Workspaces, members, invitations"),
+        (name = "channels", description = "Channels, conversations, membership, read state"),
+        (name = "messages", description = "Messages, threads, reactions, pins"),
+        (name = "admin", description = "Instance administration"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+#[get("/openapi.json")]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}

@@ -1,0 +1,115 @@
+//! `CurrentUser`: the authenticated, active caller — from the session cookie or a
+//! bearer token. Cookie-authenticated unsafe requests must come from our own Origin.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, Method};
+use actix_web::{web, FromRequest, HttpRequest};
+use sea_orm::EntityTrait;
+use uuid::Uuid;
+
+use super::{api_tokens, sessions};
+use crate::accounts::model::user;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Session(Uuid),
+    Token(Uuid),
+}
+
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: user::Model,
+    pub via: AuthMethod,
+}
+
+impl CurrentUser {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+}
+
+pub fn session_cookie_name(state: &AppState) -> &'static str {
+    if state.settings.secure_cookies() {
+        sessions::COOKIE_SECURE
+    } else {
+        sessions::COOKIE_INSECURE
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+/// Cookie auth on an unsafe method needs our Origin (or, for browsers that omit it,
+/// `Sec-Fetch-Site: same-origin`). Bearer tokens are not sent by browsers on their own.
+pub fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let headers = req.headers();
+    let ok = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin == state.settings.site_origin(),
+        None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin"),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("csrf_origin_mismatch", "request Origin does not match this site"))
+    }
+}
+
+async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("no app state"))?;
+    let conn = &state.db.conn;
+    let (user_id, via) = if let Some(token) = bearer(&req) {
+        let t = api_tokens::resolve(conn, &token).await?.ok_or(AppError::Unauthenticated)?;
+        (t.user_id, AuthMethod::Token(t.id))
+    } else if let Some(cookie) = req.cookie(session_cookie_name(state)) {
+        let s = sessions::resolve(conn, cookie.value(), state.settings.auth.session_idle_hours)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        check_origin(&req, state)?;
+        (s.user_id, AuthMethod::Session(s.id))
+    } else {
+        return Err(AppError::Unauthenticated);
+    };
+    let user = user::Entity::find_by_id(user_id).one(conn).await?.ok_or(AppError::Unauthenticated)?;
+    if user.deactivated_at.is_some() {
+        return Err(AppError::Unauthenticated);
+    }
+    Ok(CurrentUser { user, via })
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+/// The caller must be an instance administrator.
+pub struct InstanceAdmin(pub CurrentUser);
+
+impl FromRequest for InstanceAdmin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let me = authenticate(req).await?;
+            if !me.user.is_admin {
+                return Err(AppError::NotFound("route"));
+            }
+            Ok(InstanceAdmin(me))
+        })
+    }
+}

@@ -1,0 +1,13 @@
+//! Authentication: passwords, sessions, API tokens, throttling, first-run setup.
+pub mod api_tokens;
+pub mod client_ip;
+pub mod current_user;
+pub mod model;
+pub mod password;
+pub mod routes;
+pub mod secret_token;
+pub mod sessions;
+pub mod setup;
+pub mod throttle;
+
+pub use current_user::{CurrentUser, InstanceAdmin};

@@ -1,0 +1,70 @@
+//! argon2id password hashing with OWASP's recommended parameters (m=19 MiB, t=2, p=1),
+//! run on the blocking pool so hashing never stalls the async workers.
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::RngCore;
+
+use crate::error::{AppError, AppResult};
+
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 1024;
+
+fn hasher() -> AppResult<Argon2<'static>> {
+    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+pub fn validate(password: &str) -> AppResult<()> {
+    let n = password.chars().count();
+    if n < MIN_LEN {
+        return Err(AppError::invalid("password", format!("must be at least {MIN_LEN} characters")));
+    }
+    if password.len() > MAX_LEN {
+        return Err(AppError::invalid("password", format!("must be at most {MAX_LEN} bytes")));
+    }
+    Ok(())
+}
+
+pub async fn hash(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+        let hash = hasher()?.hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+        Ok(hash.to_string())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("hash task: {e}"))?
+}
+
+/// Verifies in constant time. With no stored hash a dummy hash is checked anyway so
+/// "no such account" and "wrong password" take the same time.
+pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let hasher = hasher()?;
+        let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+        let ok = hasher.verify_password(password.as_bytes(), &parsed).is_ok();
+        Ok(ok && stored != DUMMY_HASH)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("verify task: {e}"))?
+}
+
+/// argon2id hash of a random string nobody knows, with the same parameters.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Q9vV6J3u0mKx8kXz0m1r1i5Qm2m4Qb3qf0b6r0H9Jw";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let h = hash("correct horse".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse".into(), Some(h.clone())).await.unwrap());
+        assert!(!verify("wrong horse".into(), Some(h)).await.unwrap());
+        assert!(!verify("anything".into(), None).await.unwrap());
+    }
+}

@@ -1,0 +1,218 @@
+//! /api/v1/auth/* and /api/v1/me/tokens: sign in and out, sign up, API tokens.
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::client_ip::client_ip;
+use super::current_user::{session_cookie_name, AuthMethod, CurrentUser};
+use super::{api_tokens, password, sessions};
+use crate::accounts::service::{self as accounts, NewUser};
+use crate::accounts::view::MeView;
+use crate::audit::{self, AuditEvent};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::state::AppState;
+use crate::validate;
+use crate::workspaces::invites;
+
+pub fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
+    Cookie::build(session_cookie_name(state), secret)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies())
+        .max_age(CookieDuration::hours(state.settings.auth.session_idle_hours))
+        .finish()
+}
+
+fn removal_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = session_cookie(state, String::new());
+    c.make_removal();
+    c
+}
+
+/// Starts a session for `user_id` and answers with the profile and the cookie.
+pub async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &crate::accounts::model::user::Model,
+    status: actix_web::http::StatusCode,
+) -> AppResult<HttpResponse> {
+    let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let ip = client_ip(req, &state.settings.server.trusted_proxies).to_string();
+    let s = sessions::create(&state.db.conn, user.id, state.settings.auth.session_idle_hours, ua, Some(ip)).await?;
+    Ok(HttpResponse::build(status).cookie(session_cookie(state, s.secret)).json(MeView::from(user)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// Sign in with e-mail and password; sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = MeView), (status = 401, body = ErrorBody, description = "bad_credentials"),
+              (status = 429, body = ErrorBody, description = "rate_limited")))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    state.login_throttle.attempt(ip, &body.email)?;
+    if body.password.len() > password::MAX_LEN {
+        return Err(AppError::invalid("password", "too long"));
+    }
+    let user = accounts::find_by_email(&state.db.conn, &body.email).await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = password::verify(body.password, stored).await?;
+    let user = match user {
+        Some(u) if ok && u.deactivated_at.is_none() => u,
+        _ => {
+            tracing::info!(%ip, "failed login");
+            return Err(AppError::BadCredentials);
+        }
+    };
+    audit::record(&state.db.conn, AuditEvent::new(Some(user.id), "auth.login").ip(ip)).await?;
+    signed_in(&state, &req, &user, actix_web::http::StatusCode::OK).await
+}
+
+/// End this session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
+    if let AuthMethod::Session(id) = me.via {
+        sessions::delete(&state.db.conn, id).await?;
+    }
+    Ok(HttpResponse::NoContent().cookie(removal_cookie(&state)).finish())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoggedOut {
+    pub sessions_ended: u64,
+}
+
+/// End every session of mine, on every device (this one included).
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", responses((status = 200, body = LoggedOut)))]
+#[post("/auth/logout-all")]
+pub async fn logout_all(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
+    let n = sessions::delete_all_for_user(&state.db.conn, me.id(), None).await?;
+    audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.logout_all")).await?;
+    Ok(HttpResponse::Ok().cookie(removal_cookie(&state)).json(LoggedOut { sessions_ended: n }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// The token from an invitation link; required unless open sign-up is on.
+    pub invite_token: Option<String>,
+    pub email: String,
+    pub display_name: String,
+    /// Handle for @mentions; derived from the e-mail if omitted.
+    pub username: Option<String>,
+    pub password: String,
+}
+
+/// Create an account from an invitation (or freely, if open sign-up is enabled).
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth", request_body = SignupRequest,
+    responses((status = 201, body = MeView), (status = 404, body = ErrorBody, description = "invite_not_found"),
+              (status = 409, body = ErrorBody, description = "already_exists / invite_used_up"),
+              (status = 422, body = ErrorBody)))]
+#[post("/auth/signup")]
+pub async fn signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<SignupRequest>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    state.login_throttle.attempt(ip, &body.email)?;
+    let token = body.invite_token.filter(|t| !t.is_empty());
+    match &token {
+        Some(t) => {
+            invites::find_usable(&state.db.conn, t).await?;
+        }
+        None if state.settings.auth.open_signup => {}
+        None => return Err(AppError::invalid("invite_token", "sign-up needs an invitation")),
+    }
+    let prepared = accounts::prepare(
+        NewUser {
+            email: body.email,
+            username: body.username,
+            display_name: body.display_name,
+            password: Some(body.password),
+            is_admin: false,
+        },
+        state.settings.limits.name_chars,
+    )
+    .await?;
+    let tx = state.db.write().await?;
+    let user = accounts::insert(&*tx, prepared).await?;
+    if let Some(t) = &token {
+        invites::accept(&*tx, t, &user).await?;
+    }
+    audit::record(&*tx, AuditEvent::new(Some(user.id), "auth.signup").target("user", user.id).ip(ip)).await?;
+    tx.commit().await?;
+    signed_in(&state, &req, &user, actix_web::http::StatusCode::CREATED).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    /// Lifetime in hours; none means until revoked.
+    pub expires_in_hours: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: api_tokens::TokenView,
+    /// The secret, shown only now. Send it as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+/// Create a personal API token.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "auth", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
+#[post("/me/tokens")]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    body: web::Json<NewToken>,
+) -> AppResult<HttpResponse> {
+    let name = validate::display_text("name", &body.name, state.settings.limits.name_chars)?;
+    if body.expires_in_hours.is_some_and(|h| !(1..=24 * 366 * 5).contains(&h)) {
+        return Err(AppError::invalid("expires_in_hours", "must be 1 hour to 5 years"));
+    }
+    let tx = state.db.write().await?;
+    let (info, token) = api_tokens::create(&*tx, me.id(), &name, body.expires_in_hours).await?;
+    audit::record(&*tx, AuditEvent::new(Some(me.id()), "auth.token_created").target("api_token", info.id)).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(CreatedToken { info, token }))
+}
+
+/// My API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "auth", responses((status = 200, body = [api_tokens::TokenView])))]
+#[get("/me/tokens")]
+pub async fn list_tokens(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(api_tokens::list(&state.db.conn, me.id()).await?))
+}
+
+/// Revoke one of my API tokens.
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{token_id}", tag = "auth",
+    params(("token_id" = Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+#[delete("/me/tokens/{token_id}")]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    api_tokens::revoke(&state.db.conn, me.id(), path.into_inner()).await?;
+    audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.token_revoked")).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,77 @@
+//! Server-side sessions: the cookie holds a random secret, the table its hash.
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::model::session;
+use super::secret_token;
+use crate::clock::{now_ms, HOUR_MS};
+use crate::error::AppResult;
+
+pub const COOKIE_SECURE: &str = "__Host-parley_session";
+pub const COOKIE_INSECURE: &str = "parley_session";
+/// A session's expiry is pushed forward at most this often (not on every request).
+const SLIDE_EVERY_MS: i64 = 60_000;
+
+pub struct NewSession {
+    pub secret: String,
+    pub id: Uuid,
+}
+
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    idle_hours: i64,
+    user_agent: Option<String>,
+    ip: Option<String>,
+) -> AppResult<NewSession> {
+    let secret = secret_token::generate("");
+    let now = now_ms();
+    let id = Uuid::now_v7();
+    session::ActiveModel {
+        id: Set(id),
+        user_id: Set(user_id),
+        token_hash: Set(secret_token::hash(&secret)),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + idle_hours * HOUR_MS),
+        user_agent: Set(user_agent.map(|s| s.chars().take(200).collect())),
+        ip: Set(ip),
+    }
+    .insert(conn)
+    .await?;
+    Ok(NewSession { secret, id })
+}
+
+/// The live session for a cookie secret, sliding its expiry forward.
+pub async fn resolve(conn: &impl ConnectionTrait, secret: &str, idle_hours: i64) -> AppResult<Option<session::Model>> {
+    let hash = secret_token::hash(secret);
+    let found = session::Entity::find().filter(session::Column::TokenHash.eq(hash.clone())).one(conn).await?;
+    let Some(s) = found else { return Ok(None) };
+    let now = now_ms();
+    if s.expires_at <= now || !secret_token::hashes_match(&s.token_hash, &hash) {
+        return Ok(None);
+    }
+    if now - s.last_seen_at > SLIDE_EVERY_MS {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, now.into())
+            .col_expr(session::Column::ExpiresAt, (now + idle_hours * HOUR_MS).into())
+            .filter(session::Column::Id.eq(s.id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(Some(s))
+}
+
+pub async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    session::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+/// "Log out everywhere": every session of the user, optionally keeping one.
+pub async fn delete_all_for_user(conn: &impl ConnectionTrait, user_id: Uuid, keep: Option<Uuid>) -> AppResult<u64> {
+    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        q = q.filter(session::Column::Id.ne(keep));
+    }
+    Ok(q.exec(conn).await?.rows_affected)
+}

@@ -1,0 +1,180 @@
+//! First-run setup: while no account exists, a one-time link (printed at start-up)
+//! lets the first person create the administrator account and the first workspace.
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::routes::{session_cookie, signed_in};
+use super::{secret_token, sessions};
+use crate::accounts::model::user;
+use crate::accounts::service::{self as accounts, NewUser};
+use crate::accounts::view::MeView;
+use crate::audit::{self, AuditEvent};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::state::AppState;
+use crate::workspaces::service as workspaces;
+
+/// Creates the setup token if the instance has no users yet; returns the link.
+pub async fn prepare(state: &AppState) -> AppResult<Option<String>> {
+    if accounts::count(&state.db.conn).await? > 0 {
+        return Ok(None);
+    }
+    let token = secret_token::generate("setup_");
+    let link = format!("{}/setup?token={token}", state.settings.server.site_url.trim_end_matches('/'));
+    if let Ok(mut slot) = state.setup_token.lock() {
+        *slot = Some(token);
+    }
+    Ok(Some(link))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    /// The token from the link printed at start-up.
+    pub token: String,
+    pub workspace_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub username: Option<String>,
+    pub password: String,
+}
+
+fn token_matches(state: &AppState, token: &str) -> bool {
+    state
+        .setup_token
+        .lock()
+        .ok()
+        .and_then(|slot| slot.clone())
+        .is_some_and(|t| secret_token::hashes_match(&secret_token::hash(&t), &secret_token::hash(token)))
+}
+
+async fn complete(state: &AppState, body: SetupRequest) -> AppResult<user::Model> {
+    if !token_matches(state, &body.token) {
+        return Err(AppError::NotFound("setup_token"));
+    }
+    let prepared = accounts::prepare(
+        NewUser {
+            email: body.email,
+            username: body.username,
+            display_name: body.display_name,
+            password: Some(body.password),
+            is_admin: true,
+        },
+        state.settings.limits.name_chars,
+    )
+    .await?;
+    let tx = state.db.write().await?;
+    if accounts::count(&*tx).await? > 0 {
+        return Err(AppError::conflict("setup_done", "setup has already been completed"));
+    }
+    let admin = accounts::insert(&*tx, prepared).await?;
+    let ws = workspaces::create(&*tx, admin.id, &body.workspace_name, None, state.settings.limits.name_chars).await?;
+    audit::record(&*tx, AuditEvent::new(Some(admin.id), "instance.setup").workspace(ws.id).target("user", admin.id))
+        .await?;
+    tx.commit().await?;
+    if let Ok(mut slot) = state.setup_token.lock() {
+        *slot = None;
+    }
+    Ok(admin)
+}
+
+/// Complete first-run setup: creates the admin account and first workspace, signs in.
+#[utoipa::path(post, path = "/api/v1/setup", tag = "auth", request_body = SetupRequest,
+    responses((status = 201, body = MeView), (status = 404, body = ErrorBody, description = "setup_token_not_found"),
+              (status = 409, body = ErrorBody, description = "setup_done")))]
+#[post("/setup")]
+pub async fn setup_api(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<SetupRequest>,
+) -> AppResult<HttpResponse> {
+    let admin = complete(&state, body.into_inner()).await?;
+    signed_in(&state, &req, &admin, StatusCode::CREATED).await
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    token: String,
+    error: Option<String>,
+    workspace_name: String,
+    display_name: String,
+    email: String,
+}
+
+fn page(p: SetupPage, status: StatusCode) -> AppResult<HttpResponse> {
+    let html = p.render().map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+}
+
+#[derive(Deserialize)]
+pub struct SetupLink {
+    token: Option<String>,
+}
+
+#[get("/setup")]
+pub async fn setup_page(state: web::Data<AppState>, q: web::Query<SetupLink>) -> AppResult<HttpResponse> {
+    let token = q.into_inner().token.unwrap_or_default();
+    if !token_matches(&state, &token) {
+        return Err(AppError::NotFound("setup_token"));
+    }
+    page(
+        SetupPage {
+            token,
+            error: None,
+            workspace_name: String::new(),
+            display_name: String::new(),
+            email: String::new(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    token: String,
+    workspace_name: String,
+    display_name: String,
+    email: String,
+    password: String,
+}
+
+#[post("/setup")]
+pub async fn setup_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<SetupForm>,
+) -> AppResult<HttpResponse> {
+    let f = form.into_inner();
+    let echo = |error: String| SetupPage {
+        token: f.token.clone(),
+        error: Some(error),
+        workspace_name: f.workspace_name.clone(),
+        display_name: f.display_name.clone(),
+        email: f.email.clone(),
+    };
+    let request = SetupRequest {
+        token: f.token.clone(),
+        workspace_name: f.workspace_name.clone(),
+        display_name: f.display_name.clone(),
+        email: f.email.clone(),
+        username: None,
+        password: f.password.clone(),
+    };
+    match complete(&state, request).await {
+        Ok(admin) => {
+            let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let s =
+                sessions::create(&state.db.conn, admin.id, state.settings.auth.session_idle_hours, ua, None).await?;
+            Ok(HttpResponse::SeeOther()
+                .cookie(session_cookie(&state, s.secret))
+                .insert_header((header::LOCATION, "/"))
+                .finish())
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            page(echo(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}

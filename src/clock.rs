@@ -1,0 +1,21 @@
+//! Time as Parley stores it: Unix milliseconds; RFC 3339 on the wire.
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub fn now_ms() -> i64 {
+    let now = OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+pub fn opt_rfc3339(ms: Option<i64>) -> Option<String> {
+    ms.map(rfc3339)
+}
+
+pub const HOUR_MS: i64 = 3_600_000;

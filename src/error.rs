@@ -1,0 +1,165 @@
+//! One error type for every request: status + stable snake_case code, no internals.
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Also used for things that exist but the caller may not see.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("e-mail or password is wrong")]
+    BadCredentials,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("unsupported content type; send application/json")]
+    UnsupportedMediaType,
+    #[error("too many requests; retry in {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
+    #[error("{0} is unavailable")]
+    Unavailable(&'static str),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid { field, reason: reason.into() }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict { code, message: message.into() }
+    }
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Forbidden { code, message: message.into() }
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest { code, message: message.into() }
+    }
+
+    /// The stable machine-readable code (see docs/errors.md).
+    pub fn code(&self) -> String {
+        match self {
+            Self::NotFound(what) => format!("{what}_not_found"),
+            Self::Invalid { .. } => "invalid_input".into(),
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Forbidden { code, .. } => {
+                (*code).into()
+            }
+            Self::Unauthenticated => "unauthenticated".into(),
+            Self::BadCredentials => "bad_credentials".into(),
+            Self::PayloadTooLarge(_) => "payload_too_large".into(),
+            Self::UnsupportedMediaType => "unsupported_media_type".into(),
+            Self::RateLimited { .. } => "rate_limited".into(),
+            Self::Unavailable(_) => "service_unavailable".into(),
+            Self::Internal(_) => "internal_error".into(),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `channel_not_found`.
+    pub code: String,
+    pub message: String,
+    /// The offending field, for `invalid_input`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            Self::Internal(_) => "internal error; the request id identifies it in the server log".to_owned(),
+            other => other.to_string(),
+        };
+        let field = match self {
+            Self::Invalid { field, .. } => Some(*field),
+            _ => None,
+        };
+        let mut resp = HttpResponse::build(self.status_code());
+        if let Self::RateLimited { retry_after_s } = self {
+            resp.insert_header((header::RETRY_AFTER, retry_after_s.to_string()));
+        }
+        if let Self::Unavailable(_) = self {
+            resp.insert_header((header::RETRY_AFTER, "5"));
+        }
+        resp.json(ErrorBody { error: ErrorDetail { code: self.code(), message, field } })
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable("database"),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl<E: std::fmt::Debug> From<sea_orm::TransactionError<E>> for AppError
+where
+    E: Into<AppError> + std::error::Error,
+{
+    fn from(err: sea_orm::TransactionError<E>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(e) => e.into(),
+            sea_orm::TransactionError::Transaction(e) => e.into(),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Every stable error code, its status and meaning. docs/errors.md mirrors this table.
+pub const ERROR_CODES: &[(&str, u16, &str)] = &[
+    ("invalid_input", 422, "a field failed validation; `field` names it"),
+    ("malformed_json", 400, "the body is not valid JSON or not valid UTF-8, or has wrong types"),
+    ("invalid_query", 400, "a query-string parameter is malformed"),
+    ("unauthenticated", 401, "no valid session cookie or bearer token"),
+    ("bad_credentials", 401, "email or password is wrong"),
+    ("csrf_origin_mismatch", 403, "cookie-authenticated unsafe request without a matching Origin"),
+    ("not_allowed", 403, "you can see this resource but may not do that to it"),
+    ("<resource>_not_found", 404, "does not exist, or you may not see it"),
+    ("route_not_found", 404, "no such route, or a malformed id in the path"),
+    ("already_exists", 409, "a unique name or address is taken"),
+    ("channel_archived", 409, "the channel is archived; unarchive it first"),
+    ("setup_done", 409, "first-run setup has already been completed"),
+    ("last_owner", 409, "a workspace must keep at least one owner"),
+    ("invite_used_up", 409, "the invitation has expired, been revoked or used up"),
+    ("payload_too_large", 413, "the body exceeds the configured limit"),
+    ("unsupported_media_type", 415, "send application/json"),
+    ("rate_limited", 429, "too many attempts; see Retry-After"),
+    ("service_unavailable", 503, "a dependency (e.g. the database) is down; retry"),
+    ("internal_error", 500, "a bug; the x-request-id header identifies it in the log"),
+];

@@ -1,0 +1,125 @@
+//! Enqueue, claim, finish and fail job rows.
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::model::job;
+use crate::clock::now_ms;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::settings::JobSettings;
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const FAILED: &str = "failed";
+
+/// Writes a job; pass the transaction of the change that needs it.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    payload: &serde_json::Value,
+    max_attempts: i32,
+    delay_ms: i64,
+) -> AppResult<Uuid> {
+    let now = now_ms();
+    let id = Uuid::now_v7();
+    job::ActiveModel {
+        id: Set(id),
+        kind: Set(kind.to_owned()),
+        payload: Set(payload.to_string()),
+        state: Set(QUEUED.into()),
+        attempts: Set(0),
+        max_attempts: Set(Ord::max(max_attempts, 1)),
+        run_at: Set(now + Ord::max(delay_ms, 0)),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+fn due() -> Condition {
+    let now = now_ms();
+    Condition::any()
+        .add(Condition::all().add(job::Column::State.eq(QUEUED)).add(job::Column::RunAt.lte(now)))
+        // A running job whose lease ran out belongs to a worker that died.
+        .add(Condition::all().add(job::Column::State.eq(RUNNING)).add(job::Column::LockedUntil.lte(now)))
+}
+
+/// Claims the next due job of one of `kinds`, leasing it for `lease_s` seconds.
+/// PostgreSQL skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite has a
+/// single writer, so the write transaction alone makes the claim exclusive.
+pub async fn claim(db: &Db, kinds: &[&'static str], lease_s: i64) -> AppResult<Option<job::Model>> {
+    if kinds.is_empty() {
+        return Ok(None);
+    }
+    let tx = db.write().await?;
+    let mut select = job::Entity::find()
+        .filter(due())
+        .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+        .order_by_asc(job::Column::RunAt)
+        .limit(1);
+    if db.backend() == DbBackend::Postgres {
+        select = select
+            .lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
+    }
+    let Some(row) = select.one(&*tx).await? else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    let mut am: job::ActiveModel = row.into();
+    am.state = Set(RUNNING.into());
+    am.attempts = Set(am.attempts.as_ref() + 1);
+    am.locked_until = Set(Some(now + lease_s * 1000));
+    am.updated_at = Set(now);
+    let claimed = am.update(&*tx).await?;
+    tx.commit().await?;
+    Ok(Some(claimed))
+}
+
+pub async fn finish(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    job::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+/// Seconds to wait after the `attempt`-th failure: base · 2^(attempt-1), capped.
+pub fn backoff_s(attempt: i32, settings: &JobSettings) -> i64 {
+    let exp = Ord::min(u32::try_from(attempt.saturating_sub(1)).unwrap_or(0), 30);
+    Ord::min(settings.backoff_base_s.saturating_mul(1i64 << exp), settings.backoff_max_s)
+}
+
+/// Records a failure: back to the queue after a backoff, or parked as failed.
+pub async fn fail(conn: &impl ConnectionTrait, row: &job::Model, error: &str, settings: &JobSettings) -> AppResult<()> {
+    let now = now_ms();
+    let exhausted = row.attempts >= row.max_attempts;
+    let state = if exhausted { FAILED } else { QUEUED };
+    let run_at = now + backoff_s(row.attempts, settings) * 1000;
+    job::Entity::update_many()
+        .col_expr(job::Column::State, state.into())
+        .col_expr(job::Column::RunAt, run_at.into())
+        .col_expr(job::Column::LockedUntil, Option::<i64>::None.into())
+        .col_expr(job::Column::LastError, Some(error.chars().take(2000).collect::<String>()).into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .filter(job::Column::Id.eq(row.id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Counts per state, for the admin dashboard and metrics.
+pub async fn counts(conn: &impl ConnectionTrait) -> AppResult<Vec<(String, i64)>> {
+    Ok(job::Entity::find()
+        .select_only()
+        .column(job::Column::State)
+        .column_as(Expr::col(job::Column::Id).count(), "n")
+        .group_by(job::Column::State)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}

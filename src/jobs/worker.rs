@@ -1,0 +1,63 @@
+//! The worker loop: claim a due job, run its handler under the lease, then delete
+//! it or schedule a retry. Stops between jobs when shutdown is signalled.
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::queue;
+use crate::state::AppState;
+
+/// Runs until `shutdown` turns true. Returns how many jobs it completed.
+pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) -> u64 {
+    let kinds = state.jobs.kinds();
+    let poll = Duration::from_millis(state.settings.jobs.poll_ms.max(10));
+    let mut done = 0;
+    loop {
+        if *shutdown.borrow() {
+            return done;
+        }
+        match run_one(&state, &kinds).await {
+            Ok(true) => {
+                done += 1;
+                continue;
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "job worker could not claim a job"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Claims and runs one job. Ok(false) when nothing was due.
+pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result<bool> {
+    let settings = &state.settings.jobs;
+    let Some(job) = queue::claim(&state.db, kinds, settings.lease_s).await? else {
+        return Ok(false);
+    };
+    let Some(handler) = state.jobs.get(&job.kind) else {
+        queue::fail(&state.db.conn, &job, "no handler for this kind", settings).await?;
+        return Ok(true);
+    };
+    let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
+    let lease = Duration::from_secs(u64::try_from(settings.lease_s).unwrap_or(60));
+    let outcome = tokio::time::timeout(lease, handler.run(state.clone(), payload)).await;
+    let result = match outcome {
+        Ok(r) => r,
+        Err(_) => Err(anyhow::anyhow!("timed out after the {} s lease", settings.lease_s)),
+    };
+    match result {
+        Ok(()) => {
+            queue::finish(&state.db.conn, job.id).await?;
+            metrics::counter!("parley_jobs_total", "kind" => job.kind.clone(), "outcome" => "ok").increment(1);
+        }
+        Err(e) => {
+            tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+            queue::fail(&state.db.conn, &job, &format!("{e:#}"), settings).await?;
+            metrics::counter!("parley_jobs_total", "kind" => job.kind.clone(), "outcome" => "error").increment(1);
+        }
+    }
+    Ok(true)
+}

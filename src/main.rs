@@ -1,0 +1,149 @@
+//! The `parley` command: serve, migrate, and administration.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use parley::accounts::service::{self as accounts, NewUser};
+use parley::auth::{secret_token, sessions};
+use parley::db::Db;
+use parley::jobs::JobRegistry;
+use parley::settings::Settings;
+use parley::startup::Application;
+
+#[derive(Parser)]
+#[command(name = "parley", version, about = "Self-hosted team chat server")]
+struct Cli {
+    /// A TOML file layered over the embedded defaults (PARLEY_* variables override both).
+    #[arg(long, global = true, env = "PARLEY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Account administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an account. Without --password-stdin a random password is printed.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        username: Option<String>,
+        /// Make the account an instance administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password and end the account's sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn password_from(stdin: bool) -> anyhow::Result<(String, bool)> {
+    if stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((secret_token::generate("").chars().take(20).collect(), true))
+    }
+}
+
+async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.server.data_dir)?;
+    }
+    let db = Db::connect(&url, 2).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
+    let db = open_db(&settings).await?;
+    let app_err = |e: parley::error::AppError| anyhow::anyhow!("{e}");
+    match command {
+        AdminCommand::CreateUser { email, name, username, admin, password_stdin } => {
+            let (password, generated) = password_from(password_stdin)?;
+            let prepared = accounts::prepare(
+                NewUser { email, username, display_name: name, password: Some(password.clone()), is_admin: admin },
+                settings.limits.name_chars,
+            )
+            .await
+            .map_err(app_err)?;
+            let tx = db.write().await?;
+            let user = accounts::insert(&*tx, prepared).await.map_err(app_err)?;
+            tx.commit().await?;
+            println!(
+                "created {} (@{}, id {}){}",
+                user.email,
+                user.username,
+                user.id,
+                if admin { ", administrator" } else { "" }
+            );
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::ResetPassword { email, password_stdin } => {
+            let user = accounts::find_by_email(&db.conn, &email).await.map_err(app_err)?;
+            let user = user.ok_or_else(|| anyhow::anyhow!("no account with e-mail {email}"))?;
+            let (password, generated) = password_from(password_stdin)?;
+            accounts::set_password(&db.conn, user.id, password.clone()).await.map_err(app_err)?;
+            let ended = sessions::delete_all_for_user(&db.conn, user.id, None).await.map_err(app_err)?;
+            println!("password reset for {}; {ended} session(s) ended", user.email);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings, JobRegistry::default()).await?;
+    let site = app.state.settings.server.site_url.clone();
+    tracing::info!(port = app.port, "listening on {}", app.state.settings.server.bind);
+    println!("Parley is running: open {site}");
+    if let Some(link) = &app.setup_link {
+        println!("First run: create the administrator account at {link}");
+    }
+    app.run_until_stopped().await
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref())?;
+    parley::telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            open_db(&settings).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin { command } => admin(settings, command).await,
+    }
+}

@@ -1,0 +1,165 @@
+//! Message Markdown → safe HTML, and the @mentions it contains.
+//!
+//! Raw HTML in a message is shown as text, never interpreted; the rendered HTML is
+//! then sanitised by ammonia (allow-listed tags, http/https/mailto links only, every
+//! link `rel="noopener nofollow ugc"`). @mentions outside code become spans.
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+use regex::Regex;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub html: String,
+    /// Lower-cased usernames mentioned with @name.
+    pub users: Vec<String>,
+    pub channel: bool,
+    pub here: bool,
+}
+
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // a constant pattern; covered by the tests below
+    Regex::new(r"(^|[^\p{L}\p{N}_.@/])@([A-Za-z0-9][A-Za-z0-9._-]{0,31})").expect("mention regex")
+});
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.rm_tags(["img"])
+        .add_tags(["span", "del", "input"])
+        .link_rel(Some("noopener nofollow ugc"))
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .add_allowed_classes("span", ["mention"])
+        .add_tag_attributes("span", ["data-mention"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"]);
+    b
+});
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Splits plain text into text and mention-span events, recording the mentions.
+fn mention_events(text: &str, out: &mut Rendered) -> Option<String> {
+    let mut html = String::new();
+    let mut last = 0;
+    let mut found = false;
+    for cap in MENTION.captures_iter(text) {
+        let Some(name) = cap.get(2) else { continue };
+        let name_str = name.as_str().trim_end_matches(['.', '-', '_']);
+        if name_str.is_empty() {
+            continue;
+        }
+        let lower = name_str.to_lowercase();
+        match lower.as_str() {
+            "channel" | "all" | "everyone" => out.channel = true,
+            "here" => out.here = true,
+            _ => {
+                if !out.users.contains(&lower) {
+                    out.users.push(lower.clone());
+                }
+            }
+        }
+        found = true;
+        let at = name.start() - 1;
+        html.push_str(&escape(&text[last..at]));
+        html.push_str(&format!(
+            "<span class=\"mention\" data-mention=\"{}\">@{}</span>",
+            escape(&lower),
+            escape(name_str)
+        ));
+        last = name.start() + name_str.len();
+    }
+    if !found {
+        return None;
+    }
+    html.push_str(&escape(&text[last..]));
+    Some(html)
+}
+
+pub fn render(source: &str) -> Rendered {
+    let mut out = Rendered::default();
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_TASKLISTS);
+    let mut in_code = 0usize;
+    let mut events = Vec::new();
+    for event in Parser::new_ext(source, options) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => {
+                in_code += 1;
+                events.push(event);
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code = in_code.saturating_sub(1);
+                events.push(event);
+            }
+            // Raw HTML is never interpreted: show it as the text it is.
+            Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
+            Event::Text(text) if in_code == 0 => match mention_events(&text, &mut out) {
+                Some(html) => events.push(Event::InlineHtml(CowStr::from(html))),
+                None => events.push(Event::Text(text)),
+            },
+            other => events.push(other),
+        }
+    }
+    let mut raw_html = String::new();
+    html::push_html(&mut raw_html, events.into_iter());
+    out.html = SANITIZER.clean(&raw_html).to_string();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_html_is_shown_as_text() {
+        let r = render("<img src=x onerror=alert(1)> hi");
+        assert!(!r.html.contains("<img"), "{}", r.html);
+        assert!(r.html.contains("&lt;img src=x onerror=alert(1)&gt;"), "{}", r.html);
+    }
+
+    #[test]
+    fn javascript_links_are_dropped_and_links_get_rel() {
+        let r = render("[a](javascript:alert(1)) [b](https://example.com)");
+        assert!(!r.html.contains("javascript:"), "{}", r.html);
+        assert!(r.html.contains("rel=\"noopener nofollow ugc\""), "{}", r.html);
+        assert!(r.html.contains("href=\"https://example.com\""), "{}", r.html);
+    }
+
+    #[test]
+    fn mentions_are_found_outside_code() {
+        let r = render("hey @Alice and @bob.smith. also @here `@carol`\n\n```\n@dave\n```");
+        assert_eq!(r.users, vec!["alice", "bob.smith"]);
+        assert!(r.here && !r.channel);
+        assert!(r.html.contains("<span class=\"mention\" data-mention=\"alice\">@Alice</span>"), "{}", r.html);
+        assert!(!r.users.contains(&"carol".to_owned()) && !r.users.contains(&"dave".to_owned()));
+    }
+
+    #[test]
+    fn emails_are_not_mentions() {
+        let r = render("mail alice@example.com");
+        assert!(r.users.is_empty());
+    }
+
+    #[test]
+    fn markdown_renders() {
+        let r = render("**bold** _it_ ~~del~~\n\n- a\n- b");
+        assert!(r.html.contains("<strong>bold</strong>"));
+        assert!(r.html.contains("<del>del</del>"));
+        assert!(r.html.contains("<li>a</li>"));
+    }
+}

@@ -1,0 +1,10 @@
+//! Messages: posting with gapless per-channel seqs, history, threads, edits,
+//! deletes, reactions, pins, mentions and Markdown.
+pub mod history;
+pub mod markdown;
+pub mod model;
+pub mod pins;
+pub mod reactions;
+pub mod routes;
+pub mod service;
+pub mod view;

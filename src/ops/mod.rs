@@ -1,0 +1,4 @@
+//! Operations: request ids, request metrics and logs, health and readiness, /metrics.
+pub mod health;
+pub mod observe;
+pub mod prometheus;

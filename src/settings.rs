@@ -1,0 +1,138 @@
+//! Layered settings: embedded config/default.toml < `--config FILE` < PARLEY_* env.
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
+    pub jobs: JobSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub site_url: String,
+    pub data_dir: PathBuf,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub max_json_bytes: usize,
+    pub shutdown_timeout_s: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub session_idle_hours: i64,
+    pub open_signup: bool,
+    pub insecure_http: bool,
+    pub login_attempts_per_ip_per_minute: u32,
+    pub login_attempts_per_account_per_minute: u32,
+    pub invite_ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    pub message_chars: usize,
+    pub name_chars: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobSettings {
+    pub poll_ms: u64,
+    pub max_attempts: i32,
+    pub lease_s: i64,
+    pub backoff_base_s: i64,
+    pub backoff_max_s: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+    pub filter: String,
+}
+
+impl Settings {
+    /// Defaults, then the optional file, then PARLEY_* variables (`__` separates levels).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Some(path) = file {
+            if !path.exists() {
+                anyhow::bail!("config file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("PARLEY_").split("__"));
+        Ok(figment.extract()?)
+    }
+
+    /// Settings from the embedded defaults alone (tests start from these).
+    pub fn defaults() -> anyhow::Result<Self> {
+        Ok(Figment::from(Toml::string(DEFAULTS)).extract()?)
+    }
+
+    /// The database URL to use: the configured one, or SQLite in the data dir.
+    pub fn database_url(&self) -> String {
+        let url = self.database.url.expose_secret();
+        if url.is_empty() {
+            let path = self.server.data_dir.join("parley.db");
+            format!("sqlite://{}?mode=rwc", path.display())
+        } else {
+            url.to_owned()
+        }
+    }
+
+    /// Scheme + host + port of the site, as browsers send it in `Origin`.
+    pub fn site_origin(&self) -> String {
+        let url = self.server.site_url.trim_end_matches('/');
+        match url.find("://") {
+            Some(i) => match url[i + 3..].find('/') {
+                Some(j) => url[..i + 3 + j].to_owned(),
+                None => url.to_owned(),
+            },
+            None => url.to_owned(),
+        }
+    }
+
+    /// Whether the session cookie may carry `Secure` (and so the `__Host-` prefix).
+    /// Browsers accept Secure cookies on http://localhost, so only a plain-http
+    /// site elsewhere needs the insecure development setting.
+    pub fn secure_cookies(&self) -> bool {
+        !self.auth.insecure_http
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_origin_strips_path() {
+        let mut s = Settings::defaults().unwrap();
+        assert_eq!(s.site_origin(), "http://localhost:8080");
+        s.server.site_url = "https://chat.example.com/parley/".into();
+        assert_eq!(s.site_origin(), "https://chat.example.com");
+        assert!(s.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn database_url_is_never_printed() {
+        let mut s = Settings::defaults().unwrap();
+        s.database.url = SecretString::from("postgres://u:hunter2@db/x");
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,18 @@
+//! AppState: everything a request or worker needs, passed explicitly (no globals).
+use std::sync::Arc;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::db::Db;
+use crate::jobs::JobRegistry;
+use crate::settings::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub login_throttle: Arc<LoginThrottle>,
+    pub jobs: Arc<JobRegistry>,
+    /// One-time first-run setup token, present while no user exists.
+    pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
