@@ -26,6 +26,7 @@ pub struct ServerSettings {
     pub data_dir: PathBuf,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_json_bytes: usize,
+    pub workers: usize,
     pub shutdown_timeout_s: u64,
 }
 

@@ -27,6 +27,12 @@ pub struct Application {
 impl Application {
     /// Connects and migrates the database, then binds (port 0 picks a free port).
     pub async fn build(settings: Settings, jobs: JobRegistry) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.server.bind)?;
+        Self::build_on(listener, settings, jobs).await
+    }
+
+    /// Like `build`, on a listener the caller has bound already.
+    pub async fn build_on(listener: TcpListener, settings: Settings, jobs: JobRegistry) -> anyhow::Result<Self> {
         let url = settings.database_url();
         if url.starts_with("sqlite:") {
             std::fs::create_dir_all(&settings.server.data_dir)?;
@@ -45,7 +51,6 @@ impl Application {
             settings: Arc::new(settings),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let listener = TcpListener::bind(&state.settings.server.bind)?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
         Ok(Self { state, port, server, setup_link })
@@ -78,6 +83,7 @@ impl Application {
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let max_json = state.settings.server.max_json_bytes;
     let shutdown_timeout = state.settings.server.shutdown_timeout_s;
+    let workers = state.settings.server.workers;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -86,8 +92,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .configure(|cfg| crate::api::configure(cfg, max_json))
     })
-    .shutdown_timeout(shutdown_timeout)
-    .listen(listener)?
-    .run();
+    .shutdown_timeout(shutdown_timeout);
+    let server = if workers > 0 { server.workers(workers) } else { server };
+    let server = server.listen(listener)?.run();
     Ok(server)
 }

@@ -1,0 +1,81 @@
+//! Concurrent writers: idempotent client_msg_id and gapless per-channel seqs.
+use std::collections::HashSet;
+
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_posts_with_one_client_msg_id_make_one_message() {
+    let app = TestApp::spawn().await;
+    let (admin, ws) = app.setup_admin().await;
+    let general = admin.general(ws).await;
+    let path = format!("/api/v1/channels/{general}/messages");
+    let posts = (0..50).map(|i| {
+        let c = admin.clone();
+        let path = path.clone();
+        async move { c.post(&path, json!({"text": format!("attempt {i}"), "client_msg_id": "same-id"})).await }
+    });
+    let results = join_all(posts).await;
+
+    let created = results.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 1, "exactly one request creates the message");
+    assert!(results.iter().all(|r| r.status == 200 || r.status == 201), "others get the original back");
+    let ids: HashSet<String> = results.iter().map(|r| r.body["id"].as_str().unwrap_or("").to_owned()).collect();
+    assert_eq!(ids.len(), 1, "every response names the same message");
+
+    let history = admin.history(general, "limit=200").await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["seq"], 1);
+    assert_eq!(history[0]["client_msg_id"], "same-id");
+    let ch = admin.get(&format!("/api/v1/channels/{general}")).await.expect(200);
+    assert_eq!(ch.body["last_seq"], 1, "no seq was burnt by the losing requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_posters_times_fifty_messages_get_seqs_one_to_a_thousand() {
+    let app = TestApp::spawn().await;
+    let (admin, ws) = app.setup_admin().await;
+    let general = admin.general(ws).await;
+    let mut posters = vec![admin.clone()];
+    for i in 1..20 {
+        posters.push(app.join(&admin, ws, &format!("poster{i}"), "member").await);
+    }
+    let tasks = posters.into_iter().enumerate().map(|(p, c)| {
+        tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for m in 0..50 {
+                let r = c
+                    .post(
+                        &format!("/api/v1/channels/{general}/messages"),
+                        json!({"text": format!("poster {p} message {m}")}),
+                    )
+                    .await
+                    .expect(201);
+                seqs.push(r.body["seq"].as_i64().expect("seq"));
+            }
+            seqs
+        })
+    });
+    let mut acknowledged: Vec<i64> = Vec::new();
+    for t in join_all(tasks).await {
+        let seqs = t.expect("poster task");
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "one poster's seqs increase: {seqs:?}");
+        acknowledged.extend(seqs);
+    }
+    acknowledged.sort_unstable();
+    assert_eq!(acknowledged, (1..=1000).collect::<Vec<i64>>(), "acknowledged seqs are exactly 1..=1000");
+
+    let mut stored: Vec<i64> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = admin.history(general, &format!("after={after}&limit=200")).await;
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().and_then(|m| m["seq"].as_i64()).expect("seq");
+        stored.extend(page.iter().map(|m| m["seq"].as_i64().expect("seq")));
+    }
+    assert_eq!(stored, (1..=1000).collect::<Vec<i64>>(), "stored history has no gap and no duplicate");
+}

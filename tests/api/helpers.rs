@@ -1,0 +1,305 @@
+//! TestApp: the real server on port 0 with a fresh database (SQLite by default,
+//! PostgreSQL when PARLEY_TEST_DATABASE_URL is set), and a small typed client.
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use parley::jobs::JobRegistry;
+use parley::settings::Settings;
+use parley::startup::Application;
+use parley::state::AppState;
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub setup_link: Option<String>,
+    handle: ServerHandle,
+    data_dir: PathBuf,
+    pg: Option<(String, String)>,
+}
+
+fn pg_admin_url() -> Option<String> {
+    std::env::var("PARLEY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// `postgres://u@h:p/db?x` → (`postgres://u@h:p/`, `?x`)
+fn split_pg_url(url: &str) -> (String, String) {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m.to_owned(), format!("?{q}")),
+        None => (url.to_owned(), String::new()),
+    };
+    let scheme_end = main.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match main[scheme_end..].find('/') {
+        Some(i) => main[..scheme_end + i + 1].to_owned(),
+        None => format!("{main}/"),
+    };
+    (base, query)
+}
+
+async fn fresh_pg_database(admin_url: &str) -> (String, String) {
+    let name = format!("parley_t_{}", Uuid::now_v7().simple());
+    let admin = Database::connect(admin_url).await.expect("connect to PARLEY_TEST_DATABASE_URL");
+    admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+    let (base, query) = split_pg_url(admin_url);
+    (format!("{base}{name}{query}"), name)
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}, JobRegistry::default()).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings), jobs: JobRegistry) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let data_dir = std::env::temp_dir().join(format!("parley-test-{}", Uuid::now_v7().simple()));
+        let mut settings = Settings::defaults().expect("defaults");
+        settings.server.bind = format!("127.0.0.1:{port}");
+        settings.server.site_url = format!("http://127.0.0.1:{port}");
+        settings.server.data_dir = data_dir.clone();
+        settings.server.workers = 2;
+        settings.server.shutdown_timeout_s = 1;
+        settings.jobs.poll_ms = 20;
+        let mut pg = None;
+        if let Some(admin) = pg_admin_url() {
+            let (url, name) = fresh_pg_database(&admin).await;
+            settings.database.url = url.into();
+            pg = Some((admin, name));
+        }
+        tweak(&mut settings);
+        let app = Application::build_on(listener, settings, jobs).await.expect("build app");
+        let state = app.state.clone();
+        let setup_link = app.setup_link.clone();
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        Self { base: format!("http://127.0.0.1:{port}"), state, setup_link, handle, data_dir, pg }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.state.db.is_postgres()
+    }
+
+    pub fn anon(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            cookie: None,
+            token: None,
+            origin: Some(self.base.clone()),
+            user_id: Uuid::nil(),
+            username: String::new(),
+            email: String::new(),
+        }
+    }
+
+    /// Completes first-run setup: an instance admin who owns workspace "Acme".
+    pub async fn setup_admin(&self) -> (Client, Uuid) {
+        let link = self.setup_link.clone().expect("setup link");
+        let token = link.split("token=").nth(1).expect("token").to_owned();
+        let mut c = self.anon();
+        let r = c
+            .post(
+                "/api/v1/setup",
+                json!({"token": token, "workspace_name": "Acme", "display_name": "Ada Admin",
+                       "email": "ada@acme.test", "username": "ada", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        c.adopt_session(&r);
+        let ws = c.get("/api/v1/workspaces").await.body[0]["id"].as_str().expect("ws").parse().expect("uuid");
+        (c, ws)
+    }
+
+    /// A new account that joined `ws` with `role` through an invitation from `inviter`.
+    pub async fn join(&self, inviter: &Client, ws: Uuid, username: &str, role: &str) -> Client {
+        let inv = inviter.post(&format!("/api/v1/workspaces/{ws}/invites"), json!({"role": role})).await;
+        assert_eq!(inv.status, 201, "{:?}", inv.body);
+        self.signup_with(inv.body["token"].as_str().expect("token"), username).await
+    }
+
+    pub async fn signup_with(&self, invite_token: &str, username: &str) -> Client {
+        let mut c = self.anon();
+        let r = c
+            .post(
+                "/api/v1/auth/signup",
+                json!({"invite_token": invite_token, "email": format!("{username}@acme.test"),
+                       "display_name": username, "username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        c.adopt_session(&r);
+        c
+    }
+
+    /// An account that belongs only to another workspace.
+    pub async fn outsider(&self, admin: &Client, username: &str) -> (Client, Uuid) {
+        let (other_ws, _) = create_workspace(admin, &format!("Other {username}")).await;
+        (self.join(admin, other_ws, username, "member").await, other_ws)
+    }
+}
+
+pub async fn create_workspace(c: &Client, name: &str) -> (Uuid, Value) {
+    let r = c.post("/api/v1/workspaces", json!({"name": name})).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    (r.id(), r.body)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        let pg = self.pg.take();
+        let dir = self.data_dir.clone();
+        // The test's runtime may be the one serving; stop and clean up from a thread
+        // of our own, and wait for the database drop so none are left behind.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                let _ = tokio::time::timeout(Duration::from_millis(200), handle.stop(false)).await;
+                if let Some((admin, name)) = pg {
+                    if let Ok(conn) = Database::connect(&admin).await {
+                        let _ =
+                            conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    }
+                }
+            });
+            let _ = std::fs::remove_dir_all(dir);
+        });
+        let _ = cleanup.join();
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: HeaderMap,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+    pub fn id(&self) -> Uuid {
+        self.body["id"].as_str().and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no id in {:?}", self.body))
+    }
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body {:?}", self.body);
+        self
+    }
+    #[track_caller]
+    pub fn expect_err(self, status: u16, code: &str) -> Self {
+        assert_eq!((self.status, self.code()), (status, code), "body {:?}", self.body);
+        self
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub cookie: Option<String>,
+    pub token: Option<String>,
+    /// Origin header sent with cookie-authenticated requests (as a browser would).
+    pub origin: Option<String>,
+    pub user_id: Uuid,
+    pub username: String,
+    pub email: String,
+}
+
+impl Client {
+    pub fn adopt_session(&mut self, r: &Resp) {
+        let cookie = r
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.contains("parley_session="))
+            .expect("session cookie");
+        self.cookie = cookie.split(';').next().map(str::to_owned);
+        self.user_id = r.id();
+        self.username = r.body["username"].as_str().unwrap_or_default().to_owned();
+        self.email = r.body["email"].as_str().unwrap_or_default().to_owned();
+    }
+
+    /// The same person, authenticating with a fresh API token instead of the cookie.
+    pub async fn with_token(&self) -> Client {
+        let r = self.post("/api/v1/me/tokens", json!({"name": "test"})).await.expect(201);
+        let mut c = self.clone();
+        c.cookie = None;
+        c.token = Some(r.body["token"].as_str().expect("token").to_owned());
+        c
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+            if let Some(o) = &self.origin {
+                req = req.header("origin", o);
+            }
+        }
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::finish(req).await
+    }
+
+    pub async fn finish(req: reqwest::RequestBuilder) -> Resp {
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body");
+        let body =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        Resp { status, body, headers }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send(Method::POST, path, Some(body)).await
+    }
+    pub async fn post_empty(&self, path: &str) -> Resp {
+        self.send(Method::POST, path, None).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    // Typed helpers over the public API.
+
+    pub async fn channel(&self, ws: Uuid, name: &str, private: bool) -> Uuid {
+        self.post(&format!("/api/v1/workspaces/{ws}/channels"), json!({"name": name, "private": private}))
+            .await
+            .expect(201)
+            .id()
+    }
+    pub async fn general(&self, ws: Uuid) -> Uuid {
+        let r = self.get(&format!("/api/v1/workspaces/{ws}/channels")).await.expect(200);
+        let list = r.body.as_array().expect("list").clone();
+        let g = list.iter().find(|c| c["name"] == "general").expect("general");
+        g["id"].as_str().expect("id").parse().expect("uuid")
+    }
+    pub async fn say(&self, channel: Uuid, text: &str) -> Value {
+        self.post(&format!("/api/v1/channels/{channel}/messages"), json!({"text": text})).await.expect(201).body
+    }
+    pub async fn history(&self, channel: Uuid, query: &str) -> Vec<Value> {
+        let r = self.get(&format!("/api/v1/channels/{channel}/messages?{query}")).await.expect(200);
+        r.body["messages"].as_array().expect("messages").clone()
+    }
+}
