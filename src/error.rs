@@ -143,13 +143,14 @@ pub type AppResult<T> = Result<T, AppError>;
 
 /// Every stable error code, its status and meaning. docs/errors.md mirrors this table.
 pub const ERROR_CODES: &[(&str, u16, &str)] = &[
-    ("invalid_input", 422, "a field failed validation; `field` names it"),
-    ("malformed_json", 400, "the body is not valid JSON or not valid UTF-8, or has wrong types"),
+    ("invalid_input", 422, "a field is missing, unknown, of the wrong type or invalid; `field` names it"),
+    ("malformed_json", 400, "the body is not valid JSON or not valid UTF-8"),
     ("invalid_query", 400, "a query-string parameter is malformed"),
     ("unauthenticated", 401, "no valid session cookie or bearer token"),
     ("bad_credentials", 401, "email or password is wrong"),
     ("csrf_origin_mismatch", 403, "cookie-authenticated unsafe request without a matching Origin"),
     ("not_allowed", 403, "you can see this resource but may not do that to it"),
+    ("not_channel_member", 403, "join the channel first"),
     ("<resource>_not_found", 404, "does not exist, or you may not see it"),
     ("route_not_found", 404, "no such route, or a malformed id in the path"),
     ("already_exists", 409, "a unique name or address is taken"),
@@ -157,9 +158,30 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("setup_done", 409, "first-run setup has already been completed"),
     ("last_owner", 409, "a workspace must keep at least one owner"),
     ("invite_used_up", 409, "the invitation has expired, been revoked or used up"),
+    ("general_channel", 409, "#general cannot be archived or renamed"),
+    ("conversation_fixed", 409, "a direct or group conversation keeps its members and cannot be archived"),
+    ("cannot_leave_direct", 409, "a direct conversation cannot be left"),
+    ("cannot_deactivate_self", 409, "administrators cannot deactivate their own account"),
+    ("client_msg_id_reused", 409, "this client_msg_id was already used in another channel"),
+    ("too_many_pins", 409, "the channel has the most pins allowed; unpin something first"),
+    ("too_many_tokens", 409, "the account has the most API tokens allowed; revoke one first"),
     ("payload_too_large", 413, "the body exceeds the configured limit"),
     ("unsupported_media_type", 415, "send application/json"),
     ("rate_limited", 429, "too many attempts; see Retry-After"),
     ("service_unavailable", 503, "a dependency (e.g. the database) is down; retry"),
     ("internal_error", 500, "a bug; the x-request-id header identifies it in the log"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::ERROR_CODES;
+
+    #[test]
+    fn docs_errors_md_lists_every_code_with_its_status() {
+        let doc = include_str!("../docs/errors.md");
+        for (code, status, _) in ERROR_CODES {
+            let row = format!("| `{code}` | {status} |");
+            assert!(doc.contains(&row), "docs/errors.md lacks the row {row}");
+        }
+    }
+}

@@ -77,6 +77,15 @@ pub fn slug(field: &'static str, value: &str, max: usize) -> AppResult<String> {
     Ok(v)
 }
 
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`) in a PATCH body.
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,7 +93,9 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email(" Alice@Example.COM ").unwrap(), "alice@example.com");
-        for bad in ["", "a", "a@b", "@x.io", "a@@x.io", "a b@x.io", "a@.x.io", "a@x..io", "a@x.io\n"] {
+        for bad in
+            ["", "a", "a@b", "@x.io", "a@@x.io", "a b@x.io", "a@.x.io", "a@x..io", "a@x.io\nbcc: b@y.io", "a\u{7}@x.io"]
+        {
             assert!(email(bad).is_err(), "{bad:?}");
         }
     }
@@ -101,13 +112,4 @@ mod tests {
         assert!(display_text("name", "x\u{0}", 80).is_err());
         assert!(display_text("name", &"x".repeat(81), 80).is_err());
     }
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`) in a PATCH body.
-pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(de).map(Some)
 }

@@ -1,5 +1,6 @@
 //! Route table: every HTTP endpoint, its extractor error handling, and the docs.
 pub mod docs;
+pub mod invite_page;
 pub mod openapi;
 pub mod pages;
 
@@ -47,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(auth::setup::setup_page)
     .service(auth::setup::setup_form)
     .service(docs::docs_page)
+    .service(invite_page::invite_page)
+    .service(invite_page::invite_form)
     .service(
         web::scope("/api/v1")
             .service(openapi::openapi_json)

@@ -8,6 +8,7 @@ pub mod routes;
 pub mod secret_token;
 pub mod sessions;
 pub mod setup;
+pub mod signup;
 pub mod throttle;
 
 pub use current_user::{CurrentUser, InstanceAdmin};

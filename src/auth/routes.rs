@@ -7,13 +7,12 @@ use uuid::Uuid;
 use super::client_ip::client_ip;
 use super::current_user::{session_cookie_name, AuthMethod, CurrentUser};
 use super::{api_tokens, password, sessions};
-use crate::accounts::service::{self as accounts, NewUser};
+use crate::accounts::service as accounts;
 use crate::accounts::view::MeView;
 use crate::audit::{self, AuditEvent};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 use crate::validate;
-use crate::workspaces::invites;
 
 pub fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
     Cookie::build(session_cookie_name(state), secret)
@@ -63,7 +62,7 @@ pub async fn login(
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let ip = client_ip(&req, &state.settings.server.trusted_proxies);
-    state.login_throttle.attempt(ip, &body.email)?;
+    state.login_throttle.check(ip, &body.email)?;
     if body.password.len() > password::MAX_LEN {
         return Err(AppError::invalid("password", "too long"));
     }
@@ -74,6 +73,7 @@ pub async fn login(
         Some(u) if ok && u.deactivated_at.is_none() => u,
         _ => {
             tracing::info!(%ip, "failed login");
+            state.login_throttle.spend(ip, &body.email);
             return Err(AppError::BadCredentials);
         }
     };
@@ -128,35 +128,8 @@ pub async fn signup(
     req: HttpRequest,
     body: web::Json<SignupRequest>,
 ) -> AppResult<HttpResponse> {
-    let body = body.into_inner();
     let ip = client_ip(&req, &state.settings.server.trusted_proxies);
-    state.login_throttle.attempt(ip, &body.email)?;
-    let token = body.invite_token.filter(|t| !t.is_empty());
-    match &token {
-        Some(t) => {
-            invites::find_usable(&state.db.conn, t).await?;
-        }
-        None if state.settings.auth.open_signup => {}
-        None => return Err(AppError::invalid("invite_token", "sign-up needs an invitation")),
-    }
-    let prepared = accounts::prepare(
-        NewUser {
-            email: body.email,
-            username: body.username,
-            display_name: body.display_name,
-            password: Some(body.password),
-            is_admin: false,
-        },
-        state.settings.limits.name_chars,
-    )
-    .await?;
-    let tx = state.db.write().await?;
-    let user = accounts::insert(&*tx, prepared).await?;
-    if let Some(t) = &token {
-        invites::accept(&*tx, t, &user).await?;
-    }
-    audit::record(&*tx, AuditEvent::new(Some(user.id), "auth.signup").target("user", user.id).ip(ip)).await?;
-    tx.commit().await?;
+    let user = super::signup::create_account(&state, ip, body.into_inner()).await?;
     signed_in(&state, &req, &user, actix_web::http::StatusCode::CREATED).await
 }
 

@@ -49,10 +49,34 @@ fn token_matches(state: &AppState, token: &str) -> bool {
         .is_some_and(|t| secret_token::hashes_match(&secret_token::hash(&t), &secret_token::hash(token)))
 }
 
-async fn complete(state: &AppState, body: SetupRequest) -> AppResult<user::Model> {
-    if !token_matches(state, &body.token) {
-        return Err(AppError::NotFound("setup_token"));
+/// Takes the token out of its slot if `token` is it, so that concurrent attempts
+/// cannot both pass the "no account yet" check (PostgreSQL would let them).
+fn claim_token(state: &AppState, token: &str) -> Option<String> {
+    let mut slot = state.setup_token.lock().ok()?;
+    let matches =
+        slot.as_ref().is_some_and(|t| secret_token::hashes_match(&secret_token::hash(t), &secret_token::hash(token)));
+    if matches {
+        slot.take()
+    } else {
+        None
     }
+}
+
+async fn complete(state: &AppState, body: SetupRequest) -> AppResult<user::Model> {
+    let claimed = claim_token(state, &body.token).ok_or(AppError::NotFound("setup_token"))?;
+    let result = create_admin(state, body).await;
+    if let Err(e) = &result {
+        // A typo must not burn the link; only a completed setup does.
+        if e.code() != "setup_done" {
+            if let Ok(mut slot) = state.setup_token.lock() {
+                slot.get_or_insert(claimed);
+            }
+        }
+    }
+    result
+}
+
+async fn create_admin(state: &AppState, body: SetupRequest) -> AppResult<user::Model> {
     let prepared = accounts::prepare(
         NewUser {
             email: body.email,
@@ -73,9 +97,6 @@ async fn complete(state: &AppState, body: SetupRequest) -> AppResult<user::Model
     audit::record(&*tx, AuditEvent::new(Some(admin.id), "instance.setup").workspace(ws.id).target("user", admin.id))
         .await?;
     tx.commit().await?;
-    if let Ok(mut slot) = state.setup_token.lock() {
-        *slot = None;
-    }
     Ok(admin)
 }
 

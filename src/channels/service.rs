@@ -69,12 +69,14 @@ pub async fn add_member_row(
     if member::Entity::find_by_id((channel_id, user_id)).one(conn).await?.is_some() {
         return Ok(false);
     }
+    // The backlog is there to read, but it is not news to someone who just arrived.
+    let last_seq = channel::Entity::find_by_id(channel_id).one(conn).await?.map_or(0, |c| c.last_seq);
     member::ActiveModel {
         channel_id: Set(channel_id),
         user_id: Set(user_id),
         role: Set(role.into()),
         joined_at: Set(now_ms()),
-        last_read_seq: Set(0),
+        last_read_seq: Set(last_seq),
         muted: Set(false),
         notify_level: Set("default".into()),
     }

@@ -60,6 +60,18 @@ pub async fn claim(db: &Db, kinds: &[&'static str], lease_s: i64) -> AppResult<O
         return Ok(None);
     }
     let tx = db.write().await?;
+    // A worker died during a job's last allowed attempt: park it rather than run it again.
+    let now = now_ms();
+    job::Entity::update_many()
+        .col_expr(job::Column::State, FAILED.into())
+        .col_expr(job::Column::LockedUntil, Option::<i64>::None.into())
+        .col_expr(job::Column::LastError, Some("the worker stopped during the last attempt").into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::LockedUntil.lte(now))
+        .filter(Expr::col(job::Column::Attempts).gte(Expr::col(job::Column::MaxAttempts)))
+        .exec(&*tx)
+        .await?;
     let mut select = job::Entity::find()
         .filter(due())
         .filter(job::Column::Kind.is_in(kinds.iter().copied()))

@@ -134,6 +134,11 @@ pub async fn accept(conn: &impl ConnectionTrait, token: &str, who: &user::Model)
     if row.email.as_deref().is_some_and(|e| e != who.email) {
         return Err(AppError::NotFound("invite"));
     }
+    // Already in: nothing to spend.
+    let existing = super::model::member::Entity::find_by_id((ws.id, who.id)).one(conn).await?;
+    if existing.is_some_and(|m| m.deactivated_at.is_none()) {
+        return Ok(ws);
+    }
     let spent = invite::Entity::update_many()
         .col_expr(
             invite::Column::Uses,

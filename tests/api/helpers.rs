@@ -139,6 +139,18 @@ impl TestApp {
         c
     }
 
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.anon().post("/api/v1/auth/login", json!({"email": email, "password": password})).await
+    }
+
+    /// A fresh session for an existing account.
+    pub async fn login_as(&self, email: &str, password: &str) -> Client {
+        let r = self.login(email, password).await.expect(200);
+        let mut c = self.anon();
+        c.adopt_session(&r);
+        c
+    }
+
     /// An account that belongs only to another workspace.
     pub async fn outsider(&self, admin: &Client, username: &str) -> (Client, Uuid) {
         let (other_ws, _) = create_workspace(admin, &format!("Other {username}")).await;
@@ -238,7 +250,8 @@ impl Client {
         c
     }
 
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+    /// A request carrying this client's credentials, for tests that shape headers or bytes.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
@@ -249,6 +262,11 @@ impl Client {
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
+        req
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = self.request(method, path);
         if let Some(b) = body {
             req = req.json(&b);
         }

@@ -1,5 +1,15 @@
 //! Parley's integration suite: one binary, a real server per test.
 //! Runs on SQLite by default and on PostgreSQL when PARLEY_TEST_DATABASE_URL is set.
+mod accounts;
+mod auth;
 mod authz;
+mod bad_input;
+mod channels;
 mod concurrency;
 mod helpers;
+mod history;
+mod jobs;
+mod messages;
+mod ops;
+mod pages;
+mod workspaces;

@@ -1,0 +1,135 @@
+//! /invite/{token}: where an invitation link leads. A new person creates an account
+//! and joins; someone already signed in joins with one click.
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::accounts::model::user;
+use crate::auth::client_ip::client_ip;
+use crate::auth::current_user::{check_origin, session_cookie_name};
+use crate::auth::routes::{session_cookie, SignupRequest};
+use crate::auth::{sessions, signup};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::workspaces::invites;
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+struct InvitePage {
+    token: String,
+    workspace_name: String,
+    role: &'static str,
+    signed_in_as: Option<String>,
+    error: Option<String>,
+    display_name: String,
+    email: String,
+    email_locked: bool,
+}
+
+async fn signed_in_user(state: &AppState, req: &HttpRequest) -> AppResult<Option<user::Model>> {
+    use sea_orm::EntityTrait;
+    let Some(cookie) = req.cookie(session_cookie_name(state)) else { return Ok(None) };
+    let Some(s) = sessions::resolve(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await?
+    else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find_by_id(s.user_id).one(&state.db.conn).await?.filter(|u| u.deactivated_at.is_none()))
+}
+
+async fn render(
+    state: &AppState,
+    req: &HttpRequest,
+    token: String,
+    error: Option<String>,
+    form: Option<&InviteForm>,
+) -> AppResult<HttpResponse> {
+    let preview = invites::preview(&state.db.conn, &token).await?;
+    let me = signed_in_user(state, req).await?;
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = InvitePage {
+        token,
+        workspace_name: preview.workspace_name,
+        role: preview.role.as_str(),
+        signed_in_as: me.map(|u| u.display_name),
+        error,
+        display_name: form.map(|f| f.display_name.clone()).unwrap_or_default(),
+        email_locked: preview.email.is_some(),
+        email: preview.email.or_else(|| form.map(|f| f.email.clone())).unwrap_or_default(),
+    };
+    let html = page.render().map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+}
+
+#[get("/invite/{token}")]
+pub async fn invite_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    render(&state, &req, path.into_inner(), None, None).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    accept: Option<String>,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn to_home() -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, "/")).finish()
+}
+
+#[post("/invite/{token}")]
+pub async fn invite_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    form: web::Form<InviteForm>,
+) -> AppResult<HttpResponse> {
+    let token = path.into_inner();
+    let form = form.into_inner();
+    if form.accept.is_some() {
+        check_origin(&req, &state)?;
+        let me = signed_in_user(&state, &req).await?.ok_or(AppError::Unauthenticated)?;
+        let tx = state.db.write().await?;
+        invites::accept(&*tx, &token, &me).await?;
+        tx.commit().await?;
+        return Ok(to_home());
+    }
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    let request = SignupRequest {
+        invite_token: Some(token.clone()),
+        email: form.email.clone(),
+        display_name: form.display_name.clone(),
+        username: None,
+        password: form.password.clone(),
+    };
+    match signup::create_account(&state, ip, request).await {
+        Ok(user) => {
+            let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let s = sessions::create(
+                &state.db.conn,
+                user.id,
+                state.settings.auth.session_idle_hours,
+                ua,
+                Some(ip.to_string()),
+            )
+            .await?;
+            Ok(HttpResponse::SeeOther()
+                .cookie(session_cookie(&state, s.secret))
+                .insert_header((header::LOCATION, "/"))
+                .finish())
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            render(&state, &req, token, Some(e.to_string()), Some(&form)).await
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,45 @@
+//! Creating an account: from an invitation, or freely when open sign-up is on.
+use std::net::IpAddr;
+
+use super::routes::SignupRequest;
+use crate::accounts::model::user;
+use crate::accounts::service::{self as accounts, NewUser};
+use crate::audit::{self, AuditEvent};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::workspaces::invites;
+
+/// Validates, creates the account and (with an invitation) joins its workspace, all in
+/// one transaction: a refused invitation leaves no account behind.
+pub async fn create_account(state: &AppState, ip: IpAddr, body: SignupRequest) -> AppResult<user::Model> {
+    // Every sign-up attempt counts: account creation is what an abuser wants.
+    state.login_throttle.check(ip, &body.email)?;
+    state.login_throttle.spend(ip, &body.email);
+    let token = body.invite_token.filter(|t| !t.is_empty());
+    match &token {
+        Some(t) => {
+            invites::find_usable(&state.db.conn, t).await?;
+        }
+        None if state.settings.auth.open_signup => {}
+        None => return Err(AppError::invalid("invite_token", "sign-up needs an invitation")),
+    }
+    let prepared = accounts::prepare(
+        NewUser {
+            email: body.email,
+            username: body.username,
+            display_name: body.display_name,
+            password: Some(body.password),
+            is_admin: false,
+        },
+        state.settings.limits.name_chars,
+    )
+    .await?;
+    let tx = state.db.write().await?;
+    let user = accounts::insert(&*tx, prepared).await?;
+    if let Some(t) = &token {
+        invites::accept(&*tx, t, &user).await?;
+    }
+    audit::record(&*tx, AuditEvent::new(Some(user.id), "auth.signup").target("user", user.id).ip(ip)).await?;
+    tx.commit().await?;
+    Ok(user)
+}
