@@ -15,6 +15,8 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::settings::SqliteSync;
+
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
@@ -41,15 +43,19 @@ impl WriteTx {
 }
 
 impl Db {
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, max_connections: u32, sync: SqliteSync) -> anyhow::Result<Self> {
+        let synchronous = match sync {
+            SqliteSync::Full => SqliteSynchronous::Full,
+            SqliteSync::Normal => SqliteSynchronous::Normal,
+        };
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
+            .map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(synchronous)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
             });

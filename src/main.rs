@@ -75,7 +75,7 @@ async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
     if url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.server.data_dir)?;
     }
-    let db = Db::connect(&url, 2).await?;
+    let db = Db::connect(&url, 2, settings.database.sqlite_synchronous).await?;
     db.migrate().await?;
     Ok(db)
 }

@@ -37,7 +37,7 @@ impl Application {
         if url.starts_with("sqlite:") {
             std::fs::create_dir_all(&settings.server.data_dir)?;
         }
-        let db = Db::connect(&url, settings.database.max_connections).await?;
+        let db = Db::connect(&url, settings.database.max_connections, settings.database.sqlite_synchronous).await?;
         db.migrate().await?;
         let state = AppState {
             db,

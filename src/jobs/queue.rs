@@ -74,6 +74,8 @@ pub async fn claim(db: &Db, kinds: &[&'static str], lease_s: i64) -> AppResult<O
         .await?;
     let mut select = job::Entity::find()
         .filter(due())
+        // Never claim an exhausted job, even one the sweep above did not see yet.
+        .filter(Expr::col(job::Column::Attempts).lt(Expr::col(job::Column::MaxAttempts)))
         .filter(job::Column::Kind.is_in(kinds.iter().copied()))
         .order_by_asc(job::Column::RunAt)
         .limit(1);
