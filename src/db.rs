@@ -15,18 +15,27 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::error::AppError;
+use crate::realtime::bus::SharedBus;
+use crate::realtime::event::NewEvent;
+use crate::realtime::log as event_log;
 use crate::settings::SqliteSync;
 
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
     write_gate: Option<Arc<Mutex<()>>>,
+    bus: Option<SharedBus>,
 }
 
 /// A write transaction; on SQLite it also holds the write gate until dropped.
+/// Events emitted on it are recorded in the log as its last statement and
+/// published once it has committed.
 pub struct WriteTx {
     txn: DatabaseTransaction,
     _gate: Option<OwnedMutexGuard<()>>,
+    events: std::sync::Mutex<Vec<NewEvent>>,
+    bus: Option<SharedBus>,
 }
 
 impl Deref for WriteTx {
@@ -37,8 +46,23 @@ impl Deref for WriteTx {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+    /// Queues an event to record with this transaction.
+    pub fn emit(&self, event: NewEvent) {
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), AppError> {
+        let pending = self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default();
+        let recorded = event_log::append(&self.txn, pending).await?;
+        self.txn.commit().await?;
+        if let Some(bus) = &self.bus {
+            if !recorded.is_empty() {
+                bus.publish(recorded);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -64,7 +88,13 @@ impl Db {
             DbBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
             _ => None,
         };
-        Ok(Self { conn, write_gate })
+        Ok(Self { conn, write_gate, bus: None })
+    }
+
+    /// Publishes committed events on `bus` from now on.
+    pub fn with_bus(mut self, bus: SharedBus) -> Self {
+        self.bus = Some(bus);
+        self
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
@@ -90,7 +120,7 @@ impl Db {
             ..Default::default()
         };
         let txn = self.conn.begin_with_options(options).await?;
-        Ok(WriteTx { txn, _gate: gate })
+        Ok(WriteTx { txn, _gate: gate, events: std::sync::Mutex::new(Vec::new()), bus: self.bus.clone() })
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -145,10 +145,12 @@ pub type AppResult<T> = Result<T, AppError>;
 pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("invalid_input", 422, "a field is missing, unknown, of the wrong type or invalid; `field` names it"),
     ("malformed_json", 400, "the body is not valid JSON or not valid UTF-8"),
+    ("not_a_websocket", 400, "GET /api/v1/ws without a WebSocket upgrade"),
     ("invalid_query", 400, "a query-string parameter is malformed"),
     ("unauthenticated", 401, "no valid session cookie or bearer token"),
     ("bad_credentials", 401, "email or password is wrong"),
     ("csrf_origin_mismatch", 403, "cookie-authenticated unsafe request without a matching Origin"),
+    ("ws_origin_mismatch", 403, "WebSocket upgrade from a page on another site"),
     ("not_allowed", 403, "you can see this resource but may not do that to it"),
     ("not_channel_member", 403, "join the channel first"),
     ("<resource>_not_found", 404, "does not exist, or you may not see it"),

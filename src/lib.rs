@@ -13,6 +13,7 @@ pub mod error;
 pub mod jobs;
 pub mod messages;
 pub mod ops;
+pub mod realtime;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -14,6 +14,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub realtime: RealtimeSettings,
     pub limits: LimitSettings,
     pub jobs: JobSettings,
     pub log: LogSettings,
@@ -52,6 +53,15 @@ pub struct AuthSettings {
     pub login_attempts_per_ip_per_minute: u32,
     pub login_attempts_per_account_per_minute: u32,
     pub invite_ttl_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RealtimeSettings {
+    pub nats_url: String,
+    pub queue_len: usize,
+    pub heartbeat_s: u64,
+    pub dead_after_s: u64,
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

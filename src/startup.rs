@@ -13,6 +13,8 @@ use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
 use crate::jobs::{worker, JobRegistry};
 use crate::ops::{observe, prometheus};
+use crate::realtime::hub::close;
+use crate::realtime::Realtime;
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -39,6 +41,9 @@ impl Application {
         }
         let db = Db::connect(&url, settings.database.max_connections, settings.database.sqlite_synchronous).await?;
         db.migrate().await?;
+        let bus = crate::realtime::bus_from(&settings.realtime).await?;
+        let db = db.with_bus(bus.clone());
+        let realtime = Arc::new(Realtime::start(db.clone(), bus, &settings.realtime).await?);
         let state = AppState {
             db,
             login_throttle: Arc::new(LoginThrottle::new(
@@ -46,6 +51,7 @@ impl Application {
                 settings.auth.login_attempts_per_account_per_minute,
             )),
             jobs: Arc::new(jobs),
+            realtime,
             setup_token: Arc::new(std::sync::Mutex::new(None)),
             metrics: prometheus::handle(),
             settings: Arc::new(settings),
@@ -56,27 +62,83 @@ impl Application {
         Ok(Self { state, port, server, setup_link })
     }
 
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// Stops this node the way SIGTERM does (tests use it to simulate a restart).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle { server: self.server.handle(), realtime: self.state.realtime.clone() }
     }
 
-    /// Serves until the server is stopped (signal or handle), then stops the worker.
+    /// Serves until SIGTERM/SIGINT or a ShutdownHandle, then stops the worker.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = tokio::spawn(worker::run(self.state.clone(), stop_rx));
-        let throttle = self.state.login_throttle.clone();
-        let pruner = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                throttle.prune();
-            }
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let on_signal = self.shutdown_handle();
+        let signals = tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down: closing sockets, draining requests");
+            on_signal.shutdown().await;
         });
         let result = self.server.await;
         let _ = stop_tx.send(true);
-        pruner.abort();
+        signals.abort();
+        housekeeping.abort();
         let _ = worker.await;
         result.map_err(Into::into)
+    }
+}
+
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    server: ServerHandle,
+    realtime: Arc<Realtime>,
+}
+
+impl ShutdownHandle {
+    /// Closes every socket with "service restart" (clients resume on another node),
+    /// then stops accepting and lets in-flight requests finish.
+    pub async fn shutdown(&self) {
+        self.realtime.hub.close_all(close::SERVICE_RESTART, "service restart").await;
+        self.server.stop(true).await;
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Periodic upkeep: forget old login failures, prune the event log past retention.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut minutes: u64 = 0;
+    loop {
+        tick.tick().await;
+        state.login_throttle.prune();
+        if minutes.is_multiple_of(60) {
+            let cutoff = crate::clock::now_ms() - state.settings.realtime.retention_days.max(1) * 86_400_000;
+            match state.db.write().await {
+                Ok(tx) => {
+                    let pruned = crate::realtime::log::prune(&*tx, cutoff).await;
+                    if let (Ok(n), Ok(())) = (pruned, tx.commit().await) {
+                        if n > 0 {
+                            tracing::info!(events = n, "pruned the event log");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "event log pruning skipped"),
+            }
+        }
+        minutes += 1;
     }
 }
 
@@ -92,7 +154,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .configure(|cfg| crate::api::configure(cfg, max_json))
     })
-    .shutdown_timeout(shutdown_timeout);
+    .shutdown_timeout(shutdown_timeout)
+    .disable_signals();
     let server = if workers > 0 { server.workers(workers) } else { server };
     let server = server.listen(listener)?.run();
     Ok(server)

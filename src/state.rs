@@ -4,6 +4,7 @@ use std::sync::Arc;
 use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
 use crate::jobs::JobRegistry;
+use crate::realtime::Realtime;
 use crate::settings::Settings;
 
 #[derive(Clone)]
@@ -12,6 +13,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub login_throttle: Arc<LoginThrottle>,
     pub jobs: Arc<JobRegistry>,
+    pub realtime: Arc<Realtime>,
     /// One-time first-run setup token, present while no user exists.
     pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,

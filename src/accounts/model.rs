@@ -17,6 +17,8 @@ pub mod user {
         pub status_expires_at: Option<i64>,
         pub preferences: String,
         pub deactivated_at: Option<i64>,
+        /// Do-not-disturb, set by the user (presence).
+        pub dnd: bool,
         pub created_at: i64,
         pub updated_at: i64,
     }

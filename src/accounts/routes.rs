@@ -10,6 +10,7 @@ use crate::audit::{self, AuditEvent};
 use crate::auth::current_user::AuthMethod;
 use crate::auth::{password, sessions, CurrentUser, InstanceAdmin};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::realtime::event::{kind, NewEvent};
 use crate::state::AppState;
 
 /// My profile.
@@ -28,8 +29,13 @@ pub async fn patch_me(
     me: CurrentUser,
     body: web::Json<ProfilePatch>,
 ) -> AppResult<HttpResponse> {
-    let updated =
-        service::update_profile(&state.db.conn, me.user, body.into_inner(), state.settings.limits.name_chars).await?;
+    let tx = state.db.write().await?;
+    let updated = service::update_profile(&*tx, me.user, body.into_inner(), state.settings.limits.name_chars).await?;
+    let data = serde_json::to_value(UserView::from(&updated)).map_err(anyhow::Error::from)?;
+    for ws in crate::workspaces::service::list_mine(&*tx, updated.id).await? {
+        tx.emit(NewEvent::workspace(kind::USER_UPDATED, ws.id, data.clone()).about(updated.id));
+    }
+    tx.commit().await?;
     Ok(HttpResponse::Ok().json(MeView::from(&updated)))
 }
 
@@ -97,6 +103,9 @@ async fn set_active(state: &AppState, admin: &CurrentUser, id: Uuid, active: boo
     }
     let tx = state.db.write().await?;
     service::set_active(&*tx, id, active).await?;
+    if !active {
+        tx.emit(NewEvent::user(kind::USER_DEACTIVATED, id, serde_json::json!({"user_id": id})));
+    }
     let action = if active { "user.reactivated" } else { "user.deactivated" };
     audit::record(&*tx, AuditEvent::new(Some(admin.id()), action).target("user", id)).await?;
     tx.commit().await?;

@@ -88,6 +88,7 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         status_expires_at: Set(None),
         preferences: Set("{}".into()),
         deactivated_at: Set(None),
+        dnd: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     };

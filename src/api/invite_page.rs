@@ -99,7 +99,7 @@ pub async fn invite_form(
         check_origin(&req, &state)?;
         let me = signed_in_user(&state, &req).await?.ok_or(AppError::Unauthenticated)?;
         let tx = state.db.write().await?;
-        invites::accept(&*tx, &token, &me).await?;
+        invites::accept(&tx, &token, &me).await?;
         tx.commit().await?;
         return Ok(to_home());
     }

@@ -8,7 +8,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppError;
-use crate::{accounts, auth, channels, messages, ops, workspaces};
+use crate::{accounts, auth, channels, messages, ops, realtime, workspaces};
 
 fn json_error(err: JsonPayloadError) -> AppError {
     match err {
@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(
         web::scope("/api/v1")
             .service(openapi::openapi_json)
+            .service(realtime::routes::websocket)
             .service(auth::setup::setup_api)
             .service(auth::routes::login)
             .service(auth::routes::logout)

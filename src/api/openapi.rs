@@ -3,7 +3,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accounts, auth, channels, messages, ops, workspaces};
+use crate::{accounts, auth, channels, messages, ops, realtime, workspaces};
 
 struct Security;
 
@@ -43,6 +43,7 @@ impl Modify for Security {
         messages::routes::get_message, messages::routes::edit_message, messages::routes::delete_message,
         messages::routes::thread, messages::routes::add_reaction, messages::routes::remove_reaction,
         messages::routes::pin, messages::routes::unpin,
+        realtime::routes::websocket,
     ),
     tags(
         (name = "auth", description = "Sign-in, sessions, sign-up, API tokens, first-run setup"),
@@ -51,6 +52,7 @@ impl Modify for Security {
         (name = "channels", description = "Channels, conversations, membership, read state"),
         (name = "messages", description = "Messages, threads, reactions, pins"),
         (name = "admin", description = "Instance administration"),
+        (name = "realtime", description = "The WebSocket: live events, resume (docs/realtime.md)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -93,7 +93,7 @@ async fn create_admin(state: &AppState, body: SetupRequest) -> AppResult<user::M
         return Err(AppError::conflict("setup_done", "setup has already been completed"));
     }
     let admin = accounts::insert(&*tx, prepared).await?;
-    let ws = workspaces::create(&*tx, admin.id, &body.workspace_name, None, state.settings.limits.name_chars).await?;
+    let ws = workspaces::create(&tx, admin.id, &body.workspace_name, None, state.settings.limits.name_chars).await?;
     audit::record(&*tx, AuditEvent::new(Some(admin.id), "instance.setup").workspace(ws.id).target("user", admin.id))
         .await?;
     tx.commit().await?;

@@ -37,7 +37,7 @@ pub async fn create_account(state: &AppState, ip: IpAddr, body: SignupRequest) -
     let tx = state.db.write().await?;
     let user = accounts::insert(&*tx, prepared).await?;
     if let Some(t) = &token {
-        invites::accept(&*tx, t, &user).await?;
+        invites::accept(&tx, t, &user).await?;
     }
     audit::record(&*tx, AuditEvent::new(Some(user.id), "auth.signup").target("user", user.id).ip(ip)).await?;
     tx.commit().await?;

@@ -16,12 +16,19 @@ fn key(members: &[Uuid]) -> String {
     members.iter().map(Uuid::to_string).collect::<Vec<_>>().join(",")
 }
 
+pub struct Conversation {
+    pub view: ChannelView,
+    pub created: bool,
+    /// People who became members now (all of them for a new conversation).
+    pub added: Vec<Uuid>,
+}
+
 pub async fn get_or_create(
     conn: &impl ConnectionTrait,
     ws: &WorkspaceAccess,
     me: Uuid,
     others: &[Uuid],
-) -> AppResult<(ChannelView, bool)> {
+) -> AppResult<Conversation> {
     let mut members: Vec<Uuid> = others.to_vec();
     members.push(me);
     members.sort();
@@ -59,8 +66,11 @@ pub async fn get_or_create(
         },
     };
     // Members removed from the workspace and back again regain their conversations.
+    let mut added = Vec::new();
     for &u in &members {
-        add_member_row(conn, row.id, u, "member").await?;
+        if add_member_row(conn, row.id, u, "member").await? {
+            added.push(u);
+        }
     }
-    Ok((view_for(conn, &row, me).await?, created))
+    Ok(Conversation { view: view_for(conn, &row, me).await?, created, added })
 }

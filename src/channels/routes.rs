@@ -1,6 +1,7 @@
 //! /api/v1/workspaces/{id}/channels|conversations and /api/v1/channels/{id}/*.
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::conversations;
@@ -11,6 +12,7 @@ use crate::access::{self, Need};
 use crate::accounts::view::UserView;
 use crate::auth::CurrentUser;
 use crate::error::{AppResult, ErrorBody};
+use crate::realtime::event::{kind, NewEvent};
 use crate::state::AppState;
 
 /// Create a public or private channel; I become its admin.
@@ -28,6 +30,13 @@ pub async fn create(
     let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
     let tx = state.db.write().await?;
     let view = service::create(&*tx, &ws, me.id(), body.into_inner()).await?;
+    tx.emit(NewEvent::member_joined(ws.workspace.id, view.id, me.id()));
+    let data = to_json(&view)?;
+    tx.emit(if view.kind == "public" {
+        NewEvent::workspace(kind::CHANNEL_CREATED, ws.workspace.id, data)
+    } else {
+        NewEvent::channel(kind::CHANNEL_CREATED, ws.workspace.id, view.id, data)
+    });
     tx.commit().await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -84,9 +93,15 @@ pub async fn conversation(
 ) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
     let tx = state.db.write().await?;
-    let (view, created) = conversations::get_or_create(&*tx, &ws, me.id(), &body.user_ids).await?;
+    let conv = conversations::get_or_create(&*tx, &ws, me.id(), &body.user_ids).await?;
+    for user in &conv.added {
+        tx.emit(NewEvent::member_joined(ws.workspace.id, conv.view.id, *user));
+    }
+    if conv.created {
+        tx.emit(NewEvent::channel(kind::CHANNEL_CREATED, ws.workspace.id, conv.view.id, to_json(&conv.view)?));
+    }
     tx.commit().await?;
-    Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
+    Ok(if conv.created { HttpResponse::Created().json(conv.view) } else { HttpResponse::Ok().json(conv.view) })
 }
 
 /// One channel.
@@ -114,15 +129,21 @@ pub async fn update(
     let a = access::channel(&state.db.conn, me.id(), id, Need::Read).await?;
     let tx = state.db.write().await?;
     service::update(&*tx, &a, body.into_inner()).await?;
+    let a = access::channel(&*tx, me.id(), id, Need::Read).await?;
+    let view = service::view_for(&*tx, &a.channel, me.id()).await?;
+    let mut shared = view.clone();
+    shared.membership = None;
+    tx.emit(NewEvent::channel(kind::CHANNEL_UPDATED, a.channel.workspace_id, id, to_json(&shared)?));
     tx.commit().await?;
-    let a = access::channel(&state.db.conn, me.id(), id, Need::Read).await?;
-    Ok(HttpResponse::Ok().json(service::view_for(&state.db.conn, &a.channel, me.id()).await?))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 async fn set_archived(state: &AppState, me: &CurrentUser, id: Uuid, archived: bool) -> AppResult<HttpResponse> {
     let a = access::channel(&state.db.conn, me.id(), id, Need::Manage).await?;
     let tx = state.db.write().await?;
     service::set_archived(&*tx, &a, archived).await?;
+    let k = if archived { kind::CHANNEL_ARCHIVED } else { kind::CHANNEL_UNARCHIVED };
+    tx.emit(NewEvent::channel(k, a.channel.workspace_id, id, json!({"channel_id": id})));
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -150,7 +171,9 @@ pub async fn unarchive(state: web::Data<AppState>, me: CurrentUser, path: web::P
 pub async fn join(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
-    service::join(&*tx, &a, me.id()).await?;
+    if service::join(&*tx, &a, me.id()).await? {
+        tx.emit(NewEvent::member_joined(a.channel.workspace_id, a.channel.id, me.id()));
+    }
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -163,6 +186,7 @@ pub async fn leave(state: web::Data<AppState>, me: CurrentUser, path: web::Path<
     let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
     service::leave(&*tx, &a, me.id()).await?;
+    tx.emit(NewEvent::member_left(a.channel.workspace_id, a.channel.id, me.id()));
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -202,6 +226,9 @@ pub async fn add_member(
     let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
     let added = service::add_member(&*tx, &a, body.user_id).await?;
+    if added {
+        tx.emit(NewEvent::member_joined(a.channel.workspace_id, a.channel.id, body.user_id));
+    }
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(Added { added }))
 }
@@ -220,6 +247,7 @@ pub async fn remove_member(
     let a = access::channel(&state.db.conn, me.id(), id, Need::Read).await?;
     let tx = state.db.write().await?;
     service::remove_member(&*tx, &a, me.id(), user_id).await?;
+    tx.emit(NewEvent::member_left(a.channel.workspace_id, a.channel.id, user_id));
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -250,6 +278,8 @@ pub async fn mark_read(
     let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
     let seq = read_state::mark_read(&*tx, &a, me.id(), body.seq).await?;
+    let data = json!({"channel_id": a.channel.id, "last_read_seq": seq});
+    tx.emit(NewEvent::user(kind::READ_UPDATED, me.id(), data));
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(ReadMarker { last_read_seq: seq }))
 }
@@ -270,4 +300,8 @@ pub async fn notifications(
     read_state::set_prefs(&*tx, &a, me.id(), body.into_inner()).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+fn to_json(v: &impl Serialize) -> AppResult<serde_json::Value> {
+    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
 }

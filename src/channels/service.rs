@@ -86,7 +86,12 @@ pub async fn add_member_row(
     .or_else(|e| if is_unique_violation(&e) { Ok(false) } else { Err(e.into()) })
 }
 
-pub async fn remove_from_public_channels(conn: &impl ConnectionTrait, ws_id: Uuid, user_id: Uuid) -> AppResult<()> {
+/// Removes the user from every public channel of the workspace; returns those channels.
+pub async fn remove_from_public_channels(
+    conn: &impl ConnectionTrait,
+    ws_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Vec<Uuid>> {
     let public: Vec<Uuid> = channel::Entity::find()
         .filter(channel::Column::WorkspaceId.eq(ws_id))
         .filter(channel::Column::Kind.eq("public"))
@@ -95,12 +100,20 @@ pub async fn remove_from_public_channels(conn: &impl ConnectionTrait, ws_id: Uui
         .into_iter()
         .map(|c| c.id)
         .collect();
-    member::Entity::delete_many()
+    let left: Vec<Uuid> = member::Entity::find()
         .filter(member::Column::UserId.eq(user_id))
         .filter(member::Column::ChannelId.is_in(public))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.channel_id)
+        .collect();
+    member::Entity::delete_many()
+        .filter(member::Column::UserId.eq(user_id))
+        .filter(member::Column::ChannelId.is_in(left.clone()))
         .exec(conn)
         .await?;
-    Ok(())
+    Ok(left)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -204,9 +217,10 @@ pub async fn browse(
     Ok(out)
 }
 
-pub async fn join(conn: &impl ConnectionTrait, access: &ChannelAccess, me: Uuid) -> AppResult<()> {
+/// Joins a public channel; false when already a member.
+pub async fn join(conn: &impl ConnectionTrait, access: &ChannelAccess, me: Uuid) -> AppResult<bool> {
     if access.is_member() {
-        return Ok(());
+        return Ok(false);
     }
     if access.kind != ChannelKind::Public {
         return Err(AppError::NotFound("channel"));
@@ -214,8 +228,7 @@ pub async fn join(conn: &impl ConnectionTrait, access: &ChannelAccess, me: Uuid)
     if access.channel.archived_at.is_some() {
         return Err(AppError::conflict("channel_archived", "the channel is archived"));
     }
-    add_member_row(conn, access.channel.id, me, "member").await?;
-    Ok(())
+    add_member_row(conn, access.channel.id, me, "member").await
 }
 
 pub async fn leave(conn: &impl ConnectionTrait, access: &ChannelAccess, me: Uuid) -> AppResult<()> {

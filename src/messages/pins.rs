@@ -10,7 +10,8 @@ use crate::error::{AppError, AppResult};
 
 pub const MAX_PINS: usize = 250;
 
-pub async fn pin(conn: &impl ConnectionTrait, msg: &message::Model, me: Uuid) -> AppResult<()> {
+/// Pins the message; false when it was pinned already.
+pub async fn pin(conn: &impl ConnectionTrait, msg: &message::Model, me: Uuid) -> AppResult<bool> {
     if msg.deleted_at.is_some() {
         return Err(AppError::NotFound("message"));
     }
@@ -25,8 +26,8 @@ pub async fn pin(conn: &impl ConnectionTrait, msg: &message::Model, me: Uuid) ->
         pinned_at: Set(now_ms()),
     };
     match row.insert(conn).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

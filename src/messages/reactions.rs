@@ -23,7 +23,13 @@ pub fn validate_emoji(emoji: &str) -> AppResult<String> {
     }
 }
 
-pub async fn add(conn: &impl ConnectionTrait, msg: &message::Model, me: Uuid, emoji: &str) -> AppResult<()> {
+/// Adds the reaction; returns the normalised emoji if it was not there yet.
+pub async fn add(
+    conn: &impl ConnectionTrait,
+    msg: &message::Model,
+    me: Uuid,
+    emoji: &str,
+) -> AppResult<Option<String>> {
     if msg.deleted_at.is_some() {
         return Err(AppError::NotFound("message"));
     }
@@ -31,23 +37,24 @@ pub async fn add(conn: &impl ConnectionTrait, msg: &message::Model, me: Uuid, em
     let row = reaction::ActiveModel {
         message_id: Set(msg.id),
         user_id: Set(me),
-        emoji: Set(emoji),
+        emoji: Set(emoji.clone()),
         created_at: Set(now_ms()),
     };
     match row.insert(conn).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Ok(()),
+        Ok(_) => Ok(Some(emoji)),
+        Err(e) if is_unique_violation(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn remove(conn: &impl ConnectionTrait, msg: &message::Model, me: Uuid, emoji: &str) -> AppResult<()> {
+/// Removes my reaction; returns the normalised emoji.
+pub async fn remove(conn: &impl ConnectionTrait, msg: &message::Model, me: Uuid, emoji: &str) -> AppResult<String> {
     let emoji = validate_emoji(emoji)?;
-    let res = reaction::Entity::delete_by_id((msg.id, me, emoji)).exec(conn).await?;
+    let res = reaction::Entity::delete_by_id((msg.id, me, emoji.clone())).exec(conn).await?;
     if res.rows_affected == 0 {
         return Err(AppError::NotFound("reaction"));
     }
-    Ok(())
+    Ok(emoji)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! /api/v1/channels/{id}/messages|pins and /api/v1/messages/{id}/*.
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::history::{self, HistoryPage, HistoryQuery, ThreadPage, ThreadQuery};
@@ -10,6 +11,7 @@ use super::{pins, reactions};
 use crate::access::{self, Need};
 use crate::auth::CurrentUser;
 use crate::error::{AppResult, ErrorBody};
+use crate::realtime::event::{kind, NewEvent};
 use crate::state::AppState;
 
 /// Post a message (or a thread reply). Resending a `client_msg_id` returns the
@@ -28,7 +30,7 @@ pub async fn post_message(
 ) -> AppResult<HttpResponse> {
     let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
     let (msg, created) =
-        service::post(&state.db, &a, me.id(), body.into_inner(), state.settings.limits.message_chars).await?;
+        service::post(&state.db, &a, &me.user, body.into_inner(), state.settings.limits.message_chars).await?;
     Ok(if created { HttpResponse::Created().json(msg) } else { HttpResponse::Ok().json(msg) })
 }
 
@@ -141,9 +143,12 @@ pub async fn add_reaction(
     path: web::Path<Uuid>,
     body: web::Json<NewReaction>,
 ) -> AppResult<HttpResponse> {
-    let (msg, _) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let (msg, a) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
     let tx = state.db.write().await?;
-    reactions::add(&*tx, &msg, me.id(), &body.emoji).await?;
+    if let Some(emoji) = reactions::add(&*tx, &msg, me.id(), &body.emoji).await? {
+        let data = json!({"message_id": msg.id, "emoji": emoji, "user_id": me.id()});
+        tx.emit(NewEvent::channel(kind::REACTION_ADDED, a.channel.workspace_id, msg.channel_id, data));
+    }
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(view::view(&state.db.conn, &msg).await?))
 }
@@ -159,9 +164,11 @@ pub async fn remove_reaction(
     path: web::Path<(Uuid, String)>,
 ) -> AppResult<HttpResponse> {
     let (id, emoji) = path.into_inner();
-    let (msg, _) = access::message(&state.db.conn, me.id(), id, Need::Post).await?;
+    let (msg, a) = access::message(&state.db.conn, me.id(), id, Need::Post).await?;
     let tx = state.db.write().await?;
-    reactions::remove(&*tx, &msg, me.id(), &emoji).await?;
+    let emoji = reactions::remove(&*tx, &msg, me.id(), &emoji).await?;
+    let data = json!({"message_id": msg.id, "emoji": emoji, "user_id": me.id()});
+    tx.emit(NewEvent::channel(kind::REACTION_REMOVED, a.channel.workspace_id, msg.channel_id, data));
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -171,9 +178,12 @@ pub async fn remove_reaction(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/messages/{message_id}/pin")]
 pub async fn pin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let (msg, _) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let (msg, a) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
     let tx = state.db.write().await?;
-    pins::pin(&*tx, &msg, me.id()).await?;
+    if pins::pin(&*tx, &msg, me.id()).await? {
+        let data = json!({"message_id": msg.id, "pinned_by": me.id()});
+        tx.emit(NewEvent::channel(kind::PIN_ADDED, a.channel.workspace_id, msg.channel_id, data));
+    }
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -183,9 +193,11 @@ pub async fn pin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uu
     responses((status = 204), (status = 404, body = ErrorBody)))]
 #[delete("/messages/{message_id}/pin")]
 pub async fn unpin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let (msg, _) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let (msg, a) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
     let tx = state.db.write().await?;
     pins::unpin(&*tx, &msg).await?;
+    let data = json!({"message_id": msg.id});
+    tx.emit(NewEvent::channel(kind::PIN_REMOVED, a.channel.workspace_id, msg.channel_id, data));
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

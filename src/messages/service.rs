@@ -6,6 +6,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::markdown::{self, Rendered};
@@ -14,9 +15,10 @@ use super::view::{self, MessageView};
 use crate::access::{self, ChannelAccess};
 use crate::accounts::model::user;
 use crate::channels::model::{channel, member as channel_member};
-use crate::clock::now_ms;
-use crate::db::{is_unique_violation, Db};
+use crate::clock::{now_ms, opt_rfc3339};
+use crate::db::{is_unique_violation, Db, WriteTx};
 use crate::error::{AppError, AppResult};
+use crate::realtime::event::{kind, NewEvent};
 
 pub const CLIENT_MSG_ID_MAX: usize = 64;
 
@@ -133,10 +135,11 @@ async fn thread_root(conn: &impl ConnectionTrait, channel_id: Uuid, root_id: Uui
 pub async fn post(
     db: &Db,
     access: &ChannelAccess,
-    me: Uuid,
+    author: &user::Model,
     new: NewMessage,
     max_chars: usize,
 ) -> AppResult<(MessageView, bool)> {
+    let me = author.id;
     validate_text(&new.text, max_chars)?;
     let channel_id = access.channel.id;
     if let Some(cmid) = &new.client_msg_id {
@@ -200,13 +203,22 @@ pub async fn post(
         Err(e) => return Err(e.into()),
     };
     insert_mentions(&*tx, &msg, &mentions).await?;
+    let ws = access.channel.workspace_id;
+    let view = view::fresh(&msg, author);
+    tx.emit(NewEvent::channel(
+        kind::MESSAGE_CREATED,
+        ws,
+        channel_id,
+        serde_json::to_value(&view).map_err(anyhow::Error::from)?,
+    ));
     if let Some(root) = root {
-        message::Entity::update_many()
+        let updated = message::Entity::update_many()
             .col_expr(message::Column::ReplyCount, Expr::col(message::Column::ReplyCount).add(1))
             .col_expr(message::Column::LastReplyAt, Some(now).into())
             .filter(message::Column::Id.eq(root))
-            .exec(&*tx)
+            .exec_with_returning(&*tx)
             .await?;
+        emit_thread_updated(&tx, ws, updated.first());
     }
     // Your own message is read by you.
     channel_member::Entity::update_many()
@@ -217,7 +229,18 @@ pub async fn post(
         .exec(&*tx)
         .await?;
     tx.commit().await?;
-    Ok((view::view(&db.conn, &msg).await?, true))
+    Ok((view, true))
+}
+
+fn emit_thread_updated(tx: &WriteTx, workspace_id: Uuid, root: Option<&message::Model>) {
+    if let Some(root) = root {
+        tx.emit(NewEvent::channel(
+            kind::THREAD_UPDATED,
+            workspace_id,
+            root.channel_id,
+            json!({"root_id": root.id, "reply_count": root.reply_count, "last_reply_at": opt_rfc3339(root.last_reply_at)}),
+        ));
+    }
 }
 
 /// Only the author edits; the text is re-rendered and its mentions replaced.
@@ -240,8 +263,11 @@ pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: 
     let updated = am.update(&*tx).await?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(updated.id)).exec(&*tx).await?;
     insert_mentions(&*tx, &updated, &mentions).await?;
+    let view = view::view(&*tx, &updated).await?;
+    let data = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
+    tx.emit(NewEvent::channel(kind::MESSAGE_EDITED, access.channel.workspace_id, access.channel.id, data));
     tx.commit().await?;
-    view::view(&db.conn, &updated).await
+    Ok(view)
 }
 
 /// The author or a channel manager deletes; the message stays as a tombstone so
@@ -265,13 +291,21 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
     reaction::Entity::delete_many().filter(reaction::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
+    let ws = access.channel.workspace_id;
+    tx.emit(NewEvent::channel(
+        kind::MESSAGE_DELETED,
+        ws,
+        msg.channel_id,
+        json!({"id": msg.id, "channel_id": msg.channel_id, "seq": msg.seq, "thread_root_id": msg.thread_root_id}),
+    ));
     if let Some(root) = msg.thread_root_id {
-        message::Entity::update_many()
+        let updated = message::Entity::update_many()
             .col_expr(message::Column::ReplyCount, Expr::col(message::Column::ReplyCount).sub(1))
             .filter(message::Column::Id.eq(root))
             .filter(message::Column::ReplyCount.gt(0))
-            .exec(&*tx)
+            .exec_with_returning(&*tx)
             .await?;
+        emit_thread_updated(&tx, ws, updated.first());
     }
     tx.commit().await?;
     Ok(())

@@ -109,6 +109,31 @@ pub async fn views(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> AppR
         .collect())
 }
 
+/// The view of a message just posted: no reactions or pin yet, author known.
+pub fn fresh(m: &message::Model, author: &user::Model) -> MessageView {
+    MessageView {
+        id: m.id,
+        channel_id: m.channel_id,
+        seq: m.seq,
+        thread_root_id: m.thread_root_id,
+        author: Some(AuthorView {
+            id: author.id,
+            username: author.username.clone(),
+            display_name: author.display_name.clone(),
+        }),
+        client_msg_id: m.client_msg_id.clone(),
+        text: m.body.clone(),
+        html: m.body_html.clone(),
+        created_at: rfc3339(m.created_at),
+        edited_at: opt_rfc3339(m.edited_at),
+        deleted: m.deleted_at.is_some(),
+        reply_count: m.reply_count,
+        last_reply_at: opt_rfc3339(m.last_reply_at),
+        reactions: Vec::new(),
+        pinned: false,
+    }
+}
+
 pub async fn view(conn: &impl ConnectionTrait, m: &message::Model) -> AppResult<MessageView> {
     let mut v = views(conn, std::slice::from_ref(m)).await?;
     v.pop().ok_or_else(|| anyhow::anyhow!("view of one message was empty").into())

@@ -10,6 +10,7 @@ use crate::accounts::model::user;
 use crate::audit::{self, AuditEvent};
 use crate::auth::secret_token;
 use crate::clock::{now_ms, rfc3339, HOUR_MS};
+use crate::db::WriteTx;
 use crate::error::{AppError, AppResult};
 use crate::validate;
 
@@ -129,7 +130,8 @@ pub async fn preview(conn: &impl ConnectionTrait, token: &str) -> AppResult<Invi
 
 /// Spends one use of the invitation and makes `who` a member. Call inside a write
 /// transaction: the use counter only moves while uses < max_uses.
-pub async fn accept(conn: &impl ConnectionTrait, token: &str, who: &user::Model) -> AppResult<workspace::Model> {
+pub async fn accept(tx: &WriteTx, token: &str, who: &user::Model) -> AppResult<workspace::Model> {
+    let conn = &**tx;
     let (row, ws) = find_usable(conn, token).await?;
     if row.email.as_deref().is_some_and(|e| e != who.email) {
         return Err(AppError::NotFound("invite"));
@@ -151,7 +153,7 @@ pub async fn accept(conn: &impl ConnectionTrait, token: &str, who: &user::Model)
     if spent.rows_affected == 0 {
         return Err(AppError::conflict("invite_used_up", "this invitation has been used up"));
     }
-    add_member(conn, ws.id, who.id, WorkspaceRole::parse(&row.role)).await?;
+    add_member(tx, ws.id, who.id, WorkspaceRole::parse(&row.role)).await?;
     audit::record(
         conn,
         AuditEvent::new(Some(who.id), "workspace.invite_accepted").workspace(ws.id).target("invite", row.id),

@@ -28,7 +28,7 @@ pub async fn create(
     body: web::Json<NewWorkspace>,
 ) -> AppResult<HttpResponse> {
     let tx = state.db.write().await?;
-    let ws = service::create(&*tx, me.id(), &body.name, body.slug.as_deref(), state.settings.limits.name_chars).await?;
+    let ws = service::create(&tx, me.id(), &body.name, body.slug.as_deref(), state.settings.limits.name_chars).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(ws))
 }
@@ -191,7 +191,7 @@ pub async fn accept_invite(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let tx = state.db.write().await?;
-    let ws = invites::accept(&*tx, &path.into_inner(), &me.user).await?;
+    let ws = invites::accept(&tx, &path.into_inner(), &me.user).await?;
     tx.commit().await?;
     let access = access::workspace(&state.db.conn, me.id(), ws.id).await?;
     Ok(HttpResponse::Ok().json(WorkspaceView::from(&access)))

@@ -11,9 +11,11 @@ use crate::audit::{self, AuditEvent};
 use crate::channels::model::{channel, member as channel_member};
 use crate::channels::service as channels;
 use crate::clock::{now_ms, opt_rfc3339, rfc3339};
-use crate::db::{is_unique_violation, Db};
+use crate::db::{is_unique_violation, Db, WriteTx};
 use crate::error::{AppError, AppResult};
+use crate::realtime::event::{kind, NewEvent};
 use crate::validate;
+use serde_json::json;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WorkspaceView {
@@ -69,7 +71,7 @@ fn slug_from_name(name: &str) -> String {
 
 /// Creates a workspace owned by `owner` with a #general channel everyone joins.
 pub async fn create(
-    conn: &impl ConnectionTrait,
+    tx: &WriteTx,
     owner: Uuid,
     name: &str,
     slug: Option<&str>,
@@ -78,7 +80,7 @@ pub async fn create(
     let name = validate::display_text("name", name, name_max)?;
     let slug = match slug {
         Some(s) => validate::slug("slug", s, 64)?,
-        None => unique_slug(conn, &slug_from_name(&name)).await?,
+        None => unique_slug(&**tx, &slug_from_name(&name)).await?,
     };
     let now = now_ms();
     let ws = workspace::ActiveModel {
@@ -88,7 +90,7 @@ pub async fn create(
         created_by: Set(owner),
         created_at: Set(now),
     }
-    .insert(conn)
+    .insert(&**tx)
     .await
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -97,8 +99,8 @@ pub async fn create(
             e.into()
         }
     })?;
-    add_member(conn, ws.id, owner, WorkspaceRole::Owner).await?;
-    channels::insert(conn, ws.id, owner, ChannelKind::Public, Some("general".into()), "", "", None).await?;
+    channels::insert(&**tx, ws.id, owner, ChannelKind::Public, Some("general".into()), "", "", None).await?;
+    add_member(tx, ws.id, owner, WorkspaceRole::Owner).await?;
     Ok(WorkspaceView::new(&ws, WorkspaceRole::Owner))
 }
 
@@ -115,7 +117,8 @@ async fn unique_slug(conn: &impl ConnectionTrait, base: &str) -> AppResult<Strin
 }
 
 /// Adds (or re-activates) a membership and joins the workspace's #general.
-pub async fn add_member(conn: &impl ConnectionTrait, ws_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> AppResult<()> {
+pub async fn add_member(tx: &WriteTx, ws_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> AppResult<()> {
+    let conn = &**tx;
     let now = now_ms();
     match member::Entity::find_by_id((ws_id, user_id)).one(conn).await? {
         Some(m) if m.deactivated_at.is_none() => return Ok(()),
@@ -140,6 +143,10 @@ pub async fn add_member(conn: &impl ConnectionTrait, ws_id: Uuid, user_id: Uuid,
             .await?;
         }
     }
+    tx.emit(
+        NewEvent::workspace(kind::WORKSPACE_MEMBER_ADDED, ws_id, json!({"user_id": user_id, "role": role}))
+            .about(user_id),
+    );
     if role != WorkspaceRole::Guest {
         let general = channel::Entity::find()
             .filter(channel::Column::WorkspaceId.eq(ws_id))
@@ -148,7 +155,9 @@ pub async fn add_member(conn: &impl ConnectionTrait, ws_id: Uuid, user_id: Uuid,
             .one(conn)
             .await?;
         if let Some(general) = general {
+            // A workspace's creator is in #general (as its admin) already.
             channels::add_member_row(conn, general.id, user_id, "member").await?;
+            tx.emit(NewEvent::member_joined(ws_id, general.id, user_id));
         }
     }
     Ok(())
@@ -248,7 +257,9 @@ pub async fn change_role(
         .await?;
     if role == WorkspaceRole::Guest {
         // A guest keeps only what it is explicitly added to: leave public channels.
-        channels::remove_from_public_channels(&*tx, ws.workspace.id, user_id).await?;
+        for ch in channels::remove_from_public_channels(&*tx, ws.workspace.id, user_id).await? {
+            tx.emit(NewEvent::member_left(ws.workspace.id, ch, user_id));
+        }
     }
     audit::record(
         &*tx,
@@ -292,11 +303,27 @@ pub async fn remove_member(db: &Db, ws: &WorkspaceAccess, actor: Uuid, user_id: 
         .into_iter()
         .map(|c| c.id)
         .collect();
-    channel_member::Entity::delete_many()
+    let left: Vec<Uuid> = channel_member::Entity::find()
         .filter(channel_member::Column::UserId.eq(user_id))
         .filter(channel_member::Column::ChannelId.is_in(channel_ids))
+        .all(&*tx)
+        .await?
+        .into_iter()
+        .map(|m| m.channel_id)
+        .collect();
+    channel_member::Entity::delete_many()
+        .filter(channel_member::Column::UserId.eq(user_id))
+        .filter(channel_member::Column::ChannelId.is_in(left.clone()))
         .exec(&*tx)
         .await?;
+    tx.emit(
+        NewEvent::workspace(
+            kind::WORKSPACE_MEMBER_REMOVED,
+            ws.workspace.id,
+            json!({"user_id": user_id, "channel_ids": left}),
+        )
+        .about(user_id),
+    );
     audit::record(
         &*tx,
         AuditEvent::new(Some(actor), "workspace.member_removed").workspace(ws.workspace.id).target("user", user_id),

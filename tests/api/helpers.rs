@@ -4,10 +4,9 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
 use parley::jobs::JobRegistry;
 use parley::settings::Settings;
-use parley::startup::Application;
+use parley::startup::{Application, ShutdownHandle};
 use parley::state::AppState;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
@@ -21,7 +20,7 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub setup_link: Option<String>,
-    handle: ServerHandle,
+    handle: ShutdownHandle,
     data_dir: PathBuf,
     pg: Option<(String, String)>,
 }
@@ -78,9 +77,14 @@ impl TestApp {
         let app = Application::build_on(listener, settings, jobs).await.expect("build app");
         let state = app.state.clone();
         let setup_link = app.setup_link.clone();
-        let handle = app.handle();
+        let handle = app.shutdown_handle();
         tokio::spawn(app.run_until_stopped());
         Self { base: format!("http://127.0.0.1:{port}"), state, setup_link, handle, data_dir, pg }
+    }
+
+    /// What SIGTERM does: sockets closed with "service restart", requests drained.
+    pub async fn shutdown(&self) {
+        self.handle.shutdown().await;
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -174,7 +178,7 @@ impl Drop for TestApp {
         let cleanup = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async move {
-                let _ = tokio::time::timeout(Duration::from_millis(200), handle.stop(false)).await;
+                let _ = tokio::time::timeout(Duration::from_millis(500), handle.shutdown()).await;
                 if let Some((admin, name)) = pg {
                     if let Ok(conn) = Database::connect(&admin).await {
                         let _ =

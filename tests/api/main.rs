@@ -12,4 +12,6 @@ mod jobs;
 mod messages;
 mod ops;
 mod pages;
+mod realtime;
 mod workspaces;
+mod ws_client;

@@ -1,0 +1,104 @@
+//! Fan-out between nodes: in-process by default, NATS when several Parley nodes share
+//! one database. A publish is fire-and-forget: durable events are in the log already,
+//! and each hub fills any gap from there, so a lost publish delays but never loses.
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+use uuid::Uuid;
+
+use super::event::{Event, Outgoing, Shared};
+
+const LOCAL_CAPACITY: usize = 65_536;
+const SUBJECT: &str = "parley.events";
+
+pub trait Bus: Send + Sync {
+    /// Sends events to every node's hub, this one included.
+    fn publish(&self, events: Vec<Event>);
+    /// The events arriving at this node, in the order this node received them.
+    fn subscribe(&self) -> broadcast::Receiver<Shared>;
+}
+
+pub type SharedBus = Arc<dyn Bus>;
+
+/// One process: a broadcast channel.
+pub struct LocalBus {
+    tx: broadcast::Sender<Shared>,
+}
+
+impl LocalBus {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self { tx: broadcast::channel(LOCAL_CAPACITY).0 })
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, events: Vec<Event>) {
+        for e in events {
+            let _ = self.tx.send(Outgoing::new(e));
+        }
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Shared> {
+        self.tx.subscribe()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    node: Uuid,
+    events: Vec<Event>,
+}
+
+/// Several nodes: each publishes to one NATS subject and delivers what it publishes
+/// to itself directly; what arrives from NATS with its own node id is skipped.
+pub struct NatsBus {
+    local: broadcast::Sender<Shared>,
+    outbox: mpsc::UnboundedSender<Vec<Event>>,
+}
+
+impl NatsBus {
+    pub async fn connect(url: &str) -> anyhow::Result<Arc<Self>> {
+        let client = async_nats::connect(url).await?;
+        let node = Uuid::now_v7();
+        let local = broadcast::channel(LOCAL_CAPACITY).0;
+        let mut sub = client.subscribe(SUBJECT).await?;
+        let inbound = local.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = sub.next().await {
+                match serde_json::from_slice::<Envelope>(&msg.payload) {
+                    Ok(env) if env.node != node => {
+                        for e in env.events {
+                            let _ = inbound.send(Outgoing::new(e));
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "undecodable event on the bus"),
+                }
+            }
+        });
+        // One publisher task keeps this node's events in order on the wire.
+        let (outbox, mut rx) = mpsc::unbounded_channel::<Vec<Event>>();
+        tokio::spawn(async move {
+            while let Some(events) = rx.recv().await {
+                let Ok(body) = serde_json::to_vec(&Envelope { node, events }) else { continue };
+                if let Err(e) = client.publish(SUBJECT, body.into()).await {
+                    tracing::warn!(error = %e, "NATS publish failed; other nodes catch up from the log");
+                }
+            }
+        });
+        Ok(Arc::new(Self { local, outbox }))
+    }
+}
+
+impl Bus for NatsBus {
+    fn publish(&self, events: Vec<Event>) {
+        for e in &events {
+            let _ = self.local.send(Outgoing::new(e.clone()));
+        }
+        let _ = self.outbox.send(events);
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Shared> {
+        self.local.subscribe()
+    }
+}

@@ -1,0 +1,480 @@
+//! The hub: one task per node that delivers events to this node's sockets.
+//!
+//! Durable events are delivered strictly in position order: out-of-order arrivals wait
+//! in a buffer, and a gap that does not close within moments is filled from the log
+//! (positions are gapless once committed, so the missing ones are there). Routing uses
+//! in-memory indexes by channel, user and workspace that membership events themselves
+//! keep current, so the hub never queries the database on the hot path. A socket whose
+//! queue is full is dropped (it resumes); an event is never dropped for it.
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
+
+use super::bus::SharedBus;
+use super::event::{kind, Audience, Outgoing, Shared};
+use super::log;
+use crate::db::Db;
+
+pub type SessionId = u64;
+
+/// Why a socket was closed, read by its session task when its queue ends.
+pub type CloseSlot = Arc<Mutex<Option<(u16, &'static str)>>>;
+
+pub mod close {
+    pub const UNAUTHENTICATED: u16 = 4001;
+    pub const BAD_FRAME: u16 = 4002;
+    pub const TOO_SLOW: u16 = 4008;
+    pub const DEACTIVATED: u16 = 4010;
+    pub const HEARTBEAT_TIMEOUT: u16 = 4011;
+    pub const SERVICE_RESTART: u16 = 1012;
+}
+
+/// How many dispatched events the hub remembers to bring a registering socket level.
+const RECENT: usize = 8192;
+/// How long an out-of-order event waits for the gap before it to close by itself.
+const GAP_WAIT: Duration = Duration::from_millis(30);
+const TICK: Duration = Duration::from_millis(10);
+/// How often the hub looks at the log for events nobody published (another process).
+const POLL_EVERY: u32 = 50;
+
+pub struct Registration {
+    pub user_id: Uuid,
+    pub channels: HashSet<Uuid>,
+    pub workspaces: HashSet<Uuid>,
+    /// The log position the channel and workspace sets were read at.
+    pub snapshot_pos: i64,
+    pub queue: mpsc::Sender<Shared>,
+    pub close: CloseSlot,
+}
+
+#[derive(Debug)]
+pub struct Stale;
+
+type Reply = oneshot::Sender<Result<(), Stale>>;
+
+enum Command {
+    Register(SessionId, Registration, Reply),
+    Unregister(SessionId),
+    CloseAll(u16, &'static str, oneshot::Sender<()>),
+    Count(oneshot::Sender<usize>),
+}
+
+#[derive(Clone)]
+pub struct HubHandle {
+    cmds: mpsc::UnboundedSender<Command>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl HubHandle {
+    /// Registers a socket; events after `snapshot_pos` reach its queue from now on.
+    pub async fn register(&self, reg: Registration) -> Result<SessionId, Stale> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.cmds.send(Command::Register(id, reg, tx)).map_err(|_| Stale)?;
+        rx.await.map_err(|_| Stale)??;
+        Ok(id)
+    }
+    pub fn unregister(&self, id: SessionId) {
+        let _ = self.cmds.send(Command::Unregister(id));
+    }
+    /// Closes every socket on this node (shutdown: "service restart", resume elsewhere).
+    pub async fn close_all(&self, code: u16, reason: &'static str) {
+        let (tx, rx) = oneshot::channel();
+        if self.cmds.send(Command::CloseAll(code, reason, tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+    pub async fn socket_count(&self) -> usize {
+        let (tx, rx) = oneshot::channel();
+        if self.cmds.send(Command::Count(tx)).is_err() {
+            return 0;
+        }
+        rx.await.unwrap_or(0)
+    }
+}
+
+struct Socket {
+    user_id: Uuid,
+    channels: HashSet<Uuid>,
+    workspaces: HashSet<Uuid>,
+    queue: mpsc::Sender<Shared>,
+    close: CloseSlot,
+}
+
+struct Hub {
+    db: Db,
+    sockets: HashMap<SessionId, Socket>,
+    by_user: HashMap<Uuid, HashSet<SessionId>>,
+    by_channel: HashMap<Uuid, HashSet<SessionId>>,
+    by_workspace: HashMap<Uuid, HashSet<SessionId>>,
+    next_pos: i64,
+    waiting: BTreeMap<i64, Shared>,
+    gap_since: Option<Instant>,
+    recent: VecDeque<Shared>,
+    pending: Vec<(SessionId, Registration, Reply)>,
+}
+
+/// Starts the hub. Subscribes before reading the log's end, so nothing committed
+/// after start-up can fall between the two.
+pub async fn spawn(db: Db, bus: SharedBus) -> anyhow::Result<HubHandle> {
+    let rx = bus.subscribe();
+    let last = log::counter(&db.conn).await.map_err(|e| anyhow::anyhow!("{e}"))?.last_pos;
+    let (cmds, cmd_rx) = mpsc::unbounded_channel();
+    let hub = Hub {
+        db,
+        sockets: HashMap::new(),
+        by_user: HashMap::new(),
+        by_channel: HashMap::new(),
+        by_workspace: HashMap::new(),
+        next_pos: last + 1,
+        waiting: BTreeMap::new(),
+        gap_since: None,
+        recent: VecDeque::with_capacity(RECENT),
+        pending: Vec::new(),
+    };
+    tokio::spawn(hub.run(rx, cmd_rx));
+    Ok(HubHandle { cmds, next_id: Arc::new(AtomicU64::new(1)) })
+}
+
+fn index_add(index: &mut HashMap<Uuid, HashSet<SessionId>>, key: Uuid, id: SessionId) {
+    index.entry(key).or_default().insert(id);
+}
+
+fn index_remove(index: &mut HashMap<Uuid, HashSet<SessionId>>, key: Uuid, id: SessionId) {
+    if let Some(set) = index.get_mut(&key) {
+        set.remove(&id);
+        if set.is_empty() {
+            index.remove(&key);
+        }
+    }
+}
+
+fn uuid_list(v: &serde_json::Value, key: &str) -> Vec<Uuid> {
+    v.get(key)
+        .and_then(|a| a.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_str().and_then(|s| s.parse().ok())).collect())
+        .unwrap_or_default()
+}
+
+impl Hub {
+    async fn run(mut self, mut rx: broadcast::Receiver<Shared>, mut cmds: mpsc::UnboundedReceiver<Command>) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u32 = 0;
+        loop {
+            tokio::select! {
+                biased;
+                cmd = cmds.recv() => match cmd {
+                    Some(c) => self.on_command(c),
+                    None => break,
+                },
+                ev = rx.recv() => match ev {
+                    Ok(e) => self.on_event(e),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(skipped = n, "hub lagged behind the bus; catching up from the log");
+                        self.catch_up().await;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = tick.tick() => {
+                    ticks = ticks.wrapping_add(1);
+                    if self.gap_since.is_some_and(|t| t.elapsed() >= GAP_WAIT) || ticks.is_multiple_of(POLL_EVERY) {
+                        self.catch_up().await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Register(id, reg, reply) => self.on_register(id, reg, reply),
+            Command::Unregister(id) => self.remove(id),
+            Command::CloseAll(code, reason, done) => {
+                let ids: Vec<SessionId> = self.sockets.keys().copied().collect();
+                for id in ids {
+                    self.kill(id, code, reason);
+                }
+                for (_, reg, reply) in self.pending.drain(..) {
+                    if let Ok(mut slot) = reg.close.lock() {
+                        *slot = Some((code, reason));
+                    }
+                    let _ = reply.send(Err(Stale));
+                }
+                let _ = done.send(());
+            }
+            Command::Count(reply) => {
+                let _ = reply.send(self.sockets.len());
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: Shared) {
+        let Some(pos) = e.event.pos else {
+            self.route(&e, None);
+            return;
+        };
+        if pos < self.next_pos {
+            return;
+        }
+        self.waiting.insert(pos, e);
+        self.drain();
+        if !self.waiting.is_empty() && self.gap_since.is_none() {
+            self.gap_since = Some(Instant::now());
+        }
+    }
+
+    /// Dispatches every waiting event that is next in line.
+    fn drain(&mut self) {
+        while let Some(e) = self.waiting.remove(&self.next_pos) {
+            self.dispatch(e);
+        }
+        if self.waiting.is_empty() {
+            self.gap_since = None;
+        }
+    }
+
+    /// Reads from the log whatever is missing: the gap before the first waiting
+    /// event, or events nobody published (committed by another process).
+    async fn catch_up(&mut self) {
+        loop {
+            let upto = match self.waiting.keys().next() {
+                Some(first) => first - 1,
+                None => match log::counter(&self.db.conn).await {
+                    Ok(c) => c.last_pos,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "hub could not read the event log");
+                        return;
+                    }
+                },
+            };
+            if upto < self.next_pos {
+                self.drain();
+                return;
+            }
+            let events = match log::range(&self.db.conn, self.next_pos, upto, 1000).await {
+                Ok(ev) => ev,
+                Err(e) => {
+                    tracing::warn!(error = %e, "hub could not read the event log");
+                    return;
+                }
+            };
+            if events.is_empty() {
+                // Pruned away (a node that slept past retention): skip ahead.
+                self.next_pos = upto + 1;
+                self.drain();
+                return;
+            }
+            for ev in events {
+                if ev.pos.is_some_and(|p| p >= self.next_pos) {
+                    let p = ev.pos.unwrap_or_default();
+                    if p > self.next_pos {
+                        self.next_pos = p;
+                    }
+                    self.dispatch(Outgoing::new(ev));
+                }
+            }
+            self.drain();
+        }
+    }
+
+    fn dispatch(&mut self, e: Shared) {
+        self.apply_membership(&e, None, true);
+        self.route(&e, None);
+        self.apply_membership(&e, None, false);
+        if let Some(pos) = e.event.pos {
+            self.next_pos = pos + 1;
+            if self.recent.len() == RECENT {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(e);
+            self.activate_pending();
+        }
+    }
+
+    fn user_sockets(&self, user: Uuid, only: Option<SessionId>) -> Vec<SessionId> {
+        self.by_user
+            .get(&user)
+            .map(|s| s.iter().copied().filter(|id| only.is_none_or(|o| o == *id)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Keeps the routing indexes in step with membership events: joins apply before
+    /// the event is routed (the joiner sees it), departures after (the leaver sees it).
+    fn apply_membership(&mut self, e: &Shared, only: Option<SessionId>, before: bool) {
+        let ev = &e.event;
+        let Some(user) = ev.user_id else { return };
+        match (ev.kind.as_str(), before) {
+            (kind::MEMBER_JOINED, true) => {
+                if let Some(ch) = ev.channel_id {
+                    for id in self.user_sockets(user, only) {
+                        if let Some(s) = self.sockets.get_mut(&id) {
+                            s.channels.insert(ch);
+                        }
+                        index_add(&mut self.by_channel, ch, id);
+                    }
+                }
+            }
+            (kind::MEMBER_LEFT, false) => {
+                if let Some(ch) = ev.channel_id {
+                    for id in self.user_sockets(user, only) {
+                        if let Some(s) = self.sockets.get_mut(&id) {
+                            s.channels.remove(&ch);
+                        }
+                        index_remove(&mut self.by_channel, ch, id);
+                    }
+                }
+            }
+            (kind::WORKSPACE_MEMBER_ADDED, true) => {
+                if let Some(ws) = ev.workspace_id {
+                    for id in self.user_sockets(user, only) {
+                        if let Some(s) = self.sockets.get_mut(&id) {
+                            s.workspaces.insert(ws);
+                        }
+                        index_add(&mut self.by_workspace, ws, id);
+                    }
+                }
+            }
+            (kind::WORKSPACE_MEMBER_REMOVED, false) => {
+                let channels = uuid_list(&ev.data, "channel_ids");
+                for id in self.user_sockets(user, only) {
+                    if let Some(ws) = ev.workspace_id {
+                        if let Some(s) = self.sockets.get_mut(&id) {
+                            s.workspaces.remove(&ws);
+                        }
+                        index_remove(&mut self.by_workspace, ws, id);
+                    }
+                    for ch in &channels {
+                        if let Some(s) = self.sockets.get_mut(&id) {
+                            s.channels.remove(ch);
+                        }
+                        index_remove(&mut self.by_channel, *ch, id);
+                    }
+                }
+            }
+            (kind::USER_DEACTIVATED, false) => {
+                for id in self.user_sockets(user, only) {
+                    self.kill(id, close::DEACTIVATED, "account deactivated");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn targets(&self, e: &Shared) -> Vec<SessionId> {
+        let ev = &e.event;
+        let set = match ev.audience {
+            Audience::Channel => ev.channel_id.and_then(|c| self.by_channel.get(&c)),
+            Audience::User => ev.user_id.and_then(|u| self.by_user.get(&u)),
+            Audience::Workspace => ev.workspace_id.and_then(|w| self.by_workspace.get(&w)),
+        };
+        set.map(|s| s.iter().copied().collect()).unwrap_or_default()
+    }
+
+    fn route(&mut self, e: &Shared, only: Option<SessionId>) {
+        // Typing is not echoed to the typist's own sockets.
+        let skip_user = if e.event.kind == kind::TYPING { e.event.user_id } else { None };
+        let mut slow = Vec::new();
+        for id in self.targets(e) {
+            if only.is_some_and(|o| o != id) {
+                continue;
+            }
+            let Some(s) = self.sockets.get(&id) else { continue };
+            if skip_user == Some(s.user_id) {
+                continue;
+            }
+            match s.queue.try_send(e.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => slow.push(id),
+                Err(mpsc::error::TrySendError::Closed(_)) => slow.push(id),
+            }
+        }
+        for id in slow {
+            self.kill(id, close::TOO_SLOW, "too slow: reconnect and resume");
+        }
+    }
+
+    fn on_register(&mut self, id: SessionId, reg: Registration, reply: Reply) {
+        let dispatched = self.next_pos - 1;
+        if reg.snapshot_pos > dispatched {
+            self.pending.push((id, reg, reply));
+            return;
+        }
+        let snapshot = reg.snapshot_pos;
+        if snapshot < dispatched
+            && self.recent.front().and_then(|f| f.event.pos).is_none_or(|first| first > snapshot + 1)
+        {
+            let _ = reply.send(Err(Stale));
+            return;
+        }
+        self.activate(id, reg);
+        // Bring the socket level: what was dispatched after its snapshot, for it alone.
+        let catch_up: Vec<Shared> =
+            self.recent.iter().filter(|e| e.event.pos.is_some_and(|p| p > snapshot)).cloned().collect();
+        for e in catch_up {
+            self.apply_membership(&e, Some(id), true);
+            self.route(&e, Some(id));
+            self.apply_membership(&e, Some(id), false);
+        }
+        let _ = reply.send(Ok(()));
+    }
+
+    fn activate_pending(&mut self) {
+        let dispatched = self.next_pos - 1;
+        let mut i = 0;
+        while i < self.pending.len() {
+            if self.pending[i].1.snapshot_pos <= dispatched {
+                let (id, reg, reply) = self.pending.swap_remove(i);
+                self.on_register(id, reg, reply);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn activate(&mut self, id: SessionId, reg: Registration) {
+        index_add(&mut self.by_user, reg.user_id, id);
+        for ch in &reg.channels {
+            index_add(&mut self.by_channel, *ch, id);
+        }
+        for ws in &reg.workspaces {
+            index_add(&mut self.by_workspace, *ws, id);
+        }
+        self.sockets.insert(
+            id,
+            Socket {
+                user_id: reg.user_id,
+                channels: reg.channels,
+                workspaces: reg.workspaces,
+                queue: reg.queue,
+                close: reg.close,
+            },
+        );
+    }
+
+    fn remove(&mut self, id: SessionId) {
+        self.pending.retain(|(pid, _, _)| *pid != id);
+        let Some(s) = self.sockets.remove(&id) else { return };
+        index_remove(&mut self.by_user, s.user_id, id);
+        for ch in s.channels {
+            index_remove(&mut self.by_channel, ch, id);
+        }
+        for ws in s.workspaces {
+            index_remove(&mut self.by_workspace, ws, id);
+        }
+    }
+
+    /// Drops a socket's queue; its session task then closes it with this code.
+    fn kill(&mut self, id: SessionId, code: u16, reason: &'static str) {
+        if let Some(s) = self.sockets.get(&id) {
+            if let Ok(mut slot) = s.close.lock() {
+                slot.get_or_insert((code, reason));
+            }
+        }
+        self.remove(id);
+    }
+}

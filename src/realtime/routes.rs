@@ -1,0 +1,40 @@
+//! GET /api/v1/ws: the WebSocket endpoint.
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use crate::accounts::model::user;
+use crate::auth::current_user::session_cookie_name;
+use crate::auth::sessions;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// A cookie counts only with our Origin: a page on another site can open a WebSocket
+/// to us with the victim's cookie attached (cross-site WebSocket hijacking).
+async fn cookie_user(state: &AppState, req: &HttpRequest) -> AppResult<Option<user::Model>> {
+    use sea_orm::EntityTrait;
+    let Some(cookie) = req.cookie(session_cookie_name(state)) else { return Ok(None) };
+    let Some(s) = sessions::resolve(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await?
+    else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find_by_id(s.user_id).one(&state.db.conn).await?)
+}
+
+/// Upgrade to the realtime protocol (docs/realtime.md). Browsers authenticate with
+/// the session cookie; other clients send a token in the first ("hello") frame.
+#[utoipa::path(get, path = "/api/v1/ws", tag = "realtime",
+    responses((status = 101, description = "switching to the WebSocket protocol"),
+              (status = 403, body = crate::error::ErrorBody, description = "ws_origin_mismatch")))]
+#[get("/ws")]
+pub async fn websocket(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> AppResult<HttpResponse> {
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| o != state.settings.site_origin()) {
+        return Err(AppError::forbidden("ws_origin_mismatch", "WebSocket Origin does not match this site"));
+    }
+    let user = if origin.is_some() { cookie_user(&state, &req).await? } else { None };
+    let (response, session, stream) =
+        actix_ws::handle(&req, body).map_err(|e| AppError::bad_request("not_a_websocket", e.to_string()))?;
+    let state = state.get_ref().clone();
+    actix_web::rt::spawn(super::session::run(state, session, stream, user));
+    Ok(response)
+}

@@ -1,0 +1,334 @@
+//! One WebSocket: authenticate, register with the hub, replay what the client missed,
+//! then forward live events and heartbeats until either side goes away.
+//!
+//! Handover without gap or duplicate: the socket's channel and workspace sets and the
+//! log position S are read in one snapshot; the hub delivers live events after S (it
+//! brings a late registration level from its recent events); the replay covers
+//! (resume_from, S] from the log. The two ranges meet exactly at S.
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseReason, Session};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, IsolationLevel, QueryFilter, TransactionOptions,
+    TransactionTrait,
+};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::event::{kind, Audience, Event};
+use super::hub::{close, CloseSlot, Registration};
+use super::log;
+use crate::access::{self, Need};
+use crate::accounts::model::user;
+use crate::auth::api_tokens;
+use crate::channels::model::member as channel_member;
+use crate::clock::now_ms;
+use crate::state::AppState;
+use crate::workspaces::model::member as ws_member;
+
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+const REPLAY_BATCH: u64 = 500;
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// A client that takes longer than this to accept one frame is not reading: drop it.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum ClientFrame {
+    Hello { token: Option<String>, resume_from: Option<i64> },
+    Ping { nonce: Option<serde_json::Value> },
+    Typing { channel_id: Uuid, thread_root_id: Option<Uuid> },
+}
+
+type Outcome = (u16, &'static str);
+
+pub async fn run(state: AppState, mut ws: Session, stream: actix_ws::MessageStream, cookie_user: Option<user::Model>) {
+    let mut stream = stream.max_frame_size(64 * 1024).aggregate_continuations().max_continuation_size(256 * 1024);
+    let (code, reason) = serve(&state, &mut ws, &mut stream, cookie_user).await;
+    let _ = ws.close(Some(CloseReason { code: code.into(), description: Some(reason.to_owned()) })).await;
+}
+
+async fn send_text(ws: &mut Session, text: String) -> Result<(), Outcome> {
+    match tokio::time::timeout(SEND_TIMEOUT, ws.text(text)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err((1000, "gone")),
+        Err(_) => Err((close::TOO_SLOW, "too slow: reconnect and resume")),
+    }
+}
+
+async fn send(ws: &mut Session, value: serde_json::Value) -> Result<(), Outcome> {
+    send_text(ws, value.to_string()).await
+}
+
+async fn next_text(stream: &mut AggregatedMessageStream, ws: &mut Session) -> Result<String, Outcome> {
+    loop {
+        match stream.recv().await {
+            Some(Ok(AggregatedMessage::Text(t))) => return Ok(t.to_string()),
+            Some(Ok(AggregatedMessage::Ping(b))) => {
+                let _ = ws.pong(&b).await;
+            }
+            Some(Ok(AggregatedMessage::Pong(_))) => {}
+            Some(Ok(AggregatedMessage::Binary(_))) => return Err((close::BAD_FRAME, "send JSON text frames")),
+            Some(Ok(AggregatedMessage::Close(_))) | None => return Err((1000, "closed")),
+            Some(Err(_)) => return Err((close::BAD_FRAME, "protocol error")),
+        }
+    }
+}
+
+struct Snapshot {
+    pos: i64,
+    pruned_through: i64,
+    channels: HashSet<Uuid>,
+    workspaces: HashSet<Uuid>,
+    active: bool,
+}
+
+/// The user's channels and workspaces and the log position, all from one snapshot.
+async fn snapshot(state: &AppState, user_id: Uuid) -> anyhow::Result<Snapshot> {
+    let conn = &state.db.conn;
+    let options = match state.db.backend() {
+        DbBackend::Postgres => {
+            TransactionOptions { isolation_level: Some(IsolationLevel::RepeatableRead), ..Default::default() }
+        }
+        _ => TransactionOptions::default(),
+    };
+    let txn: DatabaseTransaction = conn.begin_with_options(options).await?;
+    let counter = log::counter(&txn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let channels = channel_member::Entity::find().filter(channel_member::Column::UserId.eq(user_id)).all(&txn).await?;
+    let workspaces = ws_member::Entity::find()
+        .filter(ws_member::Column::UserId.eq(user_id))
+        .filter(ws_member::Column::DeactivatedAt.is_null())
+        .all(&txn)
+        .await?;
+    let user = user::Entity::find_by_id(user_id).one(&txn).await?;
+    txn.commit().await?;
+    Ok(Snapshot {
+        pos: counter.last_pos,
+        pruned_through: counter.pruned_through,
+        channels: channels.into_iter().map(|m| m.channel_id).collect(),
+        workspaces: workspaces.into_iter().map(|m| m.workspace_id).collect(),
+        active: user.is_some_and(|u| u.deactivated_at.is_none()),
+    })
+}
+
+async fn authenticate(
+    state: &AppState,
+    cookie_user: Option<user::Model>,
+    token: Option<String>,
+) -> Result<user::Model, Outcome> {
+    let user = match (cookie_user, token) {
+        (Some(u), _) => Some(u),
+        (None, Some(t)) => match api_tokens::resolve(&state.db.conn, &t).await {
+            Ok(Some(tok)) => user::Entity::find_by_id(tok.user_id).one(&state.db.conn).await.ok().flatten(),
+            _ => None,
+        },
+        (None, None) => None,
+    };
+    match user {
+        Some(u) if u.deactivated_at.is_none() => Ok(u),
+        Some(_) => Err((close::DEACTIVATED, "account deactivated")),
+        None => Err((close::UNAUTHENTICATED, "authenticate: session cookie or a token in the hello frame")),
+    }
+}
+
+async fn serve(
+    state: &AppState,
+    ws: &mut Session,
+    stream: &mut AggregatedMessageStream,
+    cookie_user: Option<user::Model>,
+) -> Outcome {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, next_text(stream, ws)).await {
+        Ok(Ok(text)) => text,
+        Ok(Err(outcome)) => return outcome,
+        Err(_) => return (close::UNAUTHENTICATED, "no hello frame in time"),
+    };
+    let Ok(ClientFrame::Hello { token, resume_from }) = serde_json::from_str::<ClientFrame>(&hello) else {
+        return (close::BAD_FRAME, "the first frame must be {\"type\":\"hello\"}");
+    };
+    let me = match authenticate(state, cookie_user, token).await {
+        Ok(u) => u,
+        Err(outcome) => return outcome,
+    };
+    let rt = &state.realtime;
+    let (queue_tx, mut queue) = tokio::sync::mpsc::channel(rt.queue_len);
+    let close_slot: CloseSlot = Arc::new(Mutex::new(None));
+    let mut registered = None;
+    let mut snap = None;
+    for _ in 0..5 {
+        let s = match snapshot(state, me.id).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "socket snapshot failed");
+                return (1011, "try again");
+            }
+        };
+        if !s.active {
+            return (close::DEACTIVATED, "account deactivated");
+        }
+        let reg = Registration {
+            user_id: me.id,
+            channels: s.channels.clone(),
+            workspaces: s.workspaces.clone(),
+            snapshot_pos: s.pos,
+            queue: queue_tx.clone(),
+            close: close_slot.clone(),
+        };
+        if let Ok(id) = rt.hub.register(reg).await {
+            registered = Some(id);
+            snap = Some(s);
+            break;
+        }
+        if let Ok(slot) = close_slot.lock() {
+            if let Some(outcome) = *slot {
+                return outcome;
+            }
+        }
+    }
+    let (Some(session_id), Some(snap)) = (registered, snap) else {
+        return (1013, "busy: try again");
+    };
+    drop(queue_tx);
+    let outcome = live(state, ws, stream, &me, session_id, snap, resume_from, &mut queue, &close_slot).await;
+    rt.hub.unregister(session_id);
+    outcome
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn live(
+    state: &AppState,
+    ws: &mut Session,
+    stream: &mut AggregatedMessageStream,
+    me: &user::Model,
+    session_id: u64,
+    snap: Snapshot,
+    resume_from: Option<i64>,
+    queue: &mut tokio::sync::mpsc::Receiver<super::event::Shared>,
+    close_slot: &CloseSlot,
+) -> Outcome {
+    let resumed = match resume_from {
+        Some(from) if from < snap.pruned_through || from > snap.pos => {
+            if let Err(o) = send(ws, json!({"type": "resync_required", "pos": snap.pos})).await {
+                return o;
+            }
+            false
+        }
+        Some(from) => {
+            let channels: Vec<Uuid> = snap.channels.iter().copied().collect();
+            let workspaces: Vec<Uuid> = snap.workspaces.iter().copied().collect();
+            let mut after = from;
+            loop {
+                let batch =
+                    match log::visible(&state.db.conn, me.id, &channels, &workspaces, after, snap.pos, REPLAY_BATCH)
+                        .await
+                    {
+                        Ok(b) => b,
+                        Err(_) => return (1011, "replay failed; resume again"),
+                    };
+                for e in &batch {
+                    if let Err(o) = send_event(ws, e).await {
+                        return o;
+                    }
+                }
+                match batch.last().and_then(|e| e.pos) {
+                    Some(p) if batch.len() as u64 == REPLAY_BATCH => after = p,
+                    _ => break,
+                }
+            }
+            true
+        }
+        None => false,
+    };
+    let ready = json!({
+        "type": "ready", "pos": snap.pos, "resumed": resumed, "session_id": session_id,
+        "user_id": me.id, "heartbeat_s": state.realtime.heartbeat.as_secs(),
+    });
+    if let Err(o) = send(ws, ready).await {
+        return o;
+    }
+    let mut heartbeat = tokio::time::interval(state.realtime.heartbeat);
+    heartbeat.tick().await;
+    let mut last_seen = Instant::now();
+    let mut typing_sent: HashMap<Uuid, Instant> = HashMap::new();
+    loop {
+        tokio::select! {
+            item = queue.recv() => match item {
+                Some(e) => {
+                    if let Err(o) = send_text(ws, e.json.clone()).await {
+                        return o;
+                    }
+                }
+                None => {
+                    let outcome = close_slot.lock().ok().and_then(|s| *s);
+                    return outcome.unwrap_or((close::TOO_SLOW, "too slow: reconnect and resume"));
+                }
+            },
+            msg = stream.recv() => {
+                last_seen = Instant::now();
+                match msg {
+                    Some(Ok(AggregatedMessage::Text(t))) => {
+                        if let Err(o) = on_frame(state, ws, me, &t, &mut typing_sent).await {
+                            return o;
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(b))) => {
+                        let _ = ws.pong(&b).await;
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Binary(_))) => return (close::BAD_FRAME, "send JSON text frames"),
+                    Some(Ok(AggregatedMessage::Close(_))) | None => return (1000, "closed"),
+                    Some(Err(_)) => return (close::BAD_FRAME, "protocol error"),
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_seen.elapsed() > state.realtime.dead_after {
+                    return (close::HEARTBEAT_TIMEOUT, "no pong: presumed gone");
+                }
+                if ws.ping(b"").await.is_err() {
+                    return (1000, "gone");
+                }
+            }
+        }
+    }
+}
+
+async fn send_event(ws: &mut Session, e: &Event) -> Result<(), Outcome> {
+    let text = serde_json::to_string(e).map_err(|_| (1011, "encode"))?;
+    send_text(ws, text).await
+}
+
+async fn on_frame(
+    state: &AppState,
+    ws: &mut Session,
+    me: &user::Model,
+    text: &str,
+    typing_sent: &mut HashMap<Uuid, Instant>,
+) -> Result<(), Outcome> {
+    match serde_json::from_str::<ClientFrame>(text) {
+        Ok(ClientFrame::Ping { nonce }) => send(ws, json!({"type": "pong", "nonce": nonce})).await,
+        Ok(ClientFrame::Typing { channel_id, thread_root_id }) => {
+            if typing_sent.get(&channel_id).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+                return Ok(());
+            }
+            let Ok(access) = access::channel(&state.db.conn, me.id, channel_id, Need::Post).await else {
+                return send(ws, json!({"type": "error", "code": "channel_not_found", "channel_id": channel_id})).await;
+            };
+            typing_sent.insert(channel_id, Instant::now());
+            state.realtime.bus.publish(vec![Event {
+                kind: kind::TYPING.into(),
+                pos: None,
+                at: now_ms(),
+                audience: Audience::Channel,
+                workspace_id: Some(access.channel.workspace_id),
+                channel_id: Some(channel_id),
+                user_id: Some(me.id),
+                data: json!({"user_id": me.id, "thread_root_id": thread_root_id}),
+            }]);
+            Ok(())
+        }
+        Ok(ClientFrame::Hello { .. }) => send(ws, json!({"type": "error", "code": "already_ready"})).await,
+        Err(_) => send(ws, json!({"type": "error", "code": "bad_frame"})).await,
+    }
+}
