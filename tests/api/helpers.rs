@@ -56,7 +56,36 @@ impl TestApp {
         Self::spawn_with(|_| {}, JobRegistry::default()).await
     }
 
+    /// Two nodes sharing one fresh PostgreSQL database and a real NATS server, behind
+    /// one site URL (as behind a load balancer). None unless PARLEY_TEST_DATABASE_URL and
+    /// PARLEY_TEST_NATS_URL are both set.
+    pub async fn spawn_pair() -> Option<(Self, Self)> {
+        let nats = std::env::var("PARLEY_TEST_NATS_URL").ok().filter(|u| !u.is_empty())?;
+        pg_admin_url()?;
+        let first = Self::spawn_with(|s| s.realtime.nats_url = nats.clone(), JobRegistry::default()).await;
+        let url = first.state.settings.database_url();
+        let site = first.base.clone();
+        let second = Self::spawn_node(
+            |s| {
+                s.realtime.nats_url = nats;
+                s.database.url = url.into();
+                s.server.site_url = site;
+            },
+            false,
+        )
+        .await;
+        Some((first, second))
+    }
+
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings), jobs: JobRegistry) -> Self {
+        Self::spawn_node_with(tweak, jobs, true).await
+    }
+
+    async fn spawn_node(tweak: impl FnOnce(&mut Settings), fresh_db: bool) -> Self {
+        Self::spawn_node_with(tweak, JobRegistry::default(), fresh_db).await
+    }
+
+    async fn spawn_node_with(tweak: impl FnOnce(&mut Settings), jobs: JobRegistry, fresh_db: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let data_dir = std::env::temp_dir().join(format!("parley-test-{}", Uuid::now_v7().simple()));
@@ -68,7 +97,7 @@ impl TestApp {
         settings.server.shutdown_timeout_s = 1;
         settings.jobs.poll_ms = 20;
         let mut pg = None;
-        if let Some(admin) = pg_admin_url() {
+        if let Some(admin) = pg_admin_url().filter(|_| fresh_db) {
             let (url, name) = fresh_pg_database(&admin).await;
             settings.database.url = url.into();
             pg = Some((admin, name));
@@ -231,6 +260,13 @@ pub struct Client {
 }
 
 impl Client {
+    /// The same caller, talking to another node of the cluster.
+    pub fn on(&self, node: &TestApp) -> Client {
+        let mut c = self.clone();
+        c.base = node.base.clone();
+        c
+    }
+
     pub fn adopt_session(&mut self, r: &Resp) {
         let cookie = r
             .headers

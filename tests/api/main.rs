@@ -5,6 +5,7 @@ mod auth;
 mod authz;
 mod bad_input;
 mod channels;
+mod cluster;
 mod concurrency;
 mod helpers;
 mod history;
