@@ -62,6 +62,8 @@ pub struct RealtimeSettings {
     pub heartbeat_s: u64,
     pub dead_after_s: u64,
     pub retention_days: i64,
+    pub away_after_s: u64,
+    pub offline_grace_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

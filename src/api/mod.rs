@@ -54,6 +54,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
         web::scope("/api/v1")
             .service(openapi::openapi_json)
             .service(realtime::routes::websocket)
+            .service(realtime::presence_routes::presence)
+            .service(realtime::presence_routes::set_presence)
             .service(auth::setup::setup_api)
             .service(auth::routes::login)
             .service(auth::routes::logout)

@@ -43,7 +43,7 @@ impl Modify for Security {
         messages::routes::get_message, messages::routes::edit_message, messages::routes::delete_message,
         messages::routes::thread, messages::routes::add_reaction, messages::routes::remove_reaction,
         messages::routes::pin, messages::routes::unpin,
-        realtime::routes::websocket,
+        realtime::routes::websocket, realtime::presence_routes::presence, realtime::presence_routes::set_presence,
     ),
     tags(
         (name = "auth", description = "Sign-in, sessions, sign-up, API tokens, first-run setup"),

@@ -5,6 +5,8 @@ pub mod event;
 pub mod hub;
 pub mod log;
 pub mod model;
+pub mod presence;
+pub mod presence_routes;
 pub mod routes;
 pub mod session;
 
@@ -19,6 +21,7 @@ use crate::settings::RealtimeSettings;
 pub struct Realtime {
     pub bus: SharedBus,
     pub hub: HubHandle,
+    pub presence: std::sync::Arc<presence::Presence>,
     pub queue_len: usize,
     pub heartbeat: Duration,
     pub dead_after: Duration,
@@ -27,9 +30,15 @@ pub struct Realtime {
 impl Realtime {
     pub async fn start(db: Db, bus: SharedBus, settings: &RealtimeSettings) -> anyhow::Result<Self> {
         let hub = hub::spawn(db, bus.clone()).await?;
+        let presence = presence::Presence::start(
+            bus.clone(),
+            Duration::from_secs(settings.away_after_s.max(1)),
+            Duration::from_millis(settings.offline_grace_s.saturating_mul(1000)),
+        );
         Ok(Self {
             bus,
             hub,
+            presence,
             queue_len: settings.queue_len.max(8),
             heartbeat: Duration::from_secs(settings.heartbeat_s.max(1)),
             dead_after: Duration::from_secs(settings.dead_after_s.max(2)),

@@ -38,9 +38,19 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum ClientFrame {
-    Hello { token: Option<String>, resume_from: Option<i64> },
-    Ping { nonce: Option<serde_json::Value> },
-    Typing { channel_id: Uuid, thread_root_id: Option<Uuid> },
+    Hello {
+        token: Option<String>,
+        resume_from: Option<i64>,
+    },
+    Ping {
+        nonce: Option<serde_json::Value>,
+    },
+    Typing {
+        channel_id: Uuid,
+        thread_root_id: Option<Uuid>,
+    },
+    /// The person did something (typed, clicked, focused): keeps presence "online".
+    Activity,
 }
 
 type Outcome = (u16, &'static str);
@@ -191,8 +201,10 @@ async fn serve(
         return (1013, "busy: try again");
     };
     drop(queue_tx);
+    rt.presence.connected(me.id, snap.workspaces.iter().copied().collect(), me.dnd);
     let outcome = live(state, ws, stream, &me, session_id, snap, resume_from, &mut queue, &close_slot).await;
     rt.hub.unregister(session_id);
+    rt.presence.disconnected(me.id);
     outcome
 }
 
@@ -269,6 +281,7 @@ async fn live(
                 last_seen = Instant::now();
                 match msg {
                     Some(Ok(AggregatedMessage::Text(t))) => {
+                        state.realtime.presence.active(me.id);
                         if let Err(o) = on_frame(state, ws, me, &t, &mut typing_sent).await {
                             return o;
                         }
@@ -328,6 +341,7 @@ async fn on_frame(
             }]);
             Ok(())
         }
+        Ok(ClientFrame::Activity) => Ok(()),
         Ok(ClientFrame::Hello { .. }) => send(ws, json!({"type": "error", "code": "already_ready"})).await,
         Err(_) => send(ws, json!({"type": "error", "code": "bad_frame"})).await,
     }

@@ -13,6 +13,7 @@ mod jobs;
 mod messages;
 mod ops;
 mod pages;
+mod presence;
 mod realtime;
 mod workspaces;
 mod ws_client;

@@ -17,6 +17,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/setup"),
     ("post", "/api/v1/auth/login"),
     ("get", "/api/v1/ws"),
+    ("get", "/api/v1/presence"),
+    ("put", "/api/v1/me/presence"),
     ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/auth/logout-all"),
     ("post", "/api/v1/auth/signup"),

@@ -1,0 +1,292 @@
+//! Presence: the "is this person here?" service. A user is online while at least one
+//! of their sockets is open and active, away once all have been idle for
+//! `away_after_s`, offline when the last socket has been closed for `offline_grace_s`
+//! (so a page reload does not flicker), and do-not-disturb when they say so.
+//!
+//! Each node knows its own sockets exactly and learns the others' from
+//! `presence.changed` events on the bus; every node re-announces its users
+//! periodically and forgets a node that has gone quiet, so a crashed node's users
+//! drift to offline instead of staying online forever.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use super::bus::SharedBus;
+use super::event::{kind, Audience, Event, Shared};
+use crate::clock::now_ms;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Online,
+    Away,
+    Dnd,
+    Offline,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum NodeStatus {
+    Online,
+    Away,
+    Offline,
+}
+
+struct LocalUser {
+    sockets: usize,
+    last_active: Instant,
+    closed_at: Option<Instant>,
+    workspaces: Vec<Uuid>,
+    announced: NodeStatus,
+}
+
+struct Remote {
+    status: NodeStatus,
+    seen: Instant,
+}
+
+pub struct Presence {
+    node: Uuid,
+    bus: SharedBus,
+    away_after: Duration,
+    grace: Duration,
+    local: Mutex<HashMap<Uuid, LocalUser>>,
+    remote: Mutex<HashMap<Uuid, HashMap<Uuid, Remote>>>,
+    dnd: Mutex<HashMap<Uuid, bool>>,
+}
+
+const REANNOUNCE: Duration = Duration::from_secs(30);
+const FORGET_NODE_AFTER: Duration = Duration::from_secs(95);
+
+impl Presence {
+    pub fn start(bus: SharedBus, away_after: Duration, grace: Duration) -> Arc<Self> {
+        let p = Arc::new(Self {
+            node: Uuid::now_v7(),
+            bus: bus.clone(),
+            away_after,
+            grace,
+            local: Mutex::new(HashMap::new()),
+            remote: Mutex::new(HashMap::new()),
+            dnd: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(listen(Arc::downgrade(&p), bus.subscribe()));
+        tokio::spawn(tick(Arc::downgrade(&p)));
+        p
+    }
+
+    /// The user's status across every node.
+    pub fn status(&self, user: Uuid) -> Status {
+        let mut best = NodeStatus::Offline;
+        if let Ok(local) = self.local.lock() {
+            if let Some(l) = local.get(&user) {
+                best = l.announced;
+            }
+        }
+        if let Ok(remote) = self.remote.lock() {
+            for r in remote.get(&user).into_iter().flat_map(|m| m.values()) {
+                if r.seen.elapsed() < FORGET_NODE_AFTER {
+                    best = stronger(best, r.status);
+                }
+            }
+        }
+        let dnd = self.dnd.lock().ok().and_then(|d| d.get(&user).copied()).unwrap_or(false);
+        match best {
+            NodeStatus::Offline => Status::Offline,
+            _ if dnd => Status::Dnd,
+            NodeStatus::Online => Status::Online,
+            NodeStatus::Away => Status::Away,
+        }
+    }
+
+    pub fn connected(&self, user: Uuid, workspaces: Vec<Uuid>, dnd: bool) {
+        if let Ok(mut d) = self.dnd.lock() {
+            d.insert(user, dnd);
+        }
+        let changed = {
+            let Ok(mut local) = self.local.lock() else { return };
+            let l = local.entry(user).or_insert(LocalUser {
+                sockets: 0,
+                last_active: Instant::now(),
+                closed_at: None,
+                workspaces: workspaces.clone(),
+                announced: NodeStatus::Offline,
+            });
+            l.sockets += 1;
+            l.closed_at = None;
+            l.last_active = Instant::now();
+            l.workspaces = workspaces;
+            set(l, NodeStatus::Online)
+        };
+        if changed {
+            self.announce(user);
+        }
+    }
+
+    /// Anything the user does on a socket.
+    pub fn active(&self, user: Uuid) {
+        let changed = {
+            let Ok(mut local) = self.local.lock() else { return };
+            let Some(l) = local.get_mut(&user) else { return };
+            l.last_active = Instant::now();
+            set(l, NodeStatus::Online)
+        };
+        if changed {
+            self.announce(user);
+        }
+    }
+
+    pub fn disconnected(&self, user: Uuid) {
+        if let Ok(mut local) = self.local.lock() {
+            if let Some(l) = local.get_mut(&user) {
+                l.sockets = l.sockets.saturating_sub(1);
+                if l.sockets == 0 {
+                    l.closed_at = Some(Instant::now());
+                }
+            }
+        }
+    }
+
+    pub fn set_dnd(&self, user: Uuid, workspaces: Vec<Uuid>, dnd: bool) {
+        if let Ok(mut d) = self.dnd.lock() {
+            d.insert(user, dnd);
+        }
+        self.publish(user, &workspaces, None);
+    }
+
+    fn announce(&self, user: Uuid) {
+        let (workspaces, status) = match self.local.lock() {
+            Ok(local) => match local.get(&user) {
+                Some(l) => (l.workspaces.clone(), l.announced),
+                None => return,
+            },
+            Err(_) => return,
+        };
+        self.publish(user, &workspaces, Some(status));
+    }
+
+    fn publish(&self, user: Uuid, workspaces: &[Uuid], node_status: Option<NodeStatus>) {
+        let status = self.status(user);
+        let events = workspaces
+            .iter()
+            .map(|ws| Event {
+                kind: kind::PRESENCE_CHANGED.into(),
+                pos: None,
+                at: now_ms(),
+                audience: Audience::Workspace,
+                workspace_id: Some(*ws),
+                channel_id: None,
+                user_id: Some(user),
+                data: json!({"user_id": user, "status": status, "node": self.node, "node_status": node_status,
+                              "dnd": status == Status::Dnd}),
+            })
+            .collect::<Vec<_>>();
+        if !events.is_empty() {
+            self.bus.publish(events);
+        }
+    }
+
+    /// Idle sockets turn away; closed ones turn offline after the grace period; every
+    /// so often the node re-announces its users so other nodes keep them.
+    fn sweep(&self, reannounce: bool) {
+        let mut changed = Vec::new();
+        let mut gone = Vec::new();
+        if let Ok(mut local) = self.local.lock() {
+            for (user, l) in local.iter_mut() {
+                if l.sockets == 0 && l.closed_at.is_some_and(|t| t.elapsed() >= self.grace) {
+                    l.announced = NodeStatus::Offline;
+                    gone.push(*user);
+                } else if l.sockets > 0 {
+                    let went_away = l.last_active.elapsed() >= self.away_after && set(l, NodeStatus::Away);
+                    if went_away || reannounce {
+                        changed.push(*user);
+                    }
+                }
+            }
+        }
+        for user in changed {
+            self.announce(user);
+        }
+        for user in gone {
+            self.announce(user);
+            if let Ok(mut local) = self.local.lock() {
+                if local.get(&user).is_some_and(|l| l.sockets == 0) {
+                    local.remove(&user);
+                }
+            }
+        }
+    }
+
+    fn apply_remote(&self, e: &Event) {
+        let Some(user) = e.user_id else { return };
+        let node = e.data.get("node").and_then(|n| n.as_str()).and_then(|s| s.parse::<Uuid>().ok());
+        if let Some(dnd) = e.data.get("dnd").and_then(serde_json::Value::as_bool) {
+            if let Ok(mut d) = self.dnd.lock() {
+                d.insert(user, dnd);
+            }
+        }
+        let status = e.data.get("node_status").cloned().and_then(|s| serde_json::from_value::<NodeStatus>(s).ok());
+        let (Some(node), Some(status)) = (node, status) else { return };
+        if node == self.node {
+            return;
+        }
+        if let Ok(mut remote) = self.remote.lock() {
+            let nodes = remote.entry(user).or_default();
+            if status == NodeStatus::Offline {
+                nodes.remove(&node);
+            } else {
+                nodes.insert(node, Remote { status, seen: Instant::now() });
+            }
+        }
+    }
+}
+
+fn set(l: &mut LocalUser, to: NodeStatus) -> bool {
+    let changed = l.announced != to;
+    l.announced = to;
+    changed
+}
+
+fn stronger(a: NodeStatus, b: NodeStatus) -> NodeStatus {
+    match (a, b) {
+        (NodeStatus::Online, _) | (_, NodeStatus::Online) => NodeStatus::Online,
+        (NodeStatus::Away, _) | (_, NodeStatus::Away) => NodeStatus::Away,
+        _ => NodeStatus::Offline,
+    }
+}
+
+async fn listen(p: std::sync::Weak<Presence>, mut rx: broadcast::Receiver<Shared>) {
+    loop {
+        match rx.recv().await {
+            Ok(e) if e.event.kind == kind::PRESENCE_CHANGED => match p.upgrade() {
+                Some(p) => p.apply_remote(&e.event),
+                None => return,
+            },
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn tick(p: std::sync::Weak<Presence>) {
+    let period = match p.upgrade() {
+        Some(p) => (p.away_after.min(p.grace.max(Duration::from_millis(200))) / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(5)),
+        None => return,
+    };
+    let mut interval = tokio::time::interval(period);
+    let mut last_announce = Instant::now();
+    loop {
+        interval.tick().await;
+        let Some(p) = p.upgrade() else { return };
+        let reannounce = last_announce.elapsed() >= REANNOUNCE;
+        if reannounce {
+            last_announce = Instant::now();
+        }
+        p.sweep(reannounce);
+    }
+}

@@ -1,0 +1,83 @@
+//! Presence over REST and the WebSocket; heartbeats that drop dead peers.
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::{Client, TestApp};
+use crate::ws_client::Ws;
+
+async fn status_of(c: &Client, user: Uuid) -> Option<String> {
+    let r = c.get(&format!("/api/v1/presence?user_ids={user}")).await.expect(200);
+    r.body.as_array().expect("list").first().map(|v| v["status"].as_str().expect("status").to_owned())
+}
+
+async fn next_presence(ws: &mut Ws, user: Uuid) -> String {
+    let e = ws
+        .expect("presence.changed", |v| v["type"] == "presence.changed" && v["data"]["user_id"] == user.to_string())
+        .await;
+    e["data"]["status"].as_str().expect("status").to_owned()
+}
+
+#[tokio::test]
+async fn presence_moves_through_online_away_dnd_and_offline() {
+    let app = TestApp::spawn_with(
+        |s| {
+            s.realtime.away_after_s = 1;
+            s.realtime.offline_grace_s = 1;
+        },
+        Default::default(),
+    )
+    .await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let (outsider, _) = app.outsider(&ada, "outsider").await;
+    let mut ada_ws = Ws::connect(&ada).await;
+    assert_eq!(status_of(&ada, bob.user_id).await.as_deref(), Some("offline"));
+
+    let mut bob_ws = Ws::connect(&bob).await;
+    assert_eq!(next_presence(&mut ada_ws, bob.user_id).await, "online");
+    assert_eq!(status_of(&ada, bob.user_id).await.as_deref(), Some("online"));
+
+    // No activity on any of bob's sockets for away_after_s.
+    assert_eq!(next_presence(&mut ada_ws, bob.user_id).await, "away");
+    bob_ws.send(json!({"type": "activity"})).await;
+    assert_eq!(next_presence(&mut ada_ws, bob.user_id).await, "online");
+
+    bob.send(reqwest::Method::PUT, "/api/v1/me/presence", Some(json!({"dnd": true}))).await.expect(200);
+    assert_eq!(next_presence(&mut ada_ws, bob.user_id).await, "dnd");
+    assert_eq!(status_of(&ada, bob.user_id).await.as_deref(), Some("dnd"));
+    bob.send(reqwest::Method::PUT, "/api/v1/me/presence", Some(json!({"dnd": false}))).await.expect(200);
+    assert_eq!(next_presence(&mut ada_ws, bob.user_id).await, "online");
+
+    bob_ws.close().await;
+    let mut seen = next_presence(&mut ada_ws, bob.user_id).await;
+    while seen == "away" {
+        seen = next_presence(&mut ada_ws, bob.user_id).await;
+    }
+    assert_eq!(seen, "offline", "offline once the grace period after the last socket is over");
+    // Someone outside bob's workspaces learns nothing about him.
+    assert_eq!(status_of(&outsider, bob.user_id).await, None);
+    outsider.get("/api/v1/presence?user_ids=nope").await.expect_err(422, "invalid_input");
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_pings_is_dropped() {
+    let app = TestApp::spawn_with(
+        |s| {
+            s.realtime.heartbeat_s = 1;
+            s.realtime.dead_after_s = 2;
+        },
+        Default::default(),
+    )
+    .await;
+    let (ada, _) = app.setup_admin().await;
+    let silent = Ws::connect(&ada).await; // never read again, so never answers a ping
+    assert_eq!(app.state.realtime.hub.socket_count().await, 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.state.realtime.hub.socket_count().await > 0 {
+        assert!(Instant::now() < deadline, "the silent socket was not dropped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(silent);
+}
