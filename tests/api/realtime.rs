@@ -233,3 +233,27 @@ async fn refusals_origin_authentication_and_restart() {
     app.shutdown().await;
     assert_eq!(live.close_code().await, Some(1012));
 }
+
+#[tokio::test]
+async fn a_position_older_than_retention_gets_resync_required_not_silence() {
+    let app = TestApp::spawn().await;
+    let (ada, _, _, _, general, _) = team(&app).await;
+    let first = Ws::connect(&ada).await;
+    let old = first.pos;
+    first.close().await;
+    for i in 0..5 {
+        ada.say(general, &format!("old {i}")).await;
+    }
+    // Retention passes: everything recorded so far is pruned from the log.
+    let tx = app.state.db.write().await.expect("write");
+    let pruned = parley::realtime::log::prune(&*tx, parley::clock::now_ms() + 1).await.expect("prune");
+    tx.commit().await.expect("commit");
+    assert!(pruned >= 5, "pruned {pruned}");
+
+    let mut back = Ws::resume(&ada, old).await;
+    assert_eq!(back.replayed.len(), 1, "{:?}", back.replayed);
+    assert_eq!(back.replayed[0]["type"], "resync_required");
+    assert_eq!(back.ready["resumed"], false);
+    ada.say(general, "after resync").await;
+    assert_eq!(text_of(&back.next_message().await), "after resync");
+}
