@@ -32,6 +32,18 @@ pub struct PreparedUser {
     is_admin: bool,
 }
 
+/// Validates and hashes a password sign-up (the setup form, an invitation, open sign-up).
+pub async fn prepare_signup(
+    email: String,
+    username: Option<String>,
+    display_name: String,
+    password: String,
+    is_admin: bool,
+    name_max: usize,
+) -> AppResult<PreparedUser> {
+    prepare(NewUser { email, username, display_name, password: Some(password), is_admin }, name_max).await
+}
+
 pub async fn prepare(new: NewUser, name_max: usize) -> AppResult<PreparedUser> {
     let email = validate::email(&new.email)?;
     let display_name = validate::display_text("display_name", &new.display_name, name_max)?;

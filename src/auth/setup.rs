@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::routes::{session_cookie, signed_in};
 use super::{secret_token, sessions};
 use crate::accounts::model::user;
-use crate::accounts::service::{self as accounts, NewUser};
+use crate::accounts::service as accounts;
 use crate::accounts::view::MeView;
 use crate::audit::{self, AuditEvent};
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -77,17 +77,9 @@ async fn complete(state: &AppState, body: SetupRequest) -> AppResult<user::Model
 }
 
 async fn create_admin(state: &AppState, body: SetupRequest) -> AppResult<user::Model> {
-    let prepared = accounts::prepare(
-        NewUser {
-            email: body.email,
-            username: body.username,
-            display_name: body.display_name,
-            password: Some(body.password),
-            is_admin: true,
-        },
-        state.settings.limits.name_chars,
-    )
-    .await?;
+    let name_max = state.settings.limits.name_chars;
+    let prepared =
+        accounts::prepare_signup(body.email, body.username, body.display_name, body.password, true, name_max).await?;
     let tx = state.db.write().await?;
     if accounts::count(&*tx).await? > 0 {
         return Err(AppError::conflict("setup_done", "setup has already been completed"));

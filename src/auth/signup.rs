@@ -3,7 +3,7 @@ use std::net::IpAddr;
 
 use super::routes::SignupRequest;
 use crate::accounts::model::user;
-use crate::accounts::service::{self as accounts, NewUser};
+use crate::accounts::service as accounts;
 use crate::audit::{self, AuditEvent};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -23,17 +23,9 @@ pub async fn create_account(state: &AppState, ip: IpAddr, body: SignupRequest) -
         None if state.settings.auth.open_signup => {}
         None => return Err(AppError::invalid("invite_token", "sign-up needs an invitation")),
     }
-    let prepared = accounts::prepare(
-        NewUser {
-            email: body.email,
-            username: body.username,
-            display_name: body.display_name,
-            password: Some(body.password),
-            is_admin: false,
-        },
-        state.settings.limits.name_chars,
-    )
-    .await?;
+    let name_max = state.settings.limits.name_chars;
+    let prepared =
+        accounts::prepare_signup(body.email, body.username, body.display_name, body.password, false, name_max).await?;
     let tx = state.db.write().await?;
     let user = accounts::insert(&*tx, prepared).await?;
     if let Some(t) = &token {

@@ -84,42 +84,26 @@ pub async fn views(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> AppR
                     None => grouped.push(ReactionView { emoji: r.emoji.clone(), count: 1, user_ids: vec![r.user_id] }),
                 }
             }
-            MessageView {
-                id: m.id,
-                channel_id: m.channel_id,
-                seq: m.seq,
-                thread_root_id: m.thread_root_id,
-                author: authors.get(&m.author_id).map(|u| AuthorView {
-                    id: u.id,
-                    username: u.username.clone(),
-                    display_name: u.display_name.clone(),
-                }),
-                client_msg_id: m.client_msg_id.clone(),
-                text: m.body.clone(),
-                html: m.body_html.clone(),
-                created_at: rfc3339(m.created_at),
-                edited_at: opt_rfc3339(m.edited_at),
-                deleted: m.deleted_at.is_some(),
-                reply_count: m.reply_count,
-                last_reply_at: opt_rfc3339(m.last_reply_at),
-                reactions: grouped,
-                pinned: pinned.contains(&m.id),
-            }
+            build(m, authors.get(&m.author_id), grouped, pinned.contains(&m.id))
         })
         .collect())
 }
 
 /// The view of a message just posted: no reactions or pin yet, author known.
 pub fn fresh(m: &message::Model, author: &user::Model) -> MessageView {
+    build(m, Some(author), Vec::new(), false)
+}
+
+fn build(m: &message::Model, author: Option<&user::Model>, reactions: Vec<ReactionView>, pinned: bool) -> MessageView {
     MessageView {
         id: m.id,
         channel_id: m.channel_id,
         seq: m.seq,
         thread_root_id: m.thread_root_id,
-        author: Some(AuthorView {
-            id: author.id,
-            username: author.username.clone(),
-            display_name: author.display_name.clone(),
+        author: author.map(|u| AuthorView {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
         }),
         client_msg_id: m.client_msg_id.clone(),
         text: m.body.clone(),
@@ -129,8 +113,8 @@ pub fn fresh(m: &message::Model, author: &user::Model) -> MessageView {
         deleted: m.deleted_at.is_some(),
         reply_count: m.reply_count,
         last_reply_at: opt_rfc3339(m.last_reply_at),
-        reactions: Vec::new(),
-        pinned: false,
+        reactions,
+        pinned,
     }
 }
 

@@ -221,6 +221,18 @@ impl Drop for TestApp {
     }
 }
 
+/// `name=value` of the session cookie a response sets.
+pub fn session_pair(r: &Resp) -> String {
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("parley_session="))
+        .expect("session cookie");
+    cookie.split(';').next().expect("pair").to_owned()
+}
+
 pub struct Resp {
     pub status: u16,
     pub body: Value,
@@ -268,14 +280,7 @@ impl Client {
     }
 
     pub fn adopt_session(&mut self, r: &Resp) {
-        let cookie = r
-            .headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.contains("parley_session="))
-            .expect("session cookie");
-        self.cookie = cookie.split(';').next().map(str::to_owned);
+        self.cookie = Some(session_pair(r));
         self.user_id = r.id();
         self.username = r.body["username"].as_str().unwrap_or_default().to_owned();
         self.email = r.body["email"].as_str().unwrap_or_default().to_owned();

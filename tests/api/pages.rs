@@ -2,18 +2,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{Client, TestApp, PASSWORD};
-
-fn session_pair(r: &crate::helpers::Resp) -> String {
-    let cookie = r
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.contains("parley_session="))
-        .expect("session cookie");
-    cookie.split(';').next().expect("pair").to_owned()
-}
+use crate::helpers::{session_pair, Client, TestApp, PASSWORD};
 
 #[tokio::test]
 async fn an_invitation_link_lets_a_new_person_sign_up_and_join() {
