@@ -132,8 +132,20 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
+/// glibc raises its mmap threshold to the size of the largest freed block, after which
+/// every argon2 hash (19 MiB) comes from the heap and stays resident: measured +19 MB of
+/// RSS per sign-in. A fixed threshold keeps big blocks in mmap, returned on free.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only adjusts allocator parameters; called once before any threads.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tune_allocator();
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref())?;
     parley::telemetry::init(&settings.log);
