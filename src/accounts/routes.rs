@@ -67,6 +67,7 @@ pub async fn change_password(
         AuthMethod::Token(_) => None,
     };
     sessions::delete_all_for_user(&state.db.conn, me.id(), keep).await?;
+    crate::auth::routes::revoke_sockets(&state, me.id()).await?;
     audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.password_changed")).await?;
     Ok(HttpResponse::NoContent().finish())
 }

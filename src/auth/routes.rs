@@ -11,8 +11,18 @@ use crate::accounts::service as accounts;
 use crate::accounts::view::MeView;
 use crate::audit::{self, AuditEvent};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::realtime::event::{kind, NewEvent};
 use crate::state::AppState;
 use crate::validate;
+
+/// Closes the user's open sockets (4001): a socket is authenticated once, at connect,
+/// so ending sessions or revoking a token must end the sockets too. Devices that are
+/// still signed in reconnect and resume at once.
+pub async fn revoke_sockets(state: &AppState, user: uuid::Uuid) -> AppResult<()> {
+    let tx = state.db.write().await?;
+    tx.emit(NewEvent::user(kind::SESSIONS_REVOKED, user, serde_json::json!({"user_id": user})));
+    tx.commit().await
+}
 
 pub fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {
     Cookie::build(session_cookie_name(state), secret)
@@ -88,6 +98,7 @@ pub async fn logout(state: web::Data<AppState>, me: CurrentUser) -> AppResult<Ht
     if let AuthMethod::Session(id) = me.via {
         sessions::delete(&state.db.conn, id).await?;
     }
+    revoke_sockets(&state, me.id()).await?;
     Ok(HttpResponse::NoContent().cookie(removal_cookie(&state)).finish())
 }
 
@@ -101,6 +112,7 @@ pub struct LoggedOut {
 #[post("/auth/logout-all")]
 pub async fn logout_all(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
     let n = sessions::delete_all_for_user(&state.db.conn, me.id(), None).await?;
+    revoke_sockets(&state, me.id()).await?;
     audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.logout_all")).await?;
     Ok(HttpResponse::Ok().cookie(removal_cookie(&state)).json(LoggedOut { sessions_ended: n }))
 }
@@ -186,6 +198,7 @@ pub async fn revoke_token(
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     api_tokens::revoke(&state.db.conn, me.id(), path.into_inner()).await?;
+    revoke_sockets(&state, me.id()).await?;
     audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.token_revoked")).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -31,12 +31,9 @@ pub async fn create(
     let tx = state.db.write().await?;
     let view = service::create(&*tx, &ws, me.id(), body.into_inner()).await?;
     tx.emit(NewEvent::member_joined(ws.workspace.id, view.id, me.id()));
-    let data = to_json(&view)?;
-    tx.emit(if view.kind == "public" {
-        NewEvent::workspace(kind::CHANNEL_CREATED, ws.workspace.id, data)
-    } else {
-        NewEvent::channel(kind::CHANNEL_CREATED, ws.workspace.id, view.id, data)
-    });
+    // To its members only: guests may not see public channels they have not joined,
+    // and everyone else finds new public channels by browsing.
+    tx.emit(NewEvent::channel(kind::CHANNEL_CREATED, ws.workspace.id, view.id, shared_view(&view)?));
     tx.commit().await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -91,14 +88,14 @@ pub async fn conversation(
     path: web::Path<Uuid>,
     body: web::Json<ConversationRequest>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
     let tx = state.db.write().await?;
+    let ws = access::workspace(&*tx, me.id(), path.into_inner()).await?;
     let conv = conversations::get_or_create(&*tx, &ws, me.id(), &body.user_ids).await?;
     for user in &conv.added {
         tx.emit(NewEvent::member_joined(ws.workspace.id, conv.view.id, *user));
     }
     if conv.created {
-        tx.emit(NewEvent::channel(kind::CHANNEL_CREATED, ws.workspace.id, conv.view.id, to_json(&conv.view)?));
+        tx.emit(NewEvent::channel(kind::CHANNEL_CREATED, ws.workspace.id, conv.view.id, shared_view(&conv.view)?));
     }
     tx.commit().await?;
     Ok(if conv.created { HttpResponse::Created().json(conv.view) } else { HttpResponse::Ok().json(conv.view) })
@@ -131,9 +128,7 @@ pub async fn update(
     service::update(&*tx, &a, body.into_inner()).await?;
     let a = access::channel(&*tx, me.id(), id, Need::Read).await?;
     let view = service::view_for(&*tx, &a.channel, me.id()).await?;
-    let mut shared = view.clone();
-    shared.membership = None;
-    tx.emit(NewEvent::channel(kind::CHANNEL_UPDATED, a.channel.workspace_id, id, to_json(&shared)?));
+    tx.emit(NewEvent::channel(kind::CHANNEL_UPDATED, a.channel.workspace_id, id, shared_view(&view)?));
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -169,8 +164,8 @@ pub async fn unarchive(state: web::Data<AppState>, me: CurrentUser, path: web::P
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/channels/{channel_id}/join")]
 pub async fn join(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
+    let a = access::channel(&*tx, me.id(), path.into_inner(), Need::Read).await?;
     if service::join(&*tx, &a, me.id()).await? {
         tx.emit(NewEvent::member_joined(a.channel.workspace_id, a.channel.id, me.id()));
     }
@@ -223,8 +218,8 @@ pub async fn add_member(
     path: web::Path<Uuid>,
     body: web::Json<AddMember>,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
+    let a = access::channel(&*tx, me.id(), path.into_inner(), Need::Read).await?;
     let added = service::add_member(&*tx, &a, body.user_id).await?;
     if added {
         tx.emit(NewEvent::member_joined(a.channel.workspace_id, a.channel.id, body.user_id));
@@ -302,6 +297,9 @@ pub async fn notifications(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn to_json(v: &impl Serialize) -> AppResult<serde_json::Value> {
-    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+/// A channel as every member may see it: without the caller's own membership.
+fn shared_view(view: &ChannelView) -> AppResult<serde_json::Value> {
+    let mut shared = view.clone();
+    shared.membership = None;
+    Ok(serde_json::to_value(&shared).map_err(anyhow::Error::from)?)
 }

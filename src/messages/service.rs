@@ -4,7 +4,7 @@
 //! first statement, so seqs are gapless and commit-ordered on both databases. A
 //! repeated `client_msg_id` is caught by a unique index, not a prior lookup alone.
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -256,11 +256,17 @@ pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: 
     let rendered = markdown::render(&text);
     let mentions = mentioned_users(&db.conn, access.channel.id, me, &rendered).await?;
     let tx = db.write().await?;
-    let mut am = msg.into_active_model();
-    am.body = Set(text);
-    am.body_html = Set(rendered.html);
-    am.edited_at = Set(Some(now_ms()));
-    let updated = am.update(&*tx).await?;
+    // Only while not deleted: a delete that won the race keeps its tombstone.
+    let updated = message::Entity::update_many()
+        .col_expr(message::Column::Body, text.into())
+        .col_expr(message::Column::BodyHtml, rendered.html.into())
+        .col_expr(message::Column::EditedAt, Some(now_ms()).into())
+        .filter(message::Column::Id.eq(msg.id))
+        .filter(message::Column::DeletedAt.is_null())
+        .exec_with_returning(&*tx)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound("message"))?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(updated.id)).exec(&*tx).await?;
     insert_mentions(&*tx, &updated, &mentions).await?;
     let view = view::view(&*tx, &updated).await?;
@@ -281,13 +287,18 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
         return Err(access::not_allowed("only the author or a channel admin may delete a message"));
     }
     let tx = db.write().await?;
-    message::Entity::update_many()
+    let deleted = message::Entity::update_many()
         .col_expr(message::Column::Body, "".into())
         .col_expr(message::Column::BodyHtml, "".into())
         .col_expr(message::Column::DeletedAt, Some(now_ms()).into())
         .filter(message::Column::Id.eq(msg.id))
+        .filter(message::Column::DeletedAt.is_null())
         .exec(&*tx)
         .await?;
+    if deleted.rows_affected == 0 {
+        // A concurrent delete won: its events and counts stand, ours would double them.
+        return Err(AppError::NotFound("message"));
+    }
     reaction::Entity::delete_many().filter(reaction::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&*tx).await?;

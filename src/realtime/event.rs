@@ -123,6 +123,7 @@ pub mod kind {
     pub const WORKSPACE_MEMBER_ADDED: &str = "workspace.member_added";
     pub const WORKSPACE_MEMBER_REMOVED: &str = "workspace.member_removed";
     pub const USER_DEACTIVATED: &str = "user.deactivated";
+    pub const SESSIONS_REVOKED: &str = "user.sessions_revoked";
     pub const TYPING: &str = "typing";
     pub const PRESENCE_CHANGED: &str = "presence.changed";
 }

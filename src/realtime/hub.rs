@@ -153,13 +153,6 @@ fn index_remove(index: &mut HashMap<Uuid, HashSet<SessionId>>, key: Uuid, id: Se
     }
 }
 
-fn uuid_list(v: &serde_json::Value, key: &str) -> Vec<Uuid> {
-    v.get(key)
-        .and_then(|a| a.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str().and_then(|s| s.parse().ok())).collect())
-        .unwrap_or_default()
-}
-
 impl Hub {
     async fn run(mut self, mut rx: broadcast::Receiver<Shared>, mut cmds: mpsc::UnboundedReceiver<Command>) {
         let mut tick = tokio::time::interval(TICK);
@@ -339,21 +332,20 @@ impl Hub {
                     }
                 }
             }
+            // Its channels were left by member.left events just before it.
             (kind::WORKSPACE_MEMBER_REMOVED, false) => {
-                let channels = uuid_list(&ev.data, "channel_ids");
-                for id in self.user_sockets(user, only) {
-                    if let Some(ws) = ev.workspace_id {
+                if let Some(ws) = ev.workspace_id {
+                    for id in self.user_sockets(user, only) {
                         if let Some(s) = self.sockets.get_mut(&id) {
                             s.workspaces.remove(&ws);
                         }
                         index_remove(&mut self.by_workspace, ws, id);
                     }
-                    for ch in &channels {
-                        if let Some(s) = self.sockets.get_mut(&id) {
-                            s.channels.remove(ch);
-                        }
-                        index_remove(&mut self.by_channel, *ch, id);
-                    }
+                }
+            }
+            (kind::SESSIONS_REVOKED, false) => {
+                for id in self.user_sockets(user, only) {
+                    self.kill(id, close::UNAUTHENTICATED, "signed out: authenticate again");
                 }
             }
             (kind::USER_DEACTIVATED, false) => {

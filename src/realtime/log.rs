@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use uuid::Uuid;
 
-use super::event::{Audience, Event, NewEvent};
+use super::event::{kind, Audience, Event, NewEvent};
 use super::model::{counter, event_row};
 use crate::clock::now_ms;
 use crate::error::AppResult;
@@ -112,7 +112,13 @@ pub async fn visible(
     limit: u64,
 ) -> AppResult<Vec<Event>> {
     let mut who = Condition::any()
-        .add(Condition::all().add(event_row::Column::Audience.eq("user")).add(event_row::Column::UserId.eq(user)));
+        .add(Condition::all().add(event_row::Column::Audience.eq("user")).add(event_row::Column::UserId.eq(user)))
+        // My own departures, from channels and workspaces no longer in my sets.
+        .add(
+            Condition::all()
+                .add(event_row::Column::UserId.eq(user))
+                .add(event_row::Column::Kind.is_in([kind::MEMBER_LEFT, kind::WORKSPACE_MEMBER_REMOVED])),
+        );
     if !channels.is_empty() {
         who = who.add(
             Condition::all()

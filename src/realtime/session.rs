@@ -24,7 +24,7 @@ use super::log;
 use crate::access::{self, Need};
 use crate::accounts::model::user;
 use crate::auth::api_tokens;
-use crate::channels::model::member as channel_member;
+use crate::channels::model::{channel, member as channel_member};
 use crate::clock::now_ms;
 use crate::state::AppState;
 use crate::workspaces::model::member as ws_member;
@@ -58,7 +58,8 @@ type Outcome = (u16, &'static str);
 pub async fn run(state: AppState, mut ws: Session, stream: actix_ws::MessageStream, cookie_user: Option<user::Model>) {
     let mut stream = stream.max_frame_size(64 * 1024).aggregate_continuations().max_continuation_size(256 * 1024);
     let (code, reason) = serve(&state, &mut ws, &mut stream, cookie_user).await;
-    let _ = ws.close(Some(CloseReason { code: code.into(), description: Some(reason.to_owned()) })).await;
+    let reason = Some(CloseReason { code: code.into(), description: Some(reason.to_owned()) });
+    let _ = tokio::time::timeout(SEND_TIMEOUT, ws.close(reason)).await;
 }
 
 async fn send_text(ws: &mut Session, text: String) -> Result<(), Outcome> {
@@ -78,7 +79,9 @@ async fn next_text(stream: &mut AggregatedMessageStream, ws: &mut Session) -> Re
         match stream.recv().await {
             Some(Ok(AggregatedMessage::Text(t))) => return Ok(t.to_string()),
             Some(Ok(AggregatedMessage::Ping(b))) => {
-                let _ = ws.pong(&b).await;
+                if !matches!(tokio::time::timeout(SEND_TIMEOUT, ws.pong(&b)).await, Ok(Ok(()))) {
+                    return Err((close::TOO_SLOW, "too slow"));
+                }
             }
             Some(Ok(AggregatedMessage::Pong(_))) => {}
             Some(Ok(AggregatedMessage::Binary(_))) => return Err((close::BAD_FRAME, "send JSON text frames")),
@@ -114,12 +117,22 @@ async fn snapshot(state: &AppState, user_id: Uuid) -> anyhow::Result<Snapshot> {
         .all(&txn)
         .await?;
     let user = user::Entity::find_by_id(user_id).one(&txn).await?;
+    let workspaces: HashSet<Uuid> = workspaces.into_iter().map(|m| m.workspace_id).collect();
+    // A channel row left behind in a workspace the user was removed from grants nothing.
+    let in_active_workspaces: HashSet<Uuid> = channel::Entity::find()
+        .filter(channel::Column::Id.is_in(channels.iter().map(|m| m.channel_id)))
+        .filter(channel::Column::WorkspaceId.is_in(workspaces.iter().copied()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     txn.commit().await?;
     Ok(Snapshot {
         pos: counter.last_pos,
         pruned_through: counter.pruned_through,
-        channels: channels.into_iter().map(|m| m.channel_id).collect(),
-        workspaces: workspaces.into_iter().map(|m| m.workspace_id).collect(),
+        channels: in_active_workspaces,
+        workspaces,
         active: user.is_some_and(|u| u.deactivated_at.is_none()),
     })
 }
@@ -287,7 +300,9 @@ async fn live(
                         }
                     }
                     Some(Ok(AggregatedMessage::Ping(b))) => {
-                        let _ = ws.pong(&b).await;
+                        if !matches!(tokio::time::timeout(SEND_TIMEOUT, ws.pong(&b)).await, Ok(Ok(()))) {
+                            return (close::TOO_SLOW, "too slow: reconnect and resume");
+                        }
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => {}
                     Some(Ok(AggregatedMessage::Binary(_))) => return (close::BAD_FRAME, "send JSON text frames"),
@@ -299,8 +314,10 @@ async fn live(
                 if last_seen.elapsed() > state.realtime.dead_after {
                     return (close::HEARTBEAT_TIMEOUT, "no pong: presumed gone");
                 }
-                if ws.ping(b"").await.is_err() {
-                    return (1000, "gone");
+                match tokio::time::timeout(SEND_TIMEOUT, ws.ping(b"")).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return (1000, "gone"),
+                    Err(_) => return (close::TOO_SLOW, "too slow: reconnect and resume"),
                 }
             }
         }

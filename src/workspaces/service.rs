@@ -313,16 +313,15 @@ pub async fn remove_member(db: &Db, ws: &WorkspaceAccess, actor: Uuid, user_id: 
         .collect();
     channel_member::Entity::delete_many()
         .filter(channel_member::Column::UserId.eq(user_id))
-        .filter(channel_member::Column::ChannelId.is_in(left.clone()))
+        .filter(channel_member::Column::ChannelId.is_in(left.iter().copied()))
         .exec(&*tx)
         .await?;
+    for ch in left {
+        tx.emit(NewEvent::member_left(ws.workspace.id, ch, user_id));
+    }
     tx.emit(
-        NewEvent::workspace(
-            kind::WORKSPACE_MEMBER_REMOVED,
-            ws.workspace.id,
-            json!({"user_id": user_id, "channel_ids": left}),
-        )
-        .about(user_id),
+        NewEvent::workspace(kind::WORKSPACE_MEMBER_REMOVED, ws.workspace.id, json!({"user_id": user_id}))
+            .about(user_id),
     );
     audit::record(
         &*tx,

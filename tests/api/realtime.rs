@@ -257,3 +257,60 @@ async fn a_position_older_than_retention_gets_resync_required_not_silence() {
     ada.say(general, "after resync").await;
     assert_eq!(text_of(&back.next_message().await), "after resync");
 }
+
+#[tokio::test]
+async fn review_fixes_hold() {
+    let app = TestApp::spawn().await;
+    let (ada, bob, carol, ws, general, private) = team(&app).await;
+    let guest = app.join(&ada, ws, "guest", "guest").await;
+    let mut carol_ws = Ws::connect(&carol).await;
+    let mut guest_ws = Ws::connect(&guest).await;
+
+    // A new public channel is announced to its members only, without anyone's membership.
+    let mut ada_ws = Ws::connect(&ada).await;
+    let news = ada.channel(ws, "news", false).await;
+    let created = ada_ws.expect("channel.created", |v| v["type"] == "channel.created").await;
+    assert_eq!(created["channel_id"], news.to_string());
+    assert!(created["data"]["membership"].is_null(), "{created}");
+    ada.say(general, "after news").await;
+    let next = carol_ws
+        .expect("created or message", |v| v["type"] == "channel.created" || v["type"] == "message.created")
+        .await;
+    assert_eq!(next["type"], "message.created", "carol (not a member) is not told of #news: {next}");
+    ada.post(&format!("/api/v1/channels/{private}/members"), json!({"user_id": guest.user_id})).await.expect(200);
+    let joined = guest_ws.expect("member.joined", |v| v["type"] == "member.joined").await;
+    assert_eq!(joined["channel_id"], private.to_string(), "the guest's first channel event is its own join");
+
+    // A departure while disconnected is replayed on resume.
+    let bob_ws = Ws::connect(&bob).await;
+    let pos = bob_ws.pos;
+    bob_ws.close().await;
+    ada.delete(&format!("/api/v1/channels/{private}/members/{}", bob.user_id)).await.expect(204);
+    let back = Ws::resume(&bob, pos).await;
+    assert!(
+        back.replayed.iter().any(|e| e["type"] == "member.left" && e["channel_id"] == private.to_string()),
+        "{:?}",
+        back.replayed
+    );
+
+    // Signing out everywhere closes open sockets too.
+    let mut carol_live = Ws::connect(&carol).await;
+    carol.post_empty("/api/v1/auth/logout-all").await.expect(200);
+    assert_eq!(carol_live.close_code().await, Some(4001));
+
+    // Deleting twice at once counts once.
+    let root = ada.say(general, "root").await;
+    let root_id = root["id"].as_str().expect("id").to_owned();
+    let reply = ada
+        .post(&format!("/api/v1/channels/{general}/messages"), json!({"text": "r", "thread_root_id": root_id}))
+        .await;
+    let reply_id = reply.expect(201).body["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/messages/{reply_id}");
+    let (a, b) = tokio::join!(ada.delete(&path), ada.delete(&path));
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [204, 404]);
+    let r = ada.get(&format!("/api/v1/messages/{root_id}")).await.expect(200);
+    assert_eq!(r.body["reply_count"], 0);
+    ada.patch(&path, json!({"text": "back from the dead"})).await.expect_err(404, "message_not_found");
+}
