@@ -7,11 +7,11 @@
 //! keep current, so the hub never queries the database on the hot path. A socket whose
 //! queue is full is dropped (it resumes); an event is never dropped for it.
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 use super::bus::SharedBus;
@@ -19,19 +19,10 @@ use super::event::{kind, Audience, Outgoing, Shared};
 use super::log;
 use crate::db::Db;
 
-pub type SessionId = u64;
+mod handle;
 
-/// Why a socket was closed, read by its session task when its queue ends.
-pub type CloseSlot = Arc<Mutex<Option<(u16, &'static str)>>>;
-
-pub mod close {
-    pub const UNAUTHENTICATED: u16 = 4001;
-    pub const BAD_FRAME: u16 = 4002;
-    pub const TOO_SLOW: u16 = 4008;
-    pub const DEACTIVATED: u16 = 4010;
-    pub const HEARTBEAT_TIMEOUT: u16 = 4011;
-    pub const SERVICE_RESTART: u16 = 1012;
-}
+pub use handle::{close, CloseSlot, HubHandle, Registration, SessionId, Stale};
+use handle::{Command, Reply};
 
 /// How many dispatched events the hub remembers to bring a registering socket level.
 const RECENT: usize = 8192;
@@ -40,62 +31,6 @@ const GAP_WAIT: Duration = Duration::from_millis(30);
 const TICK: Duration = Duration::from_millis(10);
 /// How often the hub looks at the log for events nobody published (another process).
 const POLL_EVERY: u32 = 50;
-
-pub struct Registration {
-    pub user_id: Uuid,
-    pub channels: HashSet<Uuid>,
-    pub workspaces: HashSet<Uuid>,
-    /// The log position the channel and workspace sets were read at.
-    pub snapshot_pos: i64,
-    pub queue: mpsc::Sender<Shared>,
-    pub close: CloseSlot,
-}
-
-#[derive(Debug)]
-pub struct Stale;
-
-type Reply = oneshot::Sender<Result<(), Stale>>;
-
-enum Command {
-    Register(SessionId, Registration, Reply),
-    Unregister(SessionId),
-    CloseAll(u16, &'static str, oneshot::Sender<()>),
-    Count(oneshot::Sender<usize>),
-}
-
-#[derive(Clone)]
-pub struct HubHandle {
-    cmds: mpsc::UnboundedSender<Command>,
-    next_id: Arc<AtomicU64>,
-}
-
-impl HubHandle {
-    /// Registers a socket; events after `snapshot_pos` reach its queue from now on.
-    pub async fn register(&self, reg: Registration) -> Result<SessionId, Stale> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        self.cmds.send(Command::Register(id, reg, tx)).map_err(|_| Stale)?;
-        rx.await.map_err(|_| Stale)??;
-        Ok(id)
-    }
-    pub fn unregister(&self, id: SessionId) {
-        let _ = self.cmds.send(Command::Unregister(id));
-    }
-    /// Closes every socket on this node (shutdown: "service restart", resume elsewhere).
-    pub async fn close_all(&self, code: u16, reason: &'static str) {
-        let (tx, rx) = oneshot::channel();
-        if self.cmds.send(Command::CloseAll(code, reason, tx)).is_ok() {
-            let _ = rx.await;
-        }
-    }
-    pub async fn socket_count(&self) -> usize {
-        let (tx, rx) = oneshot::channel();
-        if self.cmds.send(Command::Count(tx)).is_err() {
-            return 0;
-        }
-        rx.await.unwrap_or(0)
-    }
-}
 
 struct Socket {
     user_id: Uuid,
