@@ -32,6 +32,12 @@ const TICK: Duration = Duration::from_millis(10);
 /// How often the hub looks at the log for events nobody published (another process).
 const POLL_EVERY: u32 = 50;
 
+#[derive(Clone, Copy)]
+enum Scope {
+    Channel,
+    Workspace,
+}
+
 struct Socket {
     user_id: Uuid,
     channels: HashSet<Uuid>,
@@ -233,62 +239,50 @@ impl Hub {
 
     /// Keeps the routing indexes in step with membership events: joins apply before
     /// the event is routed (the joiner sees it), departures after (the leaver sees it).
+    /// A workspace removal's channels were left by member.left events just before it.
     fn apply_membership(&mut self, e: &Shared, only: Option<SessionId>, before: bool) {
         let ev = &e.event;
         let Some(user) = ev.user_id else { return };
+        let ids = self.user_sockets(user, only);
         match (ev.kind.as_str(), before) {
-            (kind::MEMBER_JOINED, true) => {
-                if let Some(ch) = ev.channel_id {
-                    for id in self.user_sockets(user, only) {
-                        if let Some(s) = self.sockets.get_mut(&id) {
-                            s.channels.insert(ch);
-                        }
-                        index_add(&mut self.by_channel, ch, id);
-                    }
-                }
-            }
-            (kind::MEMBER_LEFT, false) => {
-                if let Some(ch) = ev.channel_id {
-                    for id in self.user_sockets(user, only) {
-                        if let Some(s) = self.sockets.get_mut(&id) {
-                            s.channels.remove(&ch);
-                        }
-                        index_remove(&mut self.by_channel, ch, id);
-                    }
-                }
-            }
-            (kind::WORKSPACE_MEMBER_ADDED, true) => {
-                if let Some(ws) = ev.workspace_id {
-                    for id in self.user_sockets(user, only) {
-                        if let Some(s) = self.sockets.get_mut(&id) {
-                            s.workspaces.insert(ws);
-                        }
-                        index_add(&mut self.by_workspace, ws, id);
-                    }
-                }
-            }
-            // Its channels were left by member.left events just before it.
-            (kind::WORKSPACE_MEMBER_REMOVED, false) => {
-                if let Some(ws) = ev.workspace_id {
-                    for id in self.user_sockets(user, only) {
-                        if let Some(s) = self.sockets.get_mut(&id) {
-                            s.workspaces.remove(&ws);
-                        }
-                        index_remove(&mut self.by_workspace, ws, id);
-                    }
-                }
-            }
+            (kind::MEMBER_JOINED, true) => self.set_scope(&ids, Scope::Channel, ev.channel_id, true),
+            (kind::MEMBER_LEFT, false) => self.set_scope(&ids, Scope::Channel, ev.channel_id, false),
+            (kind::WORKSPACE_MEMBER_ADDED, true) => self.set_scope(&ids, Scope::Workspace, ev.workspace_id, true),
+            (kind::WORKSPACE_MEMBER_REMOVED, false) => self.set_scope(&ids, Scope::Workspace, ev.workspace_id, false),
             (kind::SESSIONS_REVOKED, false) => {
-                for id in self.user_sockets(user, only) {
-                    self.kill(id, close::UNAUTHENTICATED, "signed out: authenticate again");
-                }
+                ids.into_iter().for_each(|id| self.kill(id, close::UNAUTHENTICATED, "signed out: authenticate again"));
             }
             (kind::USER_DEACTIVATED, false) => {
-                for id in self.user_sockets(user, only) {
-                    self.kill(id, close::DEACTIVATED, "account deactivated");
-                }
+                ids.into_iter().for_each(|id| self.kill(id, close::DEACTIVATED, "account deactivated"));
             }
             _ => {}
+        }
+    }
+
+    /// Adds a channel or workspace to these sockets (and its index), or removes it.
+    fn set_scope(&mut self, ids: &[SessionId], scope: Scope, key: Option<Uuid>, add: bool) {
+        let Some(key) = key else { return };
+        for &id in ids {
+            if let Some(s) = self.sockets.get_mut(&id) {
+                let set = match scope {
+                    Scope::Channel => &mut s.channels,
+                    Scope::Workspace => &mut s.workspaces,
+                };
+                if add {
+                    set.insert(key);
+                } else {
+                    set.remove(&key);
+                }
+            }
+            let index = match scope {
+                Scope::Channel => &mut self.by_channel,
+                Scope::Workspace => &mut self.by_workspace,
+            };
+            if add {
+                index_add(index, key, id);
+            } else {
+                index_remove(index, key, id);
+            }
         }
     }
 
