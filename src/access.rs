@@ -220,3 +220,35 @@ pub async fn shares_workspace(conn: &impl ConnectionTrait, a: Uuid, b: Uuid) -> 
         .await?;
     Ok(theirs.is_some())
 }
+
+/// Which of `others` share an active workspace membership with `me` (presence, one query
+/// for the whole list). `me` is always included when asked for.
+pub async fn sharing_workspace(
+    conn: &impl ConnectionTrait,
+    me: Uuid,
+    others: &[Uuid],
+) -> AppResult<std::collections::HashSet<Uuid>> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect, QueryTrait};
+    if others.is_empty() {
+        return Ok(Default::default());
+    }
+    let mine = ws_member::Entity::find()
+        .select_only()
+        .column(ws_member::Column::WorkspaceId)
+        .filter(ws_member::Column::UserId.eq(me))
+        .filter(ws_member::Column::DeactivatedAt.is_null())
+        .into_query();
+    let mut found: std::collections::HashSet<Uuid> = ws_member::Entity::find()
+        .filter(ws_member::Column::UserId.is_in(others.iter().copied()))
+        .filter(ws_member::Column::DeactivatedAt.is_null())
+        .filter(ws_member::Column::WorkspaceId.in_subquery(mine))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    if others.contains(&me) {
+        found.insert(me);
+    }
+    Ok(found)
+}

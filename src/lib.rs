@@ -11,6 +11,7 @@ pub mod clock;
 pub mod db;
 pub mod error;
 pub mod jobs;
+pub mod loadseed;
 pub mod messages;
 pub mod ops;
 pub mod realtime;

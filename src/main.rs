@@ -51,6 +51,17 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Fill an empty instance with synthetic people, channels and API tokens for
+    /// parley-loadgen (`--seed FILE`). For throwaway load-test instances only.
+    SeedLoad {
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        #[arg(long, default_value_t = 20)]
+        channels: usize,
+        /// Where to write the people, their channels and their API tokens (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Set a new password and end the account's sessions.
     ResetPassword {
         #[arg(long)]
@@ -117,9 +128,23 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                 println!("password: {password}");
             }
         }
+        AdminCommand::SeedLoad { users, channels, out } => {
+            let started = std::time::Instant::now();
+            let seeded =
+                parley::loadseed::seed(&db, users, channels, LOAD_PASSWORD, settings.limits.name_chars).await?;
+            std::fs::write(&out, serde_json::to_vec(&seeded)?)?;
+            println!(
+                "seeded {users} people and {channels} channels in {:.1} s; tokens written to {}",
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+        }
     }
     Ok(())
 }
+
+/// Every seeded person's password (the seed is for load tests on a throwaway instance).
+const LOAD_PASSWORD: &str = "load-generator password";
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings, JobRegistry::default()).await?;

@@ -44,6 +44,15 @@ pub async fn prepare_signup(
     prepare(NewUser { email, username, display_name, password: Some(password), is_admin }, name_max).await
 }
 
+impl PreparedUser {
+    /// Sets an already computed password hash (the load-test seeder hashes one password
+    /// for all its synthetic people instead of running argon2 once per person).
+    pub fn with_password_hash(mut self, hash: String) -> Self {
+        self.password_hash = Some(hash);
+        self
+    }
+}
+
 pub async fn prepare(new: NewUser, name_max: usize) -> AppResult<PreparedUser> {
     let email = validate::email(&new.email)?;
     let display_name = validate::display_text("display_name", &new.display_name, name_max)?;

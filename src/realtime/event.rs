@@ -15,6 +15,11 @@ pub enum Audience {
     User,
     /// Active members of `workspace_id`.
     Workspace,
+    /// Sockets in `workspace_id` that subscribed to `user_id`'s presence, and the
+    /// user's own sockets (presence goes to who is looking, not to everyone).
+    Watchers,
+    /// Other nodes' presence services only; never a socket (periodic re-announcements).
+    Nodes,
 }
 
 /// An event not yet recorded: it gets its position when its transaction commits.

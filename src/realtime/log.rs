@@ -16,6 +16,8 @@ fn audience_str(a: Audience) -> &'static str {
         Audience::Channel => "channel",
         Audience::User => "user",
         Audience::Workspace => "workspace",
+        Audience::Watchers => "watchers",
+        Audience::Nodes => "nodes",
     }
 }
 
@@ -23,6 +25,8 @@ fn parse_audience(s: &str) -> Audience {
     match s {
         "channel" => Audience::Channel,
         "workspace" => Audience::Workspace,
+        "watchers" => Audience::Watchers,
+        "nodes" => Audience::Nodes,
         _ => Audience::User,
     }
 }
@@ -41,6 +45,9 @@ impl From<event_row::Model> for Event {
         }
     }
 }
+
+/// Rows per INSERT (8 values each).
+const INSERT_CHUNK: usize = 1000;
 
 /// Records `events` with consecutive positions. Call last, just before commit.
 pub async fn append(conn: &impl ConnectionTrait, events: Vec<NewEvent>) -> AppResult<Vec<Event>> {
@@ -80,7 +87,12 @@ pub async fn append(conn: &impl ConnectionTrait, events: Vec<NewEvent>) -> AppRe
             data: e.data,
         });
     }
-    event_row::Entity::insert_many(rows).exec(conn).await?;
+    // One statement per chunk: SQLite allows 32,766 bound values per statement.
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(INSERT_CHUNK).collect();
+        event_row::Entity::insert_many(chunk).exec(conn).await?;
+    }
     Ok(out)
 }
 

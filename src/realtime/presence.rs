@@ -123,7 +123,7 @@ impl Presence {
             set(l, NodeStatus::Online)
         };
         if changed {
-            self.announce(user);
+            self.announce(user, Audience::Watchers);
         }
     }
 
@@ -136,7 +136,7 @@ impl Presence {
             set(l, NodeStatus::Online)
         };
         if changed {
-            self.announce(user);
+            self.announce(user, Audience::Watchers);
         }
     }
 
@@ -155,10 +155,11 @@ impl Presence {
         if let Ok(mut d) = self.dnd.lock() {
             d.insert(user, dnd);
         }
-        self.publish(user, &workspaces, None);
+        self.publish(user, &workspaces, None, Audience::Watchers);
     }
 
-    fn announce(&self, user: Uuid) {
+    /// Tells watchers (a change) or only the other nodes (a periodic re-announcement).
+    fn announce(&self, user: Uuid, audience: Audience) {
         let (workspaces, status) = match self.local.lock() {
             Ok(local) => match local.get(&user) {
                 Some(l) => (l.workspaces.clone(), l.announced),
@@ -166,10 +167,10 @@ impl Presence {
             },
             Err(_) => return,
         };
-        self.publish(user, &workspaces, Some(status));
+        self.publish(user, &workspaces, Some(status), audience);
     }
 
-    fn publish(&self, user: Uuid, workspaces: &[Uuid], node_status: Option<NodeStatus>) {
+    fn publish(&self, user: Uuid, workspaces: &[Uuid], node_status: Option<NodeStatus>, audience: Audience) {
         let status = self.status(user);
         let events = workspaces
             .iter()
@@ -177,7 +178,7 @@ impl Presence {
                 kind: kind::PRESENCE_CHANGED.into(),
                 pos: None,
                 at: now_ms(),
-                audience: Audience::Workspace,
+                audience,
                 workspace_id: Some(*ws),
                 channel_id: None,
                 user_id: Some(user),
@@ -194,6 +195,7 @@ impl Presence {
     /// so often the node re-announces its users so other nodes keep them.
     fn sweep(&self, reannounce: bool) {
         let mut changed = Vec::new();
+        let mut unchanged = Vec::new();
         let mut gone = Vec::new();
         if let Ok(mut local) = self.local.lock() {
             for (user, l) in local.iter_mut() {
@@ -201,18 +203,22 @@ impl Presence {
                     l.announced = NodeStatus::Offline;
                     gone.push(*user);
                 } else if l.sockets > 0 {
-                    let went_away = l.last_active.elapsed() >= self.away_after && set(l, NodeStatus::Away);
-                    if went_away || reannounce {
+                    if l.last_active.elapsed() >= self.away_after && set(l, NodeStatus::Away) {
                         changed.push(*user);
+                    } else if reannounce {
+                        unchanged.push(*user);
                     }
                 }
             }
         }
         for user in changed {
-            self.announce(user);
+            self.announce(user, Audience::Watchers);
+        }
+        for user in unchanged {
+            self.announce(user, Audience::Nodes);
         }
         for user in gone {
-            self.announce(user);
+            self.announce(user, Audience::Watchers);
             if let Ok(mut local) = self.local.lock() {
                 if local.get(&user).is_some_and(|l| l.sockets == 0) {
                     local.remove(&user);

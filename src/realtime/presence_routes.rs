@@ -12,12 +12,13 @@ use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 use crate::workspaces::service as workspaces;
 
-const MAX_USERS: usize = 200;
+/// The most people one presence request (or WebSocket subscription) may name.
+pub const MAX_USERS: usize = 500;
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PresenceQuery {
-    /// Comma-separated user ids (at most 200).
+    /// Comma-separated user ids (at most 500).
     pub user_ids: String,
 }
 
@@ -43,13 +44,18 @@ pub async fn presence(
     if ids.len() > MAX_USERS {
         return Err(AppError::invalid("user_ids", format!("at most {MAX_USERS} ids")));
     }
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if access::shares_workspace(&state.db.conn, me.id(), id).await? {
-            out.push(PresenceView { user_id: id, status: state.realtime.presence.status(id) });
-        }
-    }
-    Ok(HttpResponse::Ok().json(out))
+    Ok(HttpResponse::Ok().json(visible_statuses(&state, me.id(), &ids).await?))
+}
+
+/// The statuses of those among `ids` who share a workspace with `me`, in `ids` order.
+pub async fn visible_statuses(state: &AppState, me: Uuid, ids: &[Uuid]) -> AppResult<Vec<PresenceView>> {
+    let visible = access::sharing_workspace(&state.db.conn, me, ids).await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(ids
+        .iter()
+        .filter(|id| visible.contains(id) && seen.insert(**id))
+        .map(|&id| PresenceView { user_id: id, status: state.realtime.presence.status(id) })
+        .collect())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

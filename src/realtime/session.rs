@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::event::{kind, Audience, Event};
 use super::hub::{close, CloseSlot, Registration};
 use super::log;
+use super::presence_routes::{visible_statuses, MAX_USERS};
 use crate::access::{self, Need};
 use crate::accounts::model::user;
 use crate::auth::api_tokens;
@@ -51,6 +52,10 @@ enum ClientFrame {
     },
     /// The person did something (typed, clicked, focused): keeps presence "online".
     Activity,
+    /// Follow these people's presence (replaces the previous list).
+    PresenceSub {
+        user_ids: Vec<Uuid>,
+    },
 }
 
 type Outcome = (u16, &'static str);
@@ -295,7 +300,7 @@ async fn live(
                 match msg {
                     Some(Ok(AggregatedMessage::Text(t))) => {
                         state.realtime.presence.active(me.id);
-                        if let Err(o) = on_frame(state, ws, me, &t, &mut typing_sent).await {
+                        if let Err(o) = on_frame(state, ws, me, session_id, &t, &mut typing_sent).await {
                             return o;
                         }
                     }
@@ -333,6 +338,7 @@ async fn on_frame(
     state: &AppState,
     ws: &mut Session,
     me: &user::Model,
+    session_id: u64,
     text: &str,
     typing_sent: &mut HashMap<Uuid, Instant>,
 ) -> Result<(), Outcome> {
@@ -359,6 +365,18 @@ async fn on_frame(
             Ok(())
         }
         Ok(ClientFrame::Activity) => Ok(()),
+        Ok(ClientFrame::PresenceSub { user_ids }) => {
+            if user_ids.len() > MAX_USERS {
+                return send(ws, json!({"type": "error", "code": "too_many_users", "max": MAX_USERS})).await;
+            }
+            // Only people who share a workspace can be followed; the hub also delivers
+            // each change only within the workspace it names.
+            let Ok(statuses) = visible_statuses(state, me.id, &user_ids).await else {
+                return Err((1011, "try again"));
+            };
+            state.realtime.hub.watch(session_id, statuses.iter().map(|v| v.user_id).collect());
+            send(ws, json!({"type": "presence.snapshot", "users": statuses})).await
+        }
         Ok(ClientFrame::Hello { .. }) => send(ws, json!({"type": "error", "code": "already_ready"})).await,
         Err(_) => send(ws, json!({"type": "error", "code": "bad_frame"})).await,
     }

@@ -42,6 +42,7 @@ pub(super) enum Command {
     Unregister(SessionId),
     CloseAll(u16, &'static str, oneshot::Sender<()>),
     Count(oneshot::Sender<usize>),
+    Watch(SessionId, HashSet<Uuid>),
 }
 
 #[derive(Clone)]
@@ -61,6 +62,10 @@ impl HubHandle {
     }
     pub fn unregister(&self, id: SessionId) {
         let _ = self.cmds.send(Command::Unregister(id));
+    }
+    /// Replaces the set of people whose presence this socket follows.
+    pub fn watch(&self, id: SessionId, users: HashSet<Uuid>) {
+        let _ = self.cmds.send(Command::Watch(id, users));
     }
     /// Closes every socket on this node (shutdown: "service restart", resume elsewhere).
     pub async fn close_all(&self, code: u16, reason: &'static str) {

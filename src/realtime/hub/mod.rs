@@ -42,6 +42,8 @@ struct Socket {
     user_id: Uuid,
     channels: HashSet<Uuid>,
     workspaces: HashSet<Uuid>,
+    /// People whose presence this socket subscribed to.
+    watching: HashSet<Uuid>,
     queue: mpsc::Sender<Shared>,
     close: CloseSlot,
 }
@@ -52,6 +54,7 @@ struct Hub {
     by_user: HashMap<Uuid, HashSet<SessionId>>,
     by_channel: HashMap<Uuid, HashSet<SessionId>>,
     by_workspace: HashMap<Uuid, HashSet<SessionId>>,
+    by_watched: HashMap<Uuid, HashSet<SessionId>>,
     next_pos: i64,
     waiting: BTreeMap<i64, Shared>,
     gap_since: Option<Instant>,
@@ -71,6 +74,7 @@ pub async fn spawn(db: Db, bus: SharedBus) -> anyhow::Result<HubHandle> {
         by_user: HashMap::new(),
         by_channel: HashMap::new(),
         by_workspace: HashMap::new(),
+        by_watched: HashMap::new(),
         next_pos: last + 1,
         waiting: BTreeMap::new(),
         gap_since: None,
@@ -144,6 +148,7 @@ impl Hub {
             Command::Count(reply) => {
                 let _ = reply.send(self.sockets.len());
             }
+            Command::Watch(id, users) => self.watch(id, users),
         }
     }
 
@@ -292,8 +297,34 @@ impl Hub {
             Audience::Channel => ev.channel_id.and_then(|c| self.by_channel.get(&c)),
             Audience::User => ev.user_id.and_then(|u| self.by_user.get(&u)),
             Audience::Workspace => ev.workspace_id.and_then(|w| self.by_workspace.get(&w)),
+            Audience::Watchers => return self.watchers(ev.user_id, ev.workspace_id),
+            Audience::Nodes => None,
         };
         set.map(|s| s.iter().copied().collect()).unwrap_or_default()
+    }
+
+    /// The user's own sockets and those watching them, within the event's workspace.
+    fn watchers(&self, user: Option<Uuid>, workspace: Option<Uuid>) -> Vec<SessionId> {
+        let (Some(user), Some(workspace)) = (user, workspace) else { return Vec::new() };
+        let own = self.by_user.get(&user).into_iter().flatten();
+        let watching = self.by_watched.get(&user).into_iter().flatten();
+        own.chain(watching)
+            .copied()
+            .filter(|id| self.sockets.get(id).is_some_and(|s| s.workspaces.contains(&workspace)))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    fn watch(&mut self, id: SessionId, users: HashSet<Uuid>) {
+        let Some(s) = self.sockets.get_mut(&id) else { return };
+        let old = std::mem::replace(&mut s.watching, users.clone());
+        for u in old.difference(&users) {
+            index_remove(&mut self.by_watched, *u, id);
+        }
+        for u in users.difference(&old) {
+            index_add(&mut self.by_watched, *u, id);
+        }
     }
 
     fn route(&mut self, e: &Shared, only: Option<SessionId>) {
@@ -371,6 +402,7 @@ impl Hub {
                 user_id: reg.user_id,
                 channels: reg.channels,
                 workspaces: reg.workspaces,
+                watching: HashSet::new(),
                 queue: reg.queue,
                 close: reg.close,
             },
@@ -386,6 +418,9 @@ impl Hub {
         }
         for ws in s.workspaces {
             index_remove(&mut self.by_workspace, ws, id);
+        }
+        for u in s.watching {
+            index_remove(&mut self.by_watched, u, id);
         }
     }
 
