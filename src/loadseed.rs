@@ -87,7 +87,8 @@ pub async fn seed(db: &Db, users: usize, channels: usize, password: &str, name_m
     for k in 0..channels {
         let tx = db.write().await?;
         let name = Some(format!("load-{k}"));
-        let row = channels::insert(&*tx, ws.id, admin.id, ChannelKind::Public, name, "", "", None).await.map_err(app)?;
+        let row =
+            channels::insert(&*tx, ws.id, admin.id, ChannelKind::Public, name, "", "", None).await.map_err(app)?;
         let size = (users / (k + 2)).max(2).min(users);
         // Seeded by k: the same command gives the same memberships.
         order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(k as u64));

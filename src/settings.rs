@@ -29,6 +29,7 @@ pub struct ServerSettings {
     pub max_json_bytes: usize,
     pub workers: usize,
     pub shutdown_timeout_s: u64,
+    pub listen_backlog: i32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

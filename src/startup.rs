@@ -30,6 +30,7 @@ impl Application {
     /// Connects and migrates the database, then binds (port 0 picks a free port).
     pub async fn build(settings: Settings, jobs: JobRegistry) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.server.bind)?;
+        set_backlog(&listener, settings.server.listen_backlog)?;
         Self::build_on(listener, settings, jobs).await
     }
 
@@ -117,13 +118,15 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Periodic upkeep: forget old login failures, prune the event log past retention.
+/// Periodic upkeep: forget old login failures, prune the event log past retention,
+/// give freed memory back.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut minutes: u64 = 0;
     loop {
         tick.tick().await;
         state.login_throttle.prune();
+        crate::ops::memory::release_free_memory();
         if minutes.is_multiple_of(60) {
             let cutoff = crate::clock::now_ms() - state.settings.realtime.retention_days.max(1) * 86_400_000;
             match state.db.write().await {
@@ -140,6 +143,24 @@ async fn housekeeping(state: AppState) {
         }
         minutes += 1;
     }
+}
+
+/// The standard library listens with a backlog of 128: when thousands of clients
+/// reconnect at once (a restart), the rest of their SYNs are dropped and retried only
+/// after 1, 3, 7 … seconds. Calling listen(2) again on a listening socket resizes its
+/// queue (the kernel caps it at net.core.somaxconn).
+fn set_backlog(listener: &TcpListener, backlog: i32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is owned by `listener`, which outlives this call.
+        if unsafe { libc::listen(listener.as_raw_fd(), backlog) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (listener, backlog);
+    Ok(())
 }
 
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {

@@ -95,14 +95,15 @@ pub struct Event {
 #[derive(Debug)]
 pub struct Outgoing {
     pub event: Event,
-    pub json: String,
+    /// Reference-counted: handing it to 10,000 sockets copies no bytes.
+    pub json: bytestring::ByteString,
 }
 
 pub type Shared = Arc<Outgoing>;
 
 impl Outgoing {
     pub fn new(event: Event) -> Shared {
-        let json = serde_json::to_string(&event).unwrap_or_default();
+        let json = serde_json::to_string(&event).unwrap_or_default().into();
         Arc::new(Self { event, json })
     }
 }

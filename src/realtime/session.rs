@@ -67,7 +67,7 @@ pub async fn run(state: AppState, mut ws: Session, stream: actix_ws::MessageStre
     let _ = tokio::time::timeout(SEND_TIMEOUT, ws.close(reason)).await;
 }
 
-async fn send_text(ws: &mut Session, text: String) -> Result<(), Outcome> {
+async fn send_text(ws: &mut Session, text: impl Into<bytestring::ByteString>) -> Result<(), Outcome> {
     match tokio::time::timeout(SEND_TIMEOUT, ws.text(text)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err((1000, "gone")),
@@ -176,7 +176,7 @@ async fn serve(
     let Ok(ClientFrame::Hello { token, resume_from }) = serde_json::from_str::<ClientFrame>(&hello) else {
         return (close::BAD_FRAME, "the first frame must be {\"type\":\"hello\"}");
     };
-    let me = match authenticate(state, cookie_user, token).await {
+    let me = match Box::pin(authenticate(state, cookie_user, token)).await {
         Ok(u) => u,
         Err(outcome) => return outcome,
     };
@@ -186,7 +186,7 @@ async fn serve(
     let mut registered = None;
     let mut snap = None;
     for _ in 0..5 {
-        let s = match snapshot(state, me.id).await {
+        let s = match Box::pin(snapshot(state, me.id)).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "socket snapshot failed");
@@ -246,26 +246,8 @@ async fn live(
             false
         }
         Some(from) => {
-            let channels: Vec<Uuid> = snap.channels.iter().copied().collect();
-            let workspaces: Vec<Uuid> = snap.workspaces.iter().copied().collect();
-            let mut after = from;
-            loop {
-                let batch =
-                    match log::visible(&state.db.conn, me.id, &channels, &workspaces, after, snap.pos, REPLAY_BATCH)
-                        .await
-                    {
-                        Ok(b) => b,
-                        Err(_) => return (1011, "replay failed; resume again"),
-                    };
-                for e in &batch {
-                    if let Err(o) = send_event(ws, e).await {
-                        return o;
-                    }
-                }
-                match batch.last().and_then(|e| e.pos) {
-                    Some(p) if batch.len() as u64 == REPLAY_BATCH => after = p,
-                    _ => break,
-                }
+            if let Err(o) = Box::pin(replay(state, ws, me.id, &snap, from)).await {
+                return o;
             }
             true
         }
@@ -300,7 +282,7 @@ async fn live(
                 match msg {
                     Some(Ok(AggregatedMessage::Text(t))) => {
                         state.realtime.presence.active(me.id);
-                        if let Err(o) = on_frame(state, ws, me, session_id, &t, &mut typing_sent).await {
+                        if let Err(o) = Box::pin(on_frame(state, ws, me, session_id, &t, &mut typing_sent)).await {
                             return o;
                         }
                     }
@@ -325,6 +307,27 @@ async fn live(
                     Err(_) => return (close::TOO_SLOW, "too slow: reconnect and resume"),
                 }
             }
+        }
+    }
+}
+
+/// Sends what the client missed: (from, snapshot position], in batches. Boxed by the
+/// caller, like every database call here: a socket's task lives for hours, and an
+/// inline database future would make every idle socket carry its size.
+async fn replay(state: &AppState, ws: &mut Session, me: Uuid, snap: &Snapshot, from: i64) -> Result<(), Outcome> {
+    let channels: Vec<Uuid> = snap.channels.iter().copied().collect();
+    let workspaces: Vec<Uuid> = snap.workspaces.iter().copied().collect();
+    let mut after = from;
+    loop {
+        let batch = log::visible(&state.db.conn, me, &channels, &workspaces, after, snap.pos, REPLAY_BATCH)
+            .await
+            .map_err(|_| (1011, "replay failed; resume again"))?;
+        for e in &batch {
+            send_event(ws, e).await?;
+        }
+        match batch.last().and_then(|e| e.pos) {
+            Some(p) if batch.len() as u64 == REPLAY_BATCH => after = p,
+            _ => return Ok(()),
         }
     }
 }

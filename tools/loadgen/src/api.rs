@@ -6,12 +6,33 @@ use std::time::Instant;
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
+/// Latencies per endpoint for the whole run, and a window that `ramp` reads and resets.
+#[derive(Default)]
+pub struct Stats {
+    pub timings: Mutex<HashMap<&'static str, Histogram<u64>>>,
+    pub errors: Mutex<u64>,
+    window: Mutex<Window>,
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct Window {
+    pub calls: u64,
+    pub errors: u64,
+    pub micros: u64,
+}
+
+impl Stats {
+    /// What happened since the last call.
+    pub fn take_window(&self) -> Window {
+        self.window.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+    }
+}
+
 #[derive(Clone)]
 pub struct Api {
     pub base: String,
     http: reqwest::Client,
-    pub timings: Arc<Mutex<HashMap<&'static str, Histogram<u64>>>>,
-    pub errors: Arc<Mutex<u64>>,
+    pub stats: Arc<Stats>,
 }
 
 pub fn histogram() -> Histogram<u64> {
@@ -24,13 +45,22 @@ impl Api {
     pub fn new(base: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap_or_default(),
-            timings: Arc::default(),
-            errors: Arc::default(),
+            http: reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap_or_default(),
+            stats: Arc::default(),
         }
     }
 
-    /// Calls the API as `token` (or with `cookie`); records the latency under `label`.
+    /// The same client and statistics, talking to another node.
+    pub fn at(&self, base: &str) -> Self {
+        Self { base: base.trim_end_matches('/').to_owned(), ..self.clone() }
+    }
+
+    /// The WebSocket URL of this node.
+    pub fn ws_url(&self) -> String {
+        format!("{}/api/v1/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    /// Calls the API as `token`; records the latency under `label`.
     pub async fn call(
         &self,
         label: &'static str,
@@ -47,21 +77,45 @@ impl Api {
             req = req.json(b);
         }
         let started = Instant::now();
-        let resp = req.send().await?;
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let bytes = resp.bytes().await?;
-        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        if let Ok(mut t) = self.timings.lock() {
-            let _ = t.entry(label).or_insert_with(histogram).record(micros.max(1));
-        }
-        if status >= 400 {
-            if let Ok(mut e) = self.errors.lock() {
-                *e += 1;
+        let sent = req.send().await;
+        let (status, headers, bytes) = match sent {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                match resp.bytes().await {
+                    Ok(b) => (status, headers, b),
+                    Err(e) => {
+                        self.count(started, true);
+                        return Err(e.into());
+                    }
+                }
             }
+            Err(e) => {
+                self.count(started, true);
+                return Err(e.into());
+            }
+        };
+        let micros = self.count(started, status >= 400);
+        if let Ok(mut t) = self.stats.timings.lock() {
+            let _ = t.entry(label).or_insert_with(histogram).record(micros.max(1));
         }
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Ok((status, value, headers))
+    }
+
+    fn count(&self, started: Instant, failed: bool) -> u64 {
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        if failed {
+            if let Ok(mut e) = self.stats.errors.lock() {
+                *e += 1;
+            }
+        }
+        if let Ok(mut w) = self.stats.window.lock() {
+            w.calls += 1;
+            w.micros += micros;
+            w.errors += u64::from(failed);
+        }
+        micros
     }
 
     pub async fn get(&self, label: &'static str, path: &str, token: &str) -> anyhow::Result<Value> {
@@ -77,5 +131,9 @@ impl Api {
     ) -> anyhow::Result<(u16, Value)> {
         let (s, v, _) = self.call(label, reqwest::Method::POST, path, Some(token), Some(&body)).await?;
         Ok((s, v))
+    }
+
+    pub fn errors(&self) -> u64 {
+        self.stats.errors.lock().map(|e| *e).unwrap_or(0)
     }
 }

@@ -4,109 +4,105 @@
 //! memory; prints a Markdown table and writes JSON. Exits 1 on any loss, duplicate or
 //! failed request.
 mod api;
+mod fleet;
+mod matrix;
+mod presets;
 mod report;
 mod seed;
 mod sim;
+mod socket;
 
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-#[derive(Clone, Copy, ValueEnum, Debug)]
-enum Preset {
+#[derive(Clone, Copy, ValueEnum, Debug, PartialEq, Eq)]
+pub enum Preset {
     /// Seconds: a dozen fast users; CI fails on any lost or duplicated message.
     Smoke,
     /// Minutes: realistic idle times (1–9 s between actions).
     Standard,
+    /// Adds --ramp-step users every --ramp-every seconds until the average API time
+    /// passes 100 ms or more than 1 % of requests fail; reports the users reached.
+    Ramp,
+    /// Every seeded person holds a socket in #general; one poster broadcasts.
+    Fanout,
+    /// N idle sockets: memory per socket, CPU for heartbeats, then all of them
+    /// reconnect at once and resume.
+    Idle,
+    /// Sustained posting: --posters people post back to back for --duration seconds.
+    Rate,
+    /// The same post/deliver scenario against Parley and a Matrix homeserver
+    /// (--matrix-url), reported side by side.
+    Compare,
 }
 
 #[derive(Parser, Debug)]
 #[command(about = "Simulated users against a Parley server")]
-struct Cli {
-    /// The server's base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
-    /// The one-time setup token the server printed on first start (seeds a fresh server).
+pub struct Cli {
+    /// A node's base URL; give it once per node (people are spread over the nodes).
+    #[arg(long = "url", default_value = "http://127.0.0.1:8080")]
+    pub urls: Vec<String>,
+    /// The one-time setup token the server printed on first start (seeds a fresh
+    /// server through the API).
+    #[arg(long, required_unless_present = "seed")]
+    pub setup_token: Option<String>,
+    /// A world written by `parley admin seed-load --out FILE` (fast, for thousands).
     #[arg(long)]
-    setup_token: String,
+    pub seed: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "smoke")]
-    preset: Preset,
+    pub preset: Preset,
+    /// People to simulate (default depends on the preset; with --seed, at most those seeded).
     #[arg(long)]
-    users: Option<usize>,
+    pub users: Option<usize>,
+    /// Channels to create besides #general when seeding through the API.
     #[arg(long)]
-    channels: Option<usize>,
-    /// Seconds of simulated activity.
+    pub channels: Option<usize>,
+    /// Seconds of activity (posting, for fanout, rate and compare).
     #[arg(long)]
-    duration: Option<u64>,
-    /// The server's process id, to report its CPU-seconds and RSS.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    pub duration: Option<u64>,
+    /// The server's process id (once per node), to report CPU-seconds and RSS.
+    #[arg(long = "server-pid")]
+    pub server_pids: Vec<u32>,
     /// Where to write results.json and results.md.
     #[arg(long)]
-    out: Option<std::path::PathBuf>,
+    pub out: Option<PathBuf>,
+    /// ramp: people added per step.
+    #[arg(long, default_value_t = 16)]
+    pub ramp_step: usize,
+    /// ramp: seconds between steps.
+    #[arg(long, default_value_t = 10)]
+    pub ramp_every: u64,
+    /// rate: people posting back to back (default 32); compare: senders (default 5).
+    #[arg(long)]
+    pub posters: Option<usize>,
+    /// fanout and compare: messages per second the poster(s) send.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// idle: seconds to measure heartbeat CPU over (at least three heartbeats).
+    #[arg(long, default_value_t = 60)]
+    pub idle_window: u64,
+    /// compare: a Matrix homeserver's base URL (e.g. matrix-synapse).
+    #[arg(long)]
+    pub matrix_url: Option<String>,
+    /// compare: the homeserver's process id.
+    #[arg(long)]
+    pub matrix_pid: Option<u32>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let (users, channels, duration, idle) = match cli.preset {
-        Preset::Smoke => (12, 4, 15, (0.05, 0.45)),
-        Preset::Standard => (200, 20, 120, (1.0, 9.0)),
-    };
-    let users = cli.users.unwrap_or(users);
-    let channels = cli.channels.unwrap_or(channels);
-    let duration = Duration::from_secs(cli.duration.unwrap_or(duration));
-    let api = api::Api::new(&cli.url);
-
-    eprintln!("seeding {users} users and {channels} channels …");
-    let (_admin, world) = seed::seed(&api, &cli.setup_token, users, channels).await?;
-    let shared = sim::new_shared(api.clone(), world.workspace.clone(), idle, &world.users);
-    let before = cli.server_pid.map(report::server_sample);
-    let started = Instant::now();
-    let tokens: Vec<String> = world.users.iter().map(|u| u.token.clone()).collect();
-    let tasks: Vec<_> = world.users.into_iter().map(|u| tokio::spawn(sim::run(shared.clone(), u))).collect();
-
-    while started.elapsed() < duration {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        eprint!(
-            "\r[{:>4}s/{}s] actions {:>7}  posts {:>6}  deliveries {:>8}  reconnects {:>4}",
-            started.elapsed().as_secs(),
-            duration.as_secs(),
-            shared.actions.load(Ordering::Relaxed),
-            shared.posts.load(Ordering::Relaxed),
-            shared.deliveries.load(Ordering::Relaxed),
-            shared.reconnects.load(Ordering::Relaxed),
-        );
-    }
-    eprintln!();
-    shared.stop.store(true, Ordering::Relaxed);
-    let mut seen = Vec::new();
-    for t in tasks {
-        seen.push(t.await??);
-    }
-    let elapsed = started.elapsed();
-    let after = cli.server_pid.map(report::server_sample);
-    let check = report::verify(&api, &world.workspace, &tokens, &seen).await?;
-    let summary = report::summary(&cli.preset_name(), users, elapsed, &shared, &api, check, before, after);
-    println!("{}", report::markdown(&summary));
+    let outcome = presets::run(&cli).await?;
+    println!("{}", outcome.markdown);
     if let Some(dir) = &cli.out {
         std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&summary)?)?;
-        std::fs::write(dir.join("results.md"), report::markdown(&summary))?;
+        std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&outcome.json)?)?;
+        std::fs::write(dir.join("results.md"), &outcome.markdown)?;
     }
-    let bad = summary["lost"].as_u64().unwrap_or(1)
-        + summary["duplicated"].as_u64().unwrap_or(1)
-        + summary["rest_errors"].as_u64().unwrap_or(1);
-    if bad > 0 {
-        eprintln!("FAILED: lost, duplicated or failed requests");
+    if let Some(why) = outcome.failed {
+        eprintln!("FAILED: {why}");
         std::process::exit(1);
     }
     Ok(())
-}
-
-impl Cli {
-    fn preset_name(&self) -> String {
-        format!("{:?}", self.preset).to_lowercase()
-    }
 }

@@ -7,7 +7,8 @@ use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
 use crate::api::Api;
-use crate::sim::{Seen, Shared};
+use crate::sim::Shared;
+use crate::socket::Seen;
 
 pub struct Check {
     pub lost: u64,
@@ -27,10 +28,9 @@ pub async fn verify(api: &Api, workspace: &str, tokens: &[String], seen: &[Arc<M
             for ch in list.as_array().into_iter().flatten() {
                 let id = ch["id"].as_str().unwrap_or_default();
                 let last = ch["last_seq"].as_i64().unwrap_or(0);
-                let got = s.seqs.get(id);
                 for seq in 1..=last {
                     check.expected += 1;
-                    match got.and_then(|g| g.get(&seq)).copied().unwrap_or(0) {
+                    match s.count(id, seq) {
                         0 => check.lost += 1,
                         1 => {}
                         _ => check.duplicated += 1,
@@ -45,8 +45,21 @@ pub async fn verify(api: &Api, workspace: &str, tokens: &[String], seen: &[Arc<M
     }
 }
 
+/// (CPU seconds, RSS KiB) summed over processes (the nodes of a cluster), from /proc.
+pub fn server_sample(pids: &[u32]) -> Option<(f64, u64)> {
+    if pids.is_empty() {
+        return None;
+    }
+    Some(pids.iter().map(|p| process_sample(&p.to_string())).fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1)))
+}
+
+/// This load generator's own CPU-seconds (it can be the bottleneck: say so).
+pub fn own_cpu() -> f64 {
+    process_sample("self").0
+}
+
 /// (CPU seconds, RSS KiB) of a process, from /proc.
-pub fn server_sample(pid: u32) -> (f64, u64) {
+fn process_sample(pid: &str) -> (f64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
@@ -61,7 +74,7 @@ pub fn server_sample(pid: u32) -> (f64, u64) {
     (ticks as f64 / 100.0, rss)
 }
 
-fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+pub fn ms(h: &Histogram<u64>, q: f64) -> f64 {
     h.value_at_quantile(q) as f64 / 1000.0
 }
 
@@ -76,9 +89,9 @@ pub fn summary(
     before: Option<(f64, u64)>,
     after: Option<(f64, u64)>,
 ) -> Value {
-    let lat = shared.latency.lock().map(|h| h.clone()).unwrap_or_else(|_| crate::api::histogram());
+    let lat = shared.tally.latency();
     let mut rest = serde_json::Map::new();
-    if let Ok(t) = api.timings.lock() {
+    if let Ok(t) = api.stats.timings.lock() {
         let mut labels: Vec<_> = t.keys().copied().collect();
         labels.sort_unstable();
         for l in labels {
@@ -97,12 +110,12 @@ pub fn summary(
         "seconds": elapsed.as_secs_f64(),
         "actions": shared.actions.load(Ordering::Relaxed),
         "posts": shared.posts.load(Ordering::Relaxed),
-        "deliveries": shared.deliveries.load(Ordering::Relaxed),
+        "deliveries": shared.tally.deliveries.load(Ordering::Relaxed),
         "reconnects": shared.reconnects.load(Ordering::Relaxed),
         "expected_receipts": check.expected,
         "lost": check.lost,
         "duplicated": check.duplicated,
-        "rest_errors": api.errors.lock().map(|e| *e).unwrap_or(0),
+        "rest_errors": api.errors(),
         "deliver_ms": {"count": lat.len(), "p50": ms(&lat, 0.5), "p90": ms(&lat, 0.9), "p99": ms(&lat, 0.99), "max": lat.max() as f64 / 1000.0},
         "rest": rest,
         "server": server,

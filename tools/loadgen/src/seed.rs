@@ -15,7 +15,36 @@ pub struct SimUser {
 
 pub struct World {
     pub workspace: String,
+    /// #general, which holds everyone.
+    pub general: String,
+    pub admin_token: String,
     pub users: Vec<SimUser>,
+}
+
+/// A world written by `parley admin seed-load --out FILE` (thousands of people in
+/// seconds, where signing up over HTTP spends one argon2 run per person).
+pub fn load(path: &std::path::Path) -> anyhow::Result<World> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        workspace: String,
+        admin_token: String,
+        users: Vec<FileUser>,
+    }
+    #[derive(serde::Deserialize)]
+    struct FileUser {
+        id: String,
+        username: String,
+        token: String,
+        channels: Vec<String>,
+    }
+    let f: File = serde_json::from_slice(&std::fs::read(path)?)?;
+    let general = f.users.first().and_then(|u| u.channels.first()).cloned().unwrap_or_default();
+    let users = f
+        .users
+        .into_iter()
+        .map(|u| SimUser { id: u.id, username: u.username, token: u.token, channels: u.channels })
+        .collect();
+    Ok(World { workspace: f.workspace, general, admin_token: f.admin_token, users })
 }
 
 const PASSWORD: &str = "load-generator password";
@@ -45,7 +74,7 @@ async fn token_from_cookie(api: &Api, headers: &reqwest::header::HeaderMap, name
     v["token"].as_str().map(str::to_owned).ok_or_else(|| anyhow::anyhow!("no token: {v}"))
 }
 
-pub async fn seed(api: &Api, setup_token: &str, users: usize, channels: usize) -> anyhow::Result<(String, World)> {
+pub async fn seed(api: &Api, setup_token: &str, users: usize, channels: usize) -> anyhow::Result<World> {
     let body = json!({"token": setup_token, "workspace_name": "Load", "display_name": "Load Admin",
                       "email": "admin@load.test", "username": "loadadmin", "password": PASSWORD});
     let (status, me, headers) = api.call("setup", reqwest::Method::POST, "/api/v1/setup", None, Some(&body)).await?;
@@ -107,5 +136,5 @@ pub async fn seed(api: &Api, setup_token: &str, users: usize, channels: usize) -
             sim[i].channels.push(ch.clone());
         }
     }
-    Ok((admin, World { workspace, users: sim }))
+    Ok(World { workspace, general, admin_token: admin, users: sim })
 }
