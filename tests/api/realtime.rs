@@ -314,3 +314,28 @@ async fn review_fixes_hold() {
     assert_eq!(r.body["reply_count"], 0);
     ada.patch(&path, json!({"text": "back from the dead"})).await.expect_err(404, "message_not_found");
 }
+
+/// One transaction may record thousands of events (seeding, bulk membership changes):
+/// they are inserted in chunks under SQLite's bound-variable limit, with consecutive
+/// positions, and a socket resuming from before them receives them all.
+#[tokio::test]
+async fn a_transaction_with_thousands_of_events_is_recorded_whole() {
+    use parley::realtime::event::NewEvent;
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let start = Ws::connect(&ada).await.pos;
+    let tx = app.state.db.write().await.expect("write");
+    for i in 0..2_500 {
+        tx.emit(NewEvent::workspace("workspace.bulk_test", ws, json!({"i": i})));
+    }
+    tx.commit().await.expect("commit");
+    let events =
+        parley::realtime::log::range(&app.state.db.conn, start + 1, start + 2_500, 5_000).await.expect("range");
+    assert_eq!(events.len(), 2_500);
+    let positions: Vec<i64> = events.iter().filter_map(|e| e.pos).collect();
+    assert_eq!(positions, ((start + 1)..=(start + 2_500)).collect::<Vec<_>>());
+    let resumed = Ws::resume(&ada, start).await;
+    let bulk: Vec<_> = resumed.replayed.iter().filter(|v| v["type"] == "workspace.bulk_test").collect();
+    assert_eq!(bulk.len(), 2_500);
+    assert!(bulk.iter().enumerate().all(|(i, v)| v["data"]["i"] == i), "replayed in order");
+}

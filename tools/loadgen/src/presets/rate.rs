@@ -1,12 +1,11 @@
 //! `rate`: sustained posting. Everyone holds a socket; --posters people post back to
-//! back (each waits for its answer, then posts again) into their channels other than
-//! #general for --duration seconds. Reports messages per second, REST send latency,
+//! back (each waits for its answer, then posts again) into a direct conversation with
+//! the next person for --duration seconds. Reports messages per second, REST send latency,
 //! post→deliver latency and losses or duplicates.
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::seq::IndexedRandom;
 use serde_json::json;
 
 use super::{failures, post_marked, progress, world, Outcome};
@@ -31,15 +30,19 @@ pub async fn run(cli: &Cli, apis: &[Api]) -> anyhow::Result<Outcome> {
     let poster_count = cli.posters.unwrap_or(32);
     let mut posters = Vec::new();
     for (i, u) in world.users.iter().take(poster_count).enumerate() {
-        let others: Vec<String> = u.channels.iter().filter(|c| **c != world.general).cloned().collect();
-        let channels = if others.is_empty() { u.channels.clone() } else { others };
+        // A direct conversation with the next person: the write path, not fan-out, is
+        // under test (most messages in a team are DMs and small channels).
+        let other = &world.users[(i + 1) % n];
+        let path = format!("/api/v1/workspaces/{}/conversations", world.workspace);
+        let (status, dm) = api.post("open_dm", &path, &u.token, json!({"user_ids": [other.id]})).await?;
+        anyhow::ensure!(status < 300, "open DM failed ({status}): {dm}");
+        let dm = dm["id"].as_str().unwrap_or_default().to_owned();
         let (api, tally, token) = (apis[i % apis.len()].clone(), fleet.tally.clone(), u.token.clone());
         let (stop, posted) = (stop.clone(), posted.clone());
         posters.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let Some(ch) = channels.choose(&mut rand::rng()).cloned() else { break };
                 let text = crate::sim::sentence(&mut rand::rng(), None);
-                if post_marked(&api, &tally, &token, &ch, text).await.is_ok() {
+                if post_marked(&api, &tally, &token, &dm, text).await.is_ok() {
                     posted.fetch_add(1, Ordering::Relaxed);
                 }
             }
