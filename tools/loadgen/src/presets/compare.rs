@@ -40,7 +40,34 @@ struct Side {
     latency: Histogram<u64>,
 }
 
+/// (CPU-seconds, RSS KiB) of the server before and after a run.
+type Samples = (Option<(f64, u64)>, Option<(f64, u64)>);
+
 impl Side {
+    /// `counts`: (deliveries, expected, lost, duplicated).
+    fn new(
+        name: &'static str,
+        plan: &Plan,
+        counts: (u64, u64, u64, u64),
+        wall_s: f64,
+        (before, after): Samples,
+        latency: Histogram<u64>,
+    ) -> Self {
+        let (deliveries, expected, lost, duplicated) = counts;
+        Self {
+            name,
+            messages: plan.messages,
+            deliveries,
+            expected,
+            lost,
+            duplicated,
+            cpu_s: after.zip(before).map_or(0.0, |(a, b)| a.0 - b.0),
+            wall_s,
+            rss_kib: after.map_or(0, |a| a.1),
+            latency,
+        }
+    }
+
     fn per_cpu_s(&self) -> f64 {
         if self.cpu_s > 0.0 {
             self.messages as f64 / self.cpu_s
@@ -175,18 +202,8 @@ async fn parley(cli: &Cli, apis: &[Api], plan: &Plan) -> anyhow::Result<Side> {
     let after = server_sample(&cli.server_pids);
     let last = last_seq(api, &world.admin_token, &world.general).await?;
     let (lost, duplicated) = fleet.check(&world.general, last);
-    Ok(Side {
-        name: "Parley",
-        messages: plan.messages,
-        deliveries: fleet.tally.deliveries.load(Ordering::Relaxed),
-        expected,
-        lost,
-        duplicated,
-        cpu_s: after.zip(before).map_or(0.0, |(a, b)| a.0 - b.0),
-        wall_s,
-        rss_kib: after.map_or(0, |a| a.1),
-        latency: fleet.tally.latency(),
-    })
+    let counts = (fleet.tally.deliveries.load(Ordering::Relaxed), expected, lost, duplicated);
+    Ok(Side::new("Parley", plan, counts, wall_s, (before, after), fleet.tally.latency()))
 }
 
 struct Receipts {
@@ -292,18 +309,9 @@ async fn matrix(url: &str, pid: Option<u32>, plan: &Plan) -> anyhow::Result<Side
     if receipts.limited.load(Ordering::Relaxed) > 0 {
         eprintln!("matrix: {} syncs were limited (events skipped)", receipts.limited.load(Ordering::Relaxed));
     }
-    Ok(Side {
-        name: "matrix-synapse",
-        messages: plan.messages,
-        deliveries: receipts.deliveries.load(Ordering::Relaxed),
-        expected,
-        lost,
-        duplicated,
-        cpu_s: after.zip(before).map_or(0.0, |(a, b)| a.0 - b.0),
-        wall_s,
-        rss_kib: after.map_or(0, |a| a.1),
-        latency: receipts.latency.lock().map(|h| h.clone()).unwrap_or_else(|_| histogram()),
-    })
+    let counts = (receipts.deliveries.load(Ordering::Relaxed), expected, lost, duplicated);
+    let latency = receipts.latency.lock().map(|h| h.clone()).unwrap_or_else(|_| histogram());
+    Ok(Side::new("matrix-synapse", plan, counts, wall_s, (before, after), latency))
 }
 
 fn record(r: &Receipts, user: usize, timeline: &Value) {
