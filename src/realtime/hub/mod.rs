@@ -20,9 +20,12 @@ use super::log;
 use crate::db::Db;
 
 mod handle;
+mod index;
+mod watchers;
 
 pub use handle::{close, CloseSlot, HubHandle, Registration, SessionId, Stale};
 use handle::{Command, Reply};
+use index::{index_add, index_remove};
 
 /// How many dispatched events the hub remembers to bring a registering socket level.
 const RECENT: usize = 8192;
@@ -83,19 +86,6 @@ pub async fn spawn(db: Db, bus: SharedBus) -> anyhow::Result<HubHandle> {
     };
     tokio::spawn(hub.run(rx, cmd_rx));
     Ok(HubHandle { cmds, next_id: Arc::new(AtomicU64::new(1)) })
-}
-
-fn index_add(index: &mut HashMap<Uuid, HashSet<SessionId>>, key: Uuid, id: SessionId) {
-    index.entry(key).or_default().insert(id);
-}
-
-fn index_remove(index: &mut HashMap<Uuid, HashSet<SessionId>>, key: Uuid, id: SessionId) {
-    if let Some(set) = index.get_mut(&key) {
-        set.remove(&id);
-        if set.is_empty() {
-            index.remove(&key);
-        }
-    }
 }
 
 impl Hub {
@@ -301,30 +291,6 @@ impl Hub {
             Audience::Nodes => None,
         };
         set.map(|s| s.iter().copied().collect()).unwrap_or_default()
-    }
-
-    /// The user's own sockets and those watching them, within the event's workspace.
-    fn watchers(&self, user: Option<Uuid>, workspace: Option<Uuid>) -> Vec<SessionId> {
-        let (Some(user), Some(workspace)) = (user, workspace) else { return Vec::new() };
-        let own = self.by_user.get(&user).into_iter().flatten();
-        let watching = self.by_watched.get(&user).into_iter().flatten();
-        own.chain(watching)
-            .copied()
-            .filter(|id| self.sockets.get(id).is_some_and(|s| s.workspaces.contains(&workspace)))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect()
-    }
-
-    fn watch(&mut self, id: SessionId, users: HashSet<Uuid>) {
-        let Some(s) = self.sockets.get_mut(&id) else { return };
-        let old = std::mem::replace(&mut s.watching, users.clone());
-        for u in old.difference(&users) {
-            index_remove(&mut self.by_watched, *u, id);
-        }
-        for u in users.difference(&old) {
-            index_add(&mut self.by_watched, *u, id);
-        }
     }
 
     fn route(&mut self, e: &Shared, only: Option<SessionId>) {
