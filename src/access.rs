@@ -252,3 +252,24 @@ pub async fn sharing_workspace(
     }
     Ok(found)
 }
+
+/// A ready, live file and its channel's access. A file no message carries yet is the
+/// uploader's alone; an attached one is readable by whoever may read its channel.
+pub async fn file(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    file_id: Uuid,
+) -> AppResult<(crate::files::model::file::Model, ChannelAccess)> {
+    use crate::files::model::file;
+    let f = file::Entity::find_by_id(file_id)
+        .one(conn)
+        .await?
+        .filter(|f| f.deleted_at.is_none() && f.state == file::READY)
+        .filter(|f| f.message_id.is_some() || f.uploader_id == user_id)
+        .ok_or(AppError::NotFound("file"))?;
+    let access = match channel(conn, user_id, f.channel_id, Need::Read).await {
+        Err(AppError::NotFound(_)) => return Err(AppError::NotFound("file")),
+        other => other?,
+    };
+    Ok((f, access))
+}

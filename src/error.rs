@@ -22,6 +22,11 @@ pub enum AppError {
     BadCredentials,
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 413 with its own code (a file over the upload limit, a full storage quota).
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    #[error("file storage is unavailable; retry shortly")]
+    StorageUnavailable,
     #[error("unsupported content type; send application/json")]
     UnsupportedMediaType,
     #[error("too many requests; retry in {retry_after_s} s")]
@@ -57,6 +62,8 @@ impl AppError {
             Self::Unauthenticated => "unauthenticated".into(),
             Self::BadCredentials => "bad_credentials".into(),
             Self::PayloadTooLarge(_) => "payload_too_large".into(),
+            Self::TooLarge { code, .. } => (*code).into(),
+            Self::StorageUnavailable => "storage_unavailable".into(),
             Self::UnsupportedMediaType => "unsupported_media_type".into(),
             Self::RateLimited { .. } => "rate_limited".into(),
             Self::Unavailable(_) => "service_unavailable".into(),
@@ -89,7 +96,8 @@ impl ResponseError for AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::Unauthenticated | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) | Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -110,7 +118,7 @@ impl ResponseError for AppError {
         if let Self::RateLimited { retry_after_s } = self {
             resp.insert_header((header::RETRY_AFTER, retry_after_s.to_string()));
         }
-        if let Self::Unavailable(_) = self {
+        if let Self::Unavailable(_) | Self::StorageUnavailable = self {
             resp.insert_header((header::RETRY_AFTER, "5"));
         }
         resp.json(ErrorBody { error: ErrorDetail { code: self.code(), message, field } })
@@ -168,6 +176,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("too_many_pins", 409, "the channel has the most pins allowed; unpin something first"),
     ("too_many_tokens", 409, "the account has the most API tokens allowed; revoke one first"),
     ("payload_too_large", 413, "the body exceeds the configured limit"),
+    ("file_too_large", 413, "the upload exceeds files.max_upload_bytes; nothing was stored"),
+    ("storage_quota_exceeded", 413, "the workspace's files would exceed its storage quota; delete some first"),
+    ("missing_file", 400, "a multipart upload without a `file` part that has a file name"),
+    ("malformed_multipart", 400, "the body is not valid multipart/form-data"),
+    ("storage_unavailable", 503, "the file store cannot be reached; nothing was stored; retry"),
     ("unsupported_media_type", 415, "send application/json"),
     ("rate_limited", 429, "too many attempts; see Retry-After"),
     ("service_unavailable", 503, "a dependency (e.g. the database) is down; retry"),

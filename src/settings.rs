@@ -17,6 +17,7 @@ pub struct Settings {
     pub realtime: RealtimeSettings,
     pub limits: LimitSettings,
     pub jobs: JobSettings,
+    pub files: FileSettings,
     pub log: LogSettings,
 }
 
@@ -80,6 +81,40 @@ pub struct JobSettings {
     pub lease_s: i64,
     pub backoff_base_s: i64,
     pub backoff_max_s: i64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FileBackend {
+    Local,
+    S3,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileSettings {
+    pub backend: FileBackend,
+    pub local_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    pub workspace_quota_bytes: u64,
+    pub thumbnail_px: u32,
+    pub image_max_bytes: u64,
+    pub image_max_pixels: u64,
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub path_style: bool,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
+    pub presign_ttl_s: u64,
+    pub part_size_bytes: u64,
+    pub connect_timeout_s: u64,
+    pub read_timeout_s: u64,
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -35,7 +35,12 @@ impl Application {
     }
 
     /// Like `build`, on a listener the caller has bound already.
-    pub async fn build_on(listener: TcpListener, settings: Settings, jobs: JobRegistry) -> anyhow::Result<Self> {
+    pub async fn build_on(listener: TcpListener, settings: Settings, mut jobs: JobRegistry) -> anyhow::Result<Self> {
+        crate::files::jobs::register(&mut jobs);
+        let blobs = crate::blobs::from_settings(&settings)?;
+        if let Err(e) = blobs.check().await {
+            tracing::warn!(store = blobs.name(), error = %e, "file storage is not answering; uploads fail until it does");
+        }
         let url = settings.database_url();
         if url.starts_with("sqlite:") {
             std::fs::create_dir_all(&settings.server.data_dir)?;
@@ -53,6 +58,7 @@ impl Application {
             )),
             jobs: Arc::new(jobs),
             realtime,
+            blobs,
             setup_token: Arc::new(std::sync::Mutex::new(None)),
             metrics: prometheus::handle(),
             settings: Arc::new(settings),

@@ -2,6 +2,7 @@
 use std::sync::Arc;
 
 use crate::auth::throttle::LoginThrottle;
+use crate::blobs::BlobStore;
 use crate::db::Db;
 use crate::jobs::JobRegistry;
 use crate::realtime::Realtime;
@@ -14,6 +15,7 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub jobs: Arc<JobRegistry>,
     pub realtime: Arc<Realtime>,
+    pub blobs: Arc<dyn BlobStore>,
     /// One-time first-run setup token, present while no user exists.
     pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,

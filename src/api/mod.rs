@@ -8,7 +8,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppError;
-use crate::{accounts, auth, channels, messages, ops, realtime, workspaces};
+use crate::{accounts, auth, channels, files, messages, ops, realtime, workspaces};
 
 fn json_error(err: JsonPayloadError) -> AppError {
     match err {
@@ -107,7 +107,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(messages::routes::add_reaction)
             .service(messages::routes::remove_reaction)
             .service(messages::routes::pin)
-            .service(messages::routes::unpin),
+            .service(messages::routes::unpin)
+            .service(files::routes::upload_file)
+            .service(files::routes::list)
+            .service(files::routes::get)
+            .service(files::routes::content)
+            .service(files::routes::thumbnail)
+            .service(files::routes::remove)
+            .service(files::routes::storage),
     )
     .default_service(web::to(not_found));
 }

@@ -3,7 +3,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accounts, auth, channels, messages, ops, realtime, workspaces};
+use crate::{accounts, auth, channels, files, messages, ops, realtime, workspaces};
 
 struct Security;
 
@@ -43,6 +43,8 @@ impl Modify for Security {
         messages::routes::get_message, messages::routes::edit_message, messages::routes::delete_message,
         messages::routes::thread, messages::routes::add_reaction, messages::routes::remove_reaction,
         messages::routes::pin, messages::routes::unpin,
+        files::routes::upload_file, files::routes::list, files::routes::get, files::routes::content,
+        files::routes::thumbnail, files::routes::remove, files::routes::storage,
         realtime::routes::websocket, realtime::presence_routes::presence, realtime::presence_routes::set_presence,
     ),
     tags(
@@ -51,6 +53,7 @@ impl Modify for Security {
         (name = "workspaces", description = "Workspaces, members, invitations"),
         (name = "channels", description = "Channels, conversations, membership, read state"),
         (name = "messages", description = "Messages, threads, reactions, pins"),
+        (name = "files", description = "Uploads, downloads, thumbnails, storage quota"),
         (name = "admin", description = "Instance administration"),
         (name = "realtime", description = "The WebSocket: live events, resume (docs/realtime.md)"),
         (name = "operations", description = "Health and readiness"),

@@ -18,6 +18,7 @@ use crate::channels::model::{channel, member as channel_member};
 use crate::clock::{now_ms, opt_rfc3339};
 use crate::db::{is_unique_violation, Db, WriteTx};
 use crate::error::{AppError, AppResult};
+use crate::files;
 use crate::realtime::event::{kind, NewEvent};
 
 pub const CLIENT_MSG_ID_MAX: usize = 64;
@@ -32,10 +33,14 @@ pub struct NewMessage {
     pub client_msg_id: Option<String>,
     /// Reply in this message's thread.
     pub thread_root_id: Option<Uuid>,
+    /// Up to 10 files uploaded to this channel by the author and not attached yet.
+    /// With files, `text` may be empty.
+    #[serde(default)]
+    pub file_ids: Vec<Uuid>,
 }
 
-fn validate_text(text: &str, max_chars: usize) -> AppResult<()> {
-    if text.trim().is_empty() {
+fn validate_text(text: &str, max_chars: usize, has_files: bool) -> AppResult<()> {
+    if text.trim().is_empty() && !has_files {
         return Err(AppError::invalid("text", "must not be empty"));
     }
     if text.chars().count() > max_chars {
@@ -141,7 +146,8 @@ pub async fn post(
     max_chars: usize,
 ) -> AppResult<(MessageView, bool)> {
     let me = author.id;
-    validate_text(&new.text, max_chars)?;
+    let file_ids = files::service::validate_ids(&new.file_ids)?;
+    validate_text(&new.text, max_chars, !file_ids.is_empty())?;
     let channel_id = access.channel.id;
     if let Some(cmid) = &new.client_msg_id {
         if cmid.is_empty() || cmid.chars().count() > CLIENT_MSG_ID_MAX || cmid.chars().any(char::is_control) {
@@ -204,8 +210,9 @@ pub async fn post(
         Err(e) => return Err(e.into()),
     };
     insert_mentions(&*tx, &msg, &mentions).await?;
+    let attached = files::service::attach(&*tx, &file_ids, msg.id, channel_id, me).await?;
     let ws = access.channel.workspace_id;
-    let view = view::fresh(&msg, author);
+    let view = view::fresh(&msg, author, attached);
     tx.emit(NewEvent::channel(
         kind::MESSAGE_CREATED,
         ws,
@@ -253,7 +260,8 @@ pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: 
     if msg.author_id != me {
         return Err(access::not_allowed("only the author may edit a message"));
     }
-    validate_text(&text, max_chars)?;
+    let has_files = !files::view::by_message(&db.conn, vec![msg.id]).await?.is_empty();
+    validate_text(&text, max_chars, has_files)?;
     let rendered = markdown::render(&text);
     let mentions = mentioned_users(&db.conn, access.channel.id, me, &rendered).await?;
     let tx = db.write().await?;
@@ -303,6 +311,7 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
     reaction::Entity::delete_many().filter(reaction::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
+    files::service::delete_for_message(&tx, msg.id).await?;
     let ws = access.channel.workspace_id;
     tx.emit(NewEvent::channel(
         kind::MESSAGE_DELETED,

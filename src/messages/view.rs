@@ -9,6 +9,7 @@ use super::model::{message, pin, reaction};
 use crate::accounts::model::user;
 use crate::clock::{opt_rfc3339, rfc3339};
 use crate::error::AppResult;
+use crate::files::view::{self as file_view, FileView};
 
 #[derive(Serialize, Clone, utoipa::ToSchema)]
 pub struct AuthorView {
@@ -44,9 +45,11 @@ pub struct MessageView {
     pub last_reply_at: Option<String>,
     pub reactions: Vec<ReactionView>,
     pub pinned: bool,
+    /// Attached files, in upload order.
+    pub files: Vec<FileView>,
 }
 
-/// Builds views for a page of messages with three queries, whatever its size.
+/// Builds views for a page of messages with four queries, whatever its size.
 pub async fn views(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> AppResult<Vec<MessageView>> {
     let ids: Vec<Uuid> = msgs.iter().map(|m| m.id).collect();
     let mut author_ids: Vec<Uuid> = msgs.iter().map(|m| m.author_id).collect();
@@ -64,6 +67,7 @@ pub async fn views(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> AppR
         .order_by_asc(reaction::Column::CreatedAt)
         .all(conn)
         .await?;
+    let mut files = file_view::by_message(conn, ids.clone()).await?;
     let pinned: Vec<Uuid> = pin::Entity::find()
         .filter(pin::Column::MessageId.is_in(ids))
         .all(conn)
@@ -84,17 +88,24 @@ pub async fn views(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> AppR
                     None => grouped.push(ReactionView { emoji: r.emoji.clone(), count: 1, user_ids: vec![r.user_id] }),
                 }
             }
-            build(m, authors.get(&m.author_id), grouped, pinned.contains(&m.id))
+            let attached = files.remove(&m.id).unwrap_or_default();
+            build(m, authors.get(&m.author_id), grouped, pinned.contains(&m.id), attached)
         })
         .collect())
 }
 
-/// The view of a message just posted: no reactions or pin yet, author known.
-pub fn fresh(m: &message::Model, author: &user::Model) -> MessageView {
-    build(m, Some(author), Vec::new(), false)
+/// The view of a message just posted: no reactions or pin yet, author and files known.
+pub fn fresh(m: &message::Model, author: &user::Model, files: Vec<FileView>) -> MessageView {
+    build(m, Some(author), Vec::new(), false, files)
 }
 
-fn build(m: &message::Model, author: Option<&user::Model>, reactions: Vec<ReactionView>, pinned: bool) -> MessageView {
+fn build(
+    m: &message::Model,
+    author: Option<&user::Model>,
+    reactions: Vec<ReactionView>,
+    pinned: bool,
+    files: Vec<FileView>,
+) -> MessageView {
     MessageView {
         id: m.id,
         channel_id: m.channel_id,
@@ -115,6 +126,7 @@ fn build(m: &message::Model, author: Option<&user::Model>, reactions: Vec<Reacti
         last_reply_at: opt_rfc3339(m.last_reply_at),
         reactions,
         pinned,
+        files,
     }
 }
 

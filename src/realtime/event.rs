@@ -118,6 +118,9 @@ pub mod kind {
     pub const REACTION_REMOVED: &str = "reaction.removed";
     pub const PIN_ADDED: &str = "pin.added";
     pub const PIN_REMOVED: &str = "pin.removed";
+    pub const FILE_CREATED: &str = "file.created";
+    pub const FILE_UPDATED: &str = "file.updated";
+    pub const FILE_DELETED: &str = "file.deleted";
     pub const CHANNEL_CREATED: &str = "channel.created";
     pub const CHANNEL_UPDATED: &str = "channel.updated";
     pub const CHANNEL_ARCHIVED: &str = "channel.archived";

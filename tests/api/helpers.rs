@@ -116,6 +116,10 @@ impl TestApp {
         self.handle.shutdown().await;
     }
 
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.state.db.is_postgres()
     }

@@ -7,6 +7,8 @@ mod bad_input;
 mod channels;
 mod cluster;
 mod concurrency;
+mod files;
+mod files_support;
 mod helpers;
 mod history;
 mod jobs;

@@ -68,6 +68,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/messages/{message_id}/reactions/{emoji}"),
     ("post", "/api/v1/messages/{message_id}/pin"),
     ("delete", "/api/v1/messages/{message_id}/pin"),
+    ("post", "/api/v1/channels/{channel_id}/files"),
+    ("get", "/api/v1/channels/{channel_id}/files"),
+    ("get", "/api/v1/files/{file_id}"),
+    ("get", "/api/v1/files/{file_id}/content"),
+    ("get", "/api/v1/files/{file_id}/thumbnail"),
+    ("delete", "/api/v1/files/{file_id}"),
+    ("get", "/api/v1/workspaces/{workspace_id}/storage"),
 ];
 
 fn concrete(path: &str) -> String {
