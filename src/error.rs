@@ -155,6 +155,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("malformed_json", 400, "the body is not valid JSON or not valid UTF-8"),
     ("not_a_websocket", 400, "GET /api/v1/ws without a WebSocket upgrade"),
     ("invalid_query", 400, "a query-string parameter is malformed"),
+    (
+        "invalid_search",
+        400,
+        "the search query is malformed (unclosed quote, bad date, unknown has:/is: value); the message says how",
+    ),
     ("unauthenticated", 401, "no valid session cookie or bearer token"),
     ("bad_credentials", 401, "email or password is wrong"),
     ("csrf_origin_mismatch", 403, "cookie-authenticated unsafe request without a matching Origin"),

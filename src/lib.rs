@@ -17,6 +17,7 @@ pub mod loadseed;
 pub mod messages;
 pub mod ops;
 pub mod realtime;
+pub mod search;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -27,6 +27,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Rebuild the search index from the database (safe while the server runs).
+    Reindex,
     /// Account administration.
     Admin {
         #[command(subcommand)]
@@ -182,5 +184,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin { command } => admin(settings, command).await,
+        Command::Reindex => {
+            let db = open_db(&settings).await?;
+            let index = parley::search::embedded::DbIndex::new(db.clone());
+            let done = parley::search::reindex::reindex(&db, &index).await?;
+            println!(
+                "indexed {} messages and removed {} stale documents in {:.1} s",
+                done.indexed, done.removed, done.seconds
+            );
+            Ok(())
+        }
     }
 }

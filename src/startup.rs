@@ -37,6 +37,7 @@ impl Application {
     /// Like `build`, on a listener the caller has bound already.
     pub async fn build_on(listener: TcpListener, settings: Settings, mut jobs: JobRegistry) -> anyhow::Result<Self> {
         crate::files::jobs::register(&mut jobs);
+        crate::search::jobs::register(&mut jobs);
         let blobs = crate::blobs::from_settings(&settings)?;
         if let Err(e) = blobs.check().await {
             tracing::warn!(store = blobs.name(), error = %e, "file storage is not answering; uploads fail until it does");
@@ -50,8 +51,10 @@ impl Application {
         let bus = crate::realtime::bus_from(&settings.realtime).await?;
         let db = db.with_bus(bus.clone());
         let realtime = Arc::new(Realtime::start(db.clone(), bus, &settings.realtime).await?);
+        let search = Arc::new(crate::search::embedded::DbIndex::new(db.clone()));
         let state = AppState {
             db,
+            search,
             login_throttle: Arc::new(LoginThrottle::new(
                 settings.auth.login_attempts_per_ip_per_minute,
                 settings.auth.login_attempts_per_account_per_minute,

@@ -6,6 +6,7 @@ use crate::blobs::BlobStore;
 use crate::db::Db;
 use crate::jobs::JobRegistry;
 use crate::realtime::Realtime;
+use crate::search::SearchIndex;
 use crate::settings::Settings;
 
 #[derive(Clone)]
@@ -16,6 +17,7 @@ pub struct AppState {
     pub jobs: Arc<JobRegistry>,
     pub realtime: Arc<Realtime>,
     pub blobs: Arc<dyn BlobStore>,
+    pub search: Arc<dyn SearchIndex>,
     /// One-time first-run setup token, present while no user exists.
     pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,

@@ -4,12 +4,18 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_realtime;
 mod m0003_files;
+mod m0004_search;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_realtime::Migration), Box::new(m0003_files::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_realtime::Migration),
+            Box::new(m0003_files::Migration),
+            Box::new(m0004_search::Migration),
+        ]
     }
 }

@@ -8,7 +8,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError};
 use actix_web::{web, HttpResponse};
 
 use crate::error::AppError;
-use crate::{accounts, auth, channels, files, messages, ops, realtime, workspaces};
+use crate::{accounts, auth, channels, files, messages, ops, realtime, search, workspaces};
 
 fn json_error(err: JsonPayloadError) -> AppError {
     match err {
@@ -114,7 +114,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(files::routes::content)
             .service(files::routes::thumbnail)
             .service(files::routes::remove)
-            .service(files::routes::storage),
+            .service(files::routes::storage)
+            .service(search::routes::search),
     )
     .default_service(web::to(not_found));
 }

@@ -3,7 +3,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accounts, auth, channels, files, messages, ops, realtime, workspaces};
+use crate::{accounts, auth, channels, files, messages, ops, realtime, search, workspaces};
 
 struct Security;
 
@@ -45,6 +45,7 @@ impl Modify for Security {
         messages::routes::pin, messages::routes::unpin,
         files::routes::upload_file, files::routes::list, files::routes::get, files::routes::content,
         files::routes::thumbnail, files::routes::remove, files::routes::storage,
+        search::routes::search,
         realtime::routes::websocket, realtime::presence_routes::presence, realtime::presence_routes::set_presence,
     ),
     tags(
@@ -54,6 +55,7 @@ impl Modify for Security {
         (name = "channels", description = "Channels, conversations, membership, read state"),
         (name = "messages", description = "Messages, threads, reactions, pins"),
         (name = "files", description = "Uploads, downloads, thumbnails, storage quota"),
+        (name = "search", description = "Search everything you may read"),
         (name = "admin", description = "Instance administration"),
         (name = "realtime", description = "The WebSocket: live events, resume (docs/realtime.md)"),
         (name = "operations", description = "Health and readiness"),

@@ -229,6 +229,9 @@ pub async fn delete(db: &Db, f: &file::Model, access: Option<&ChannelAccess>, me
         return Err(AppError::NotFound("file"));
     };
     delete_rows(&tx, std::slice::from_ref(&live)).await?;
+    if let Some(message_id) = live.message_id {
+        crate::search::jobs::enqueue(&*tx, message_id).await?;
+    }
     emit(
         &tx,
         kind::FILE_DELETED,

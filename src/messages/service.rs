@@ -20,6 +20,7 @@ use crate::db::{is_unique_violation, Db, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::files;
 use crate::realtime::event::{kind, NewEvent};
+use crate::search;
 
 pub const CLIENT_MSG_ID_MAX: usize = 64;
 
@@ -211,6 +212,7 @@ pub async fn post(
     };
     insert_mentions(&*tx, &msg, &mentions).await?;
     let attached = files::service::attach(&*tx, &file_ids, msg.id, channel_id, me).await?;
+    search::jobs::enqueue(&*tx, msg.id).await?;
     let ws = access.channel.workspace_id;
     let view = view::fresh(&msg, author, attached);
     tx.emit(NewEvent::channel(
@@ -226,6 +228,10 @@ pub async fn post(
             .filter(message::Column::Id.eq(root))
             .exec_with_returning(&*tx)
             .await?;
+        // A root becomes a thread with its first reply (`is:thread`).
+        if let Some(r) = updated.first().filter(|r| r.reply_count == 1) {
+            search::jobs::enqueue(&*tx, r.id).await?;
+        }
         emit_thread_updated(&tx, ws, updated.first());
     }
     // Your own message is read by you.
@@ -278,6 +284,7 @@ pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: 
         .ok_or(AppError::NotFound("message"))?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(updated.id)).exec(&*tx).await?;
     insert_mentions(&*tx, &updated, &mentions).await?;
+    search::jobs::enqueue(&*tx, updated.id).await?;
     let view = view::view(&*tx, &updated).await?;
     let data = serde_json::to_value(&view).map_err(anyhow::Error::from)?;
     tx.emit(NewEvent::channel(kind::MESSAGE_EDITED, access.channel.workspace_id, access.channel.id, data));
@@ -312,6 +319,7 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     files::service::delete_for_message(&tx, msg.id).await?;
+    search::jobs::enqueue(&*tx, msg.id).await?;
     let ws = access.channel.workspace_id;
     tx.emit(NewEvent::channel(
         kind::MESSAGE_DELETED,

@@ -17,5 +17,6 @@ mod ops;
 mod pages;
 mod presence;
 mod realtime;
+mod search;
 mod workspaces;
 mod ws_client;

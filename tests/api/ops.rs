@@ -75,6 +75,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/files/{file_id}/thumbnail"),
     ("delete", "/api/v1/files/{file_id}"),
     ("get", "/api/v1/workspaces/{workspace_id}/storage"),
+    ("get", "/api/v1/search"),
 ];
 
 fn concrete(path: &str) -> String {

@@ -1,0 +1,73 @@
+//! Search over every message a person may read. One query language (query.rs), one
+//! trait with two backends: the database's own index (embedded default) and
+//! Meilisearch. Permissions are applied inside the query: the backend is given the
+//! searcher's readable channels and never returns anything outside them.
+pub mod embedded;
+pub mod jobs;
+pub mod query;
+pub mod reindex;
+pub mod routes;
+pub mod scope;
+pub mod service;
+pub mod text;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use query::Query;
+
+/// What the index knows of one message.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub message_id: Uuid,
+    pub workspace_id: Uuid,
+    pub channel_id: Uuid,
+    pub author_id: Uuid,
+    pub created_at: i64,
+    /// A thread root with replies, or a reply.
+    pub is_thread: bool,
+    pub has_file: bool,
+    pub has_link: bool,
+    /// The Markdown source, then the names of attached files.
+    pub text: String,
+}
+
+/// A parsed query with names resolved to ids and the searcher's permissions applied.
+#[derive(Debug, Clone)]
+pub struct Scoped {
+    pub query: Query,
+    /// Channels the searcher may read now (narrowed by `in:`); never empty.
+    pub channels: Vec<Uuid>,
+    /// Authors named by `from:`; empty means anyone.
+    pub authors: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    Relevance,
+    Newest,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Found {
+    /// In result order.
+    pub message_ids: Vec<Uuid>,
+    pub has_more: bool,
+}
+
+#[async_trait]
+pub trait SearchIndex: Send + Sync {
+    /// Adds messages' documents or replaces them, as one batch.
+    async fn upsert(&self, docs: Vec<Doc>) -> anyhow::Result<()>;
+    /// Removes a message's document; removing a missing one succeeds.
+    async fn remove(&self, message_id: Uuid) -> anyhow::Result<()>;
+    async fn search(&self, q: &Scoped, sort: Sort, page: Page) -> anyhow::Result<Found>;
+    fn name(&self) -> &'static str;
+}
