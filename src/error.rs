@@ -185,6 +185,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("storage_quota_exceeded", 413, "the workspace's files would exceed its storage quota; delete some first"),
     ("missing_file", 400, "a multipart upload without a `file` part that has a file name"),
     ("malformed_multipart", 400, "the body is not valid multipart/form-data"),
+    ("upload_expired", 400, "the upload streamed for over six hours and was swept; send it again"),
     ("storage_unavailable", 503, "the file store cannot be reached; nothing was stored; retry"),
     ("unsupported_media_type", 415, "send application/json"),
     ("rate_limited", 429, "too many attempts; see Retry-After"),

@@ -64,6 +64,19 @@ enum AdminCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Benchmark search: fill an empty instance with a realistic corpus, index it and
+    /// time queries of several kinds. For throwaway instances only.
+    SearchBench {
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 200)]
+        channels: usize,
+        #[arg(long, default_value_t = 500)]
+        users: usize,
+        /// Queries timed per kind and sort order.
+        #[arg(long, default_value_t = 40)]
+        queries: usize,
+    },
     /// Set a new password and end the account's sessions.
     ResetPassword {
         #[arg(long)]
@@ -129,6 +142,10 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             if generated {
                 println!("password: {password}");
             }
+        }
+        AdminCommand::SearchBench { messages, channels, users, queries } => {
+            let opts = parley::search::bench::Options { messages, channels, users, queries };
+            println!("{}", parley::search::bench::run(&db, opts).await?);
         }
         AdminCommand::SeedLoad { users, channels, out } => {
             let started = std::time::Instant::now();

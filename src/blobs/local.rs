@@ -63,7 +63,7 @@ impl BlobStore for LocalStore {
         let partial = self.dir.join(".partial").join(Uuid::now_v7().simple().to_string());
         create_parent(&partial).await?;
         let file = fs::File::create(&partial).await.map_err(unavailable)?;
-        Ok(Box::new(LocalWriter { out: BufWriter::with_capacity(256 * 1024, file), partial, target }))
+        Ok(Box::new(LocalWriter { out: BufWriter::with_capacity(256 * 1024, file), partial, target, done: false }))
     }
 
     async fn read(&self, key: &str, max_bytes: u64) -> BlobResult<Vec<u8>> {
@@ -133,6 +133,18 @@ struct LocalWriter {
     out: BufWriter<fs::File>,
     partial: PathBuf,
     target: PathBuf,
+    /// Set once the partial file is renamed or removed.
+    done: bool,
+}
+
+/// An upload whose request was dropped midway (the client reset the connection, the
+/// server is stopping) never reaches `finish` or `abort`: remove its partial file here.
+impl Drop for LocalWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
 }
 
 #[async_trait]
@@ -160,11 +172,12 @@ impl BlobWriter for LocalWriter {
             let _ = fs::remove_file(&self.partial).await;
             return Err(unavailable(e));
         }
+        self.done = true;
         Ok(())
     }
 
-    async fn abort(self: Box<Self>) {
-        drop(self.out);
+    async fn abort(mut self: Box<Self>) {
         let _ = fs::remove_file(&self.partial).await;
+        self.done = true;
     }
 }

@@ -113,6 +113,7 @@ impl BlobStore for S3Store {
             buf: Vec::new(),
             upload_id: None,
             parts: Vec::new(),
+            done: false,
         }))
     }
 
@@ -200,6 +201,22 @@ struct S3Writer {
     buf: Vec<u8>,
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
+    /// Set once the upload is completed or aborted.
+    done: bool,
+}
+
+/// A request dropped midway never reaches `finish` or `abort`: abort its multipart
+/// upload from a task of its own so no unfinished parts stay in the bucket.
+impl Drop for S3Writer {
+    fn drop(&mut self) {
+        let (false, Some(id)) = (self.done, self.upload_id.take()) else { return };
+        let (client, bucket, key) = (self.client.clone(), self.bucket.clone(), std::mem::take(&mut self.key));
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = client.abort_multipart_upload().bucket(&*bucket).key(key).upload_id(id).send().await;
+            });
+        }
+    }
 }
 
 impl S3Writer {
@@ -262,6 +279,7 @@ impl BlobWriter for S3Writer {
         let last = std::mem::take(&mut self.buf);
         if self.upload_id.is_none() {
             // Small enough for one request.
+            self.done = true;
             self.client
                 .put_object()
                 .bucket(&*self.bucket)
@@ -276,11 +294,13 @@ impl BlobWriter for S3Writer {
         if completed.is_err() {
             self.abort_upload().await;
         }
+        self.done = true;
         completed
     }
 
-    async fn abort(self: Box<Self>) {
+    async fn abort(mut self: Box<Self>) {
         self.abort_upload().await;
+        self.done = true;
     }
 }
 

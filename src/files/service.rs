@@ -125,7 +125,14 @@ pub async fn complete(db: &Db, pending: &file::Model, got: Received, quota: u64)
     am.sha256 = Set(got.sha256);
     am.thumb_state = Set(thumb_state.into());
     am.discard_job_id = Set(None);
-    let ready = am.update(&*tx).await?;
+    let ready = match am.update(&*tx).await {
+        Ok(row) => row,
+        // The sweeper removed a row that was still streaming after hours.
+        Err(sea_orm::DbErr::RecordNotUpdated) => {
+            return Err(AppError::bad_request("upload_expired", "the upload took too long; send it again"))
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(job) = pending.discard_job_id {
         queue::finish(&*tx, job).await?;
     }

@@ -16,6 +16,8 @@ use crate::state::AppState;
 
 /// Room for the multipart framing around the file itself.
 const FRAMING_BYTES: u64 = 64 * 1024;
+/// Parts other than `file` a request may carry (and that are skipped).
+const MAX_OTHER_PARTS: usize = 8;
 /// After refusing an oversize upload, read (and drop) at most this much more of the
 /// body so the client sees the 413 instead of a reset connection.
 const DRAIN_BYTES: u64 = 1024 * 1024 * 1024;
@@ -66,15 +68,25 @@ pub async fn receive(
     if content_length.is_some_and(|n| n > limit + FRAMING_BYTES) {
         return Err(refuse(quota_bound));
     }
+    let mut other_parts = 0;
     while let Some(mut field) = form.try_next().await.map_err(multipart_error)? {
         let name = field.content_disposition().and_then(|d| d.get_filename()).map(sniff::sanitize_name);
         let is_file = field.name() == Some("file");
         let Some(name) = name.filter(|_| is_file) else {
-            drain(&mut field, DRAIN_BYTES).await;
+            // Other parts are skipped, but only a few small ones.
+            other_parts += 1;
+            if other_parts > MAX_OTHER_PARTS || !skip_small(&mut field).await {
+                return Err(AppError::bad_request(
+                    "malformed_multipart",
+                    format!("send one part named `file`; at most {MAX_OTHER_PARTS} other parts of at most 64 KiB"),
+                ));
+            }
             continue;
         };
         let pending = service::begin(&state.db, access, uploader).await?;
+        let mut guard = PendingGuard { state: Some(state.clone()), pending: pending.clone() };
         let outcome = stream_into_store(state, &pending, &mut field, limit).await;
+        guard.state = None;
         return match outcome {
             Ok(streamed) => finish(state, &pending, name, streamed, quota).await,
             Err(e) => {
@@ -88,6 +100,28 @@ pub async fn receive(
         };
     }
     Err(AppError::bad_request("missing_file", "send the file as a multipart part named `file` with a file name"))
+}
+
+/// While the bytes stream in, the request may be dropped (the client resets the
+/// connection, the server stops): then the pending row and any stored bytes are removed
+/// by a task of their own instead of waiting hours for the sweeper job.
+struct PendingGuard {
+    state: Option<AppState>,
+    pending: file::Model,
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        let Some(state) = self.state.take() else { return };
+        let pending = self.pending.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if state.blobs.delete(&pending.storage_key).await.is_ok() {
+                    let _ = service::abandon(&state.db, &pending).await;
+                }
+            });
+        }
+    }
 }
 
 struct Streamed {
@@ -162,6 +196,18 @@ async fn finish(
             Err(e)
         }
     }
+}
+
+/// Reads and drops a part that is not the file; false if it is over 64 KiB.
+async fn skip_small(field: &mut Field) -> bool {
+    let mut seen = 0usize;
+    while let Ok(Some(chunk)) = field.try_next().await {
+        seen += chunk.len();
+        if seen > 64 * 1024 {
+            return false;
+        }
+    }
+    true
 }
 
 /// Reads and drops up to `max` more bytes of a field.

@@ -8,13 +8,16 @@
 //! for one- and two-character CJK words on PostgreSQL). Words of five or more letters
 //! also match words one typo away (two from nine letters), as Meilisearch does.
 use async_trait::async_trait;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use sea_orm::sea_query::LockType;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement, TransactionTrait, Value};
 use uuid::Uuid;
 
+use super::jobs::documents;
 use super::query::Term;
 use super::text::{char_len, is_cjk, space_cjk};
 use super::{Doc, Found, Page, Scoped, SearchIndex, Sort};
 use crate::db::Db;
+use crate::messages::model::message;
 
 pub struct DbIndex {
     db: Db,
@@ -27,6 +30,31 @@ impl DbIndex {
 
     fn pg(&self) -> bool {
         self.db.backend() == DbBackend::Postgres
+    }
+
+    async fn upsert_in(&self, conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Result<()> {
+        for chunk in docs.chunks(CHUNK) {
+            if self.pg() {
+                upsert_pg(conn, chunk).await?;
+            } else {
+                upsert_sqlite(conn, chunk).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_in(&self, conn: &impl ConnectionTrait, message_id: Uuid) -> anyhow::Result<()> {
+        if self.pg() {
+            let stmt = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "DELETE FROM search_docs WHERE message_id = $1",
+                [message_id.into()],
+            );
+            conn.execute_raw(stmt).await?;
+            Ok(())
+        } else {
+            remove_sqlite(conn, message_id).await
+        }
     }
 
     /// Documents whose message is gone or deleted (a reindex removes them).
@@ -196,8 +224,9 @@ impl DbIndex {
         sql.push("(");
         match term {
             Term::Prefix(p) => {
-                sql.push("d.tsv @@ to_tsquery('simple', ").bind(format!("'{}':*", p.replace('\'', "''")));
-                sql.push(")");
+                // Only letters and digits reach the tsquery syntax: nothing to escape.
+                let stem: String = p.chars().filter(|c| c.is_alphanumeric()).collect();
+                sql.push("d.tsv @@ to_tsquery('simple', ").bind(format!("'{stem}':*")).push(")");
             }
             _ if char_len(text) >= 3 || text.chars().any(is_cjk) => {
                 sql.push("d.text ILIKE ").bind(like_anywhere(text)).push(" ESCAPE '\\'");
@@ -213,13 +242,14 @@ impl DbIndex {
         sql.push(")");
     }
 
-    /// The words of the query, for ranking by how well a document matches them.
+    /// The words of the query that rank documents: whole words of three or more
+    /// letters (the short ones match nearly everything and only cost time).
     fn rank_words(q: &Scoped) -> Vec<String> {
         q.query
             .terms
             .iter()
             .flat_map(|t| t.text().split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .filter(|w| !w.chars().any(is_cjk))
+            .filter(|w| char_len(w) >= 3 && !w.chars().any(is_cjk))
             .collect()
     }
 }
@@ -228,28 +258,34 @@ impl DbIndex {
 impl SearchIndex for DbIndex {
     async fn upsert(&self, docs: Vec<Doc>) -> anyhow::Result<()> {
         let tx = self.db.write().await?;
-        for doc in docs {
-            if self.pg() {
-                upsert_pg(&*tx, doc).await?;
-            } else {
-                upsert_sqlite(&*tx, doc).await?;
-            }
-        }
+        self.upsert_in(&*tx, &docs).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn remove(&self, message_id: Uuid) -> anyhow::Result<()> {
         let tx = self.db.write().await?;
-        if self.pg() {
-            let stmt = Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "DELETE FROM search_docs WHERE message_id = $1",
-                [message_id.into()],
-            );
-            tx.execute_raw(stmt).await?;
+        self.remove_in(&*tx, message_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reads the message and writes its document in one transaction that holds the
+    /// message's row lock (PostgreSQL) or the database's write lock (SQLite): an edit
+    /// cannot slip between the read and the write, so jobs of two quick edits, run in
+    /// any order by any node, leave the newer text.
+    async fn refresh(&self, message_id: Uuid) -> anyhow::Result<()> {
+        let tx = self.db.write().await?;
+        let found = if self.pg() {
+            message::Entity::find_by_id(message_id).lock(LockType::Update).one(&*tx).await?
         } else {
-            remove_sqlite(&*tx, message_id).await?;
+            message::Entity::find_by_id(message_id).one(&*tx).await?
+        };
+        let docs = documents(&*tx, found.as_slice()).await?;
+        if docs.is_empty() {
+            self.remove_in(&*tx, message_id).await?;
+        } else {
+            self.upsert_in(&*tx, &docs).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -258,7 +294,17 @@ impl SearchIndex for DbIndex {
     async fn search(&self, q: &Scoped, sort: Sort, page: Page) -> anyhow::Result<Found> {
         let pg = self.pg();
         let mut sql = Sql::new(pg);
-        sql.push("SELECT d.message_id FROM search_docs d WHERE d.channel_id IN ").bind_list(&q.channels);
+        let words = Self::rank_words(q);
+        let ranked = sort == Sort::Relevance && !words.is_empty();
+        sql.push("SELECT d.message_id FROM search_docs d");
+        if ranked && !pg {
+            // bm25 over the query's words, computed in one pass and joined (a per-row
+            // subquery would run the full-text query once per candidate).
+            let expr = words.iter().map(|w| fts_quote(w)).collect::<Vec<_>>().join(" OR ");
+            sql.push(" LEFT JOIN (SELECT rowid AS rid, bm25(search_words) AS score FROM search_words WHERE search_words MATCH ");
+            sql.bind(expr).push(") r ON r.rid = d.id");
+        }
+        sql.push(" WHERE d.channel_id IN ").bind_list(&q.channels);
         if !q.authors.is_empty() {
             sql.push(" AND d.author_id IN ").bind_list(&q.authors);
         }
@@ -283,16 +329,13 @@ impl SearchIndex for DbIndex {
                 self.sqlite_term(&mut sql, term).await?;
             }
         }
-        let words = Self::rank_words(q);
         sql.push(" ORDER BY ");
-        if sort == Sort::Relevance && !words.is_empty() {
+        if ranked {
             if pg {
                 let tsquery = words.join(" OR ");
                 sql.push("ts_rank_cd(d.tsv, websearch_to_tsquery('simple', ").bind(tsquery).push(")) DESC, ");
             } else {
-                let expr = words.iter().map(|w| format!("{} *", fts_quote(w))).collect::<Vec<_>>().join(" OR ");
-                sql.push("COALESCE((SELECT bm25(search_words) FROM search_words WHERE search_words MATCH ");
-                sql.bind(expr).push(" AND rowid = d.id), 0) ASC, ");
+                sql.push("COALESCE(r.score, 0) ASC, ");
             }
         }
         sql.push("d.created_at DESC, d.message_id DESC LIMIT ");
@@ -323,34 +366,88 @@ impl SearchIndex for DbIndex {
     }
 }
 
-async fn upsert_pg(conn: &impl ConnectionTrait, doc: Doc) -> anyhow::Result<()> {
+/// Documents per statement: nine values each stays far below both databases' limits.
+const CHUNK: usize = 200;
+
+async fn upsert_pg(conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Result<()> {
     let mut sql = Sql::new(true);
-    sql.push("INSERT INTO search_docs (message_id, workspace_id, channel_id, author_id, created_at, is_thread, has_file, has_link, text) VALUES (");
-    sql.bind(doc.message_id).push(", ").bind(doc.workspace_id).push(", ").bind(doc.channel_id).push(", ");
-    sql.bind(doc.author_id).push(", ").bind(doc.created_at).push(", ").bind(doc.is_thread).push(", ");
-    sql.bind(doc.has_file).push(", ").bind(doc.has_link).push(", ").bind(doc.text);
-    sql.push(") ON CONFLICT (message_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, is_thread = EXCLUDED.is_thread, has_file = EXCLUDED.has_file, has_link = EXCLUDED.has_link, text = EXCLUDED.text");
+    sql.push("INSERT INTO search_docs (message_id, workspace_id, channel_id, author_id, created_at, is_thread, has_file, has_link, text) VALUES ");
+    for (i, doc) in docs.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(doc.message_id).push(", ").bind(doc.workspace_id).push(", ").bind(doc.channel_id).push(", ");
+        sql.bind(doc.author_id).push(", ").bind(doc.created_at).push(", ").bind(doc.is_thread).push(", ");
+        sql.bind(doc.has_file).push(", ").bind(doc.has_link).push(", ").bind(doc.text.clone()).push(")");
+    }
+    sql.push(" ON CONFLICT (message_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, is_thread = EXCLUDED.is_thread, has_file = EXCLUDED.has_file, has_link = EXCLUDED.has_link, text = EXCLUDED.text");
     conn.execute_raw(sql.statement()).await?;
     Ok(())
 }
 
-async fn upsert_sqlite(conn: &impl ConnectionTrait, doc: Doc) -> anyhow::Result<()> {
-    remove_sqlite(conn, doc.message_id).await?;
-    let mut sql = Sql::new(false);
-    sql.push("INSERT INTO search_docs (message_id, workspace_id, channel_id, author_id, created_at, is_thread, has_file, has_link) VALUES (");
-    sql.bind(doc.message_id).push(", ").bind(doc.workspace_id).push(", ").bind(doc.channel_id).push(", ");
-    sql.bind(doc.author_id).push(", ").bind(doc.created_at).push(", ").bind(doc.is_thread).push(", ");
-    sql.bind(doc.has_file).push(", ").bind(doc.has_link).push(") RETURNING id");
-    let row = conn.query_one_raw(sql.statement()).await?.ok_or_else(|| anyhow::anyhow!("no doc id returned"))?;
-    let id: i64 = row.try_get_by_index(0)?;
-    for (table, text) in [("search_grams", doc.text.clone()), ("search_words", space_cjk(&doc.text))] {
-        let stmt = Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!("INSERT INTO {table} (rowid, text) VALUES (?, ?)"),
-            [id.into(), text.into()],
-        );
-        conn.execute_raw(stmt).await?;
+/// Replaces the documents of `docs` (one batch, inside the caller's write transaction):
+/// old rows out, new rows in with ids assigned here, and their text into both FTS tables
+/// with one multi-row statement each.
+async fn upsert_sqlite(conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Result<()> {
+    let ids: Vec<Uuid> = docs.iter().map(|d| d.message_id).collect();
+    let mut find = Sql::new(false);
+    find.push("SELECT id FROM search_docs WHERE message_id IN ").bind_list(&ids);
+    let mut old: Vec<i64> = Vec::new();
+    for row in conn.query_all_raw(find.statement()).await? {
+        old.push(row.try_get_by_index(0)?);
     }
+    delete_sqlite_rows(conn, &old).await?;
+    let next = Statement::from_string(DbBackend::Sqlite, "SELECT COALESCE(MAX(id), 0) + 1 FROM search_docs");
+    let first: i64 = match conn.query_one_raw(next).await? {
+        Some(row) => row.try_get_by_index(0)?,
+        None => 1,
+    };
+    let mut sql = Sql::new(false);
+    sql.push("INSERT INTO search_docs (id, message_id, workspace_id, channel_id, author_id, created_at, is_thread, has_file, has_link) VALUES ");
+    for (i, doc) in docs.iter().enumerate() {
+        sql.push(if i == 0 { "(" } else { ", (" });
+        sql.bind(first + i as i64).push(", ").bind(doc.message_id).push(", ").bind(doc.workspace_id).push(", ");
+        sql.bind(doc.channel_id).push(", ").bind(doc.author_id).push(", ").bind(doc.created_at).push(", ");
+        sql.bind(doc.is_thread).push(", ").bind(doc.has_file).push(", ").bind(doc.has_link).push(")");
+    }
+    conn.execute_raw(sql.statement()).await?;
+    for (table, cjk_spaced) in [("search_grams", false), ("search_words", true)] {
+        let mut sql = Sql::new(false);
+        sql.push(&format!("INSERT INTO {table} (rowid, text) VALUES "));
+        for (i, doc) in docs.iter().enumerate() {
+            let text = if cjk_spaced { space_cjk(&doc.text) } else { doc.text.clone() };
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(first + i as i64).push(", ").bind(text).push(")");
+        }
+        conn.execute_raw(sql.statement()).await?;
+    }
+    Ok(())
+}
+
+async fn delete_sqlite_rows(conn: &impl ConnectionTrait, ids: &[i64]) -> anyhow::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for table in ["search_grams", "search_words"] {
+        let mut sql = Sql::new(false);
+        sql.push(&format!("DELETE FROM {table} WHERE rowid IN ("));
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(*id);
+        }
+        sql.push(")");
+        conn.execute_raw(sql.statement()).await?;
+    }
+    let mut sql = Sql::new(false);
+    sql.push("DELETE FROM search_docs WHERE id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(")");
+    conn.execute_raw(sql.statement()).await?;
     Ok(())
 }
 
@@ -362,14 +459,7 @@ async fn remove_sqlite(conn: &impl ConnectionTrait, message_id: Uuid) -> anyhow:
     );
     let Some(row) = conn.query_one_raw(find).await? else { return Ok(()) };
     let id: i64 = row.try_get_by_index(0)?;
-    for sql in [
-        "DELETE FROM search_grams WHERE rowid = ?",
-        "DELETE FROM search_words WHERE rowid = ?",
-        "DELETE FROM search_docs WHERE id = ?",
-    ] {
-        conn.execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, [id.into()])).await?;
-    }
-    Ok(())
+    delete_sqlite_rows(conn, &[id]).await
 }
 
 #[cfg(test)]

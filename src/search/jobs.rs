@@ -40,10 +40,7 @@ impl JobHandler for IndexMessage {
     fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture {
         Box::pin(async move {
             let id = serde_json::from_value::<Payload>(payload)?.message_id;
-            match document(&state, id).await? {
-                Some(doc) => state.search.upsert(vec![doc]).await,
-                None => state.search.remove(id).await,
-            }
+            state.search.refresh(id).await
         })
     }
 }
@@ -54,12 +51,6 @@ fn has_bare_url(text: &str) -> bool {
         let w = w.trim_start_matches(['(', '<', '[']);
         (w.starts_with("https://") || w.starts_with("http://")) && w.len() > "https://".len()
     })
-}
-
-/// The message's document, or None when it is gone or deleted.
-pub async fn document(state: &AppState, id: Uuid) -> anyhow::Result<Option<Doc>> {
-    let found = message::Entity::find_by_id(id).one(&state.db.conn).await?;
-    Ok(documents(&state.db.conn, found.as_slice()).await?.pop())
 }
 
 /// Documents for a batch of messages (deleted ones are skipped), with two queries.

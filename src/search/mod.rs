@@ -2,6 +2,8 @@
 //! trait with two backends: the database's own index (embedded default) and
 //! Meilisearch. Permissions are applied inside the query: the backend is given the
 //! searcher's readable channels and never returns anything outside them.
+pub mod bench;
+pub mod corpus;
 pub mod embedded;
 pub mod jobs;
 pub mod query;
@@ -68,6 +70,10 @@ pub trait SearchIndex: Send + Sync {
     async fn upsert(&self, docs: Vec<Doc>) -> anyhow::Result<()>;
     /// Removes a message's document; removing a missing one succeeds.
     async fn remove(&self, message_id: Uuid) -> anyhow::Result<()>;
+    /// Brings one message's document in line with the database as it is now: indexed,
+    /// or removed when the message is gone or deleted. Jobs of several changes to one
+    /// message may run in any order; the last to finish must leave the newest state.
+    async fn refresh(&self, message_id: Uuid) -> anyhow::Result<()>;
     async fn search(&self, q: &Scoped, sort: Sort, page: Page) -> anyhow::Result<Found>;
     fn name(&self) -> &'static str;
 }

@@ -94,6 +94,9 @@ pub fn parse(input: &str) -> Result<Query, AppError> {
     if input.chars().count() > MAX_QUERY_CHARS {
         return Err(bad(format!("a query is at most {MAX_QUERY_CHARS} characters")));
     }
+    if input.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(bad("a query may not contain control characters"));
+    }
     let mut q = Query::default();
     for tok in tokens(input)? {
         if let Some((key, value)) = tok.split_once(':').filter(|(k, _)| !k.starts_with('"')) {
@@ -195,7 +198,19 @@ mod tests {
 
     #[test]
     fn bad_syntax_is_a_clear_error() {
-        for bad in ["\"open", "before:yesterday", "has:cats", "is:open", "", "   ", "*", "on:2026-02-30", "from:"] {
+        for bad in [
+            "\"ab\0cd\"",
+            "a\u{1}b*",
+            "\"open",
+            "before:yesterday",
+            "has:cats",
+            "is:open",
+            "",
+            "   ",
+            "*",
+            "on:2026-02-30",
+            "from:",
+        ] {
             let err = parse(bad).unwrap_err();
             assert_eq!(err.code(), "invalid_search", "{bad:?}");
         }

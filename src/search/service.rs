@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::query;
 use super::text::snippet;
-use super::{scope, Page, Sort};
+use super::{scope, Page, SearchIndex, Sort};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::messages::model::message;
 use crate::messages::view::{self as message_view, MessageView};
@@ -54,6 +55,11 @@ pub struct Request {
 }
 
 pub async fn search(state: &AppState, me: Uuid, req: Request) -> AppResult<SearchPage> {
+    search_in(&state.db, state.search.as_ref(), me, req).await
+}
+
+/// The same, on any database and index (the benchmark calls it directly).
+pub async fn search_in(db: &Db, index: &dyn SearchIndex, me: Uuid, req: Request) -> AppResult<SearchPage> {
     if req.per_page == 0 || req.per_page > MAX_PER_PAGE {
         return Err(AppError::invalid("per_page", format!("must be 1 to {MAX_PER_PAGE}")));
     }
@@ -63,23 +69,21 @@ pub async fn search(state: &AppState, me: Uuid, req: Request) -> AppResult<Searc
     let parsed = query::parse(&req.q)?;
     let empty =
         || SearchPage { results: Vec::new(), page: req.page, per_page: req.per_page, has_more: false, sort: req.sort };
-    let Some((scoped, channels)) = scope::scope(&state.db.conn, me, req.workspace_id, parsed).await? else {
+    let Some((scoped, channels)) = scope::scope(&db.conn, me, req.workspace_id, parsed).await? else {
         return Ok(empty());
     };
     let page = Page { offset: (req.page - 1) * req.per_page, limit: req.per_page };
-    let found = state.search.search(&scoped, req.sort, page).await.map_err(|e| {
-        tracing::warn!(backend = state.search.name(), error = %e, "search failed");
+    let found = index.search(&scoped, req.sort, page).await.map_err(|e| {
+        tracing::warn!(backend = index.name(), error = %e, "search failed");
         AppError::Unavailable("search")
     })?;
-    let rows = message::Entity::find()
-        .filter(message::Column::Id.is_in(found.message_ids.clone()))
-        .all(&state.db.conn)
-        .await?;
+    let rows =
+        message::Entity::find().filter(message::Column::Id.is_in(found.message_ids.clone())).all(&db.conn).await?;
     // The index may lag a delete by a moment; a deleted message is never shown.
     let by_id: HashMap<Uuid, message::Model> =
         rows.into_iter().filter(|m| m.deleted_at.is_none()).map(|m| (m.id, m)).collect();
     let ordered: Vec<message::Model> = found.message_ids.iter().filter_map(|id| by_id.get(id).cloned()).collect();
-    let views = message_view::views(&state.db.conn, &ordered).await?;
+    let views = message_view::views(&db.conn, &ordered).await?;
     let channels: HashMap<Uuid, _> = channels.into_iter().map(|c| (c.id, c)).collect();
     let needles: Vec<String> = scoped.query.terms.iter().map(|t| t.text().to_owned()).collect();
     let results = views
