@@ -22,6 +22,7 @@ const SQLITE: &[&str] = &[
         has_file BOOLEAN NOT NULL,
         has_link BOOLEAN NOT NULL)",
     "CREATE INDEX idx_search_docs_channel_time ON search_docs (channel_id, created_at)",
+    "CREATE INDEX idx_search_docs_time ON search_docs (created_at)",
     "CREATE VIRTUAL TABLE search_grams USING fts5(text, tokenize = 'trigram remove_diacritics 1', content = '', contentless_delete = 1)",
     "CREATE VIRTUAL TABLE search_words USING fts5(text, tokenize = 'unicode61 remove_diacritics 2', content = '', contentless_delete = 1)",
     "CREATE VIRTUAL TABLE search_vocab USING fts5vocab(search_words, row)",
@@ -41,6 +42,7 @@ const POSTGRES: &[&str] = &[
         text TEXT NOT NULL,
         tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED)",
     "CREATE INDEX idx_search_docs_channel_time ON search_docs (channel_id, created_at)",
+    "CREATE INDEX idx_search_docs_time ON search_docs (created_at)",
     "CREATE INDEX idx_search_docs_tsv ON search_docs USING GIN (tsv)",
     "CREATE INDEX idx_search_docs_trgm ON search_docs USING GIN (text gin_trgm_ops)",
 ];

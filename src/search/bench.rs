@@ -195,7 +195,11 @@ pub async fn run(db: &Db, opts: Options) -> anyhow::Result<String> {
                 let t = Instant::now();
                 let req = Request { q: q.clone(), workspace_id: None, sort, page: 1, per_page: 20 };
                 let page = search_in(db, &index, me.id, req).await.map_err(|e| anyhow::anyhow!("{q}: {e}"))?;
-                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                if i < kind.queries.len() {
+                    eprintln!("{:>9.1} ms  {sort:?}  {q}", ms);
+                }
+                times.push(ms);
                 hits += page.results.len();
             }
             times.sort_by(f64::total_cmp);

@@ -9,13 +9,17 @@
 //! also match words one typo away (two from nine letters), as Meilisearch does.
 use async_trait::async_trait;
 use sea_orm::sea_query::LockType;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QuerySelect, Statement, TransactionTrait, Value};
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement, TransactionTrait, Value,
+};
 use uuid::Uuid;
 
 use super::jobs::documents;
 use super::query::Term;
 use super::text::{char_len, is_cjk, space_cjk};
-use super::{Doc, Found, Page, Scoped, SearchIndex, Sort};
+use super::{rank, Doc, Found, Page, Scoped, SearchIndex, Sort};
 use crate::db::Db;
 use crate::messages::model::message;
 
@@ -69,6 +73,9 @@ impl DbIndex {
         Ok(ids)
     }
 }
+
+/// Relevance orders the newest this-many matches (see `search`).
+pub const RANKED_CANDIDATES: usize = 1000;
 
 /// Typos allowed in a word of `len` characters (Meilisearch's defaults).
 pub fn typos_allowed(len: usize) -> usize {
@@ -242,15 +249,77 @@ impl DbIndex {
         sql.push(")");
     }
 
-    /// The words of the query that rank documents: whole words of three or more
-    /// letters (the short ones match nearly everything and only cost time).
-    fn rank_words(q: &Scoped) -> Vec<String> {
-        q.query
-            .terms
-            .iter()
-            .flat_map(|t| t.text().split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-            .filter(|w| char_len(w) >= 3 && !w.chars().any(is_cjk))
-            .collect()
+    /// Matching messages newest first. SQLite walks the time index, so a common word
+    /// stops after one page instead of collecting every match.
+    async fn newest(&self, q: &Scoped, limit: u64, offset: u64) -> anyhow::Result<Vec<Uuid>> {
+        let pg = self.pg();
+        let mut sql = Sql::new(pg);
+        if pg {
+            sql.push("SELECT d.message_id FROM search_docs d");
+        } else {
+            sql.push("SELECT d.message_id FROM search_docs d INDEXED BY idx_search_docs_time");
+        }
+        sql.push(" WHERE d.channel_id IN ").bind_list(&q.channels);
+        if !q.authors.is_empty() {
+            sql.push(" AND d.author_id IN ").bind_list(&q.authors);
+        }
+        if let Some(after) = q.query.after_ms {
+            sql.push(" AND d.created_at >= ").bind(after);
+        }
+        if let Some(before) = q.query.before_ms {
+            sql.push(" AND d.created_at < ").bind(before);
+        }
+        for (on, column) in
+            [(q.query.has_file, "has_file"), (q.query.has_link, "has_link"), (q.query.is_thread, "is_thread")]
+        {
+            if on {
+                sql.push(&format!(" AND d.{column}"));
+            }
+        }
+        for term in &q.query.terms {
+            sql.push(" AND ");
+            if pg {
+                Self::pg_term(&mut sql, term);
+            } else {
+                self.sqlite_term(&mut sql, term).await?;
+            }
+        }
+        sql.push(" ORDER BY d.created_at DESC, d.message_id DESC LIMIT ");
+        sql.bind(i64::try_from(limit).unwrap_or(i64::MAX)).push(" OFFSET ");
+        sql.bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        let rows = if pg {
+            // pg_trgm's default word-similarity bar (0.6) misses one typo in a six-letter
+            // word ("servce" ~ "service" is 0.57); lower it for this query only.
+            let tx = self.db.conn.begin().await?;
+            tx.execute_unprepared("SET LOCAL pg_trgm.word_similarity_threshold = 0.5").await?;
+            let rows = tx.query_all_raw(sql.statement()).await?;
+            tx.commit().await?;
+            rows
+        } else {
+            self.db.conn.query_all_raw(sql.statement()).await?
+        };
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in rows {
+            ids.push(row.try_get_by_index::<Uuid>(0)?);
+        }
+        Ok(ids)
+    }
+
+    /// The text of each candidate message, for ranking.
+    async fn bodies(&self, ids: &[Uuid]) -> anyhow::Result<HashMap<Uuid, String>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(Uuid, String)> = message::Entity::find()
+                .select_only()
+                .column(message::Column::Id)
+                .column(message::Column::Body)
+                .filter(message::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&self.db.conn)
+                .await?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 }
 
@@ -292,73 +361,21 @@ impl SearchIndex for DbIndex {
     }
 
     async fn search(&self, q: &Scoped, sort: Sort, page: Page) -> anyhow::Result<Found> {
-        let pg = self.pg();
-        let mut sql = Sql::new(pg);
-        let words = Self::rank_words(q);
-        let ranked = sort == Sort::Relevance && !words.is_empty();
-        sql.push("SELECT d.message_id FROM search_docs d");
-        if ranked && !pg {
-            // bm25 over the query's words, computed in one pass and joined (a per-row
-            // subquery would run the full-text query once per candidate).
-            let expr = words.iter().map(|w| fts_quote(w)).collect::<Vec<_>>().join(" OR ");
-            sql.push(" LEFT JOIN (SELECT rowid AS rid, bm25(search_words) AS score FROM search_words WHERE search_words MATCH ");
-            sql.bind(expr).push(") r ON r.rid = d.id");
+        let needles = rank::needles(q);
+        if sort == Sort::Newest || needles.is_empty() {
+            let mut ids = self.newest(q, page.limit + 1, page.offset).await?;
+            let has_more = ids.len() as u64 > page.limit;
+            ids.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+            return Ok(Found { message_ids: ids, has_more });
         }
-        sql.push(" WHERE d.channel_id IN ").bind_list(&q.channels);
-        if !q.authors.is_empty() {
-            sql.push(" AND d.author_id IN ").bind_list(&q.authors);
-        }
-        if let Some(after) = q.query.after_ms {
-            sql.push(" AND d.created_at >= ").bind(after);
-        }
-        if let Some(before) = q.query.before_ms {
-            sql.push(" AND d.created_at < ").bind(before);
-        }
-        for (on, column) in
-            [(q.query.has_file, "has_file"), (q.query.has_link, "has_link"), (q.query.is_thread, "is_thread")]
-        {
-            if on {
-                sql.push(&format!(" AND d.{column}"));
-            }
-        }
-        for term in &q.query.terms {
-            sql.push(" AND ");
-            if pg {
-                Self::pg_term(&mut sql, term);
-            } else {
-                self.sqlite_term(&mut sql, term).await?;
-            }
-        }
-        sql.push(" ORDER BY ");
-        if ranked {
-            if pg {
-                let tsquery = words.join(" OR ");
-                sql.push("ts_rank_cd(d.tsv, websearch_to_tsquery('simple', ").bind(tsquery).push(")) DESC, ");
-            } else {
-                sql.push("COALESCE(r.score, 0) ASC, ");
-            }
-        }
-        sql.push("d.created_at DESC, d.message_id DESC LIMIT ");
-        sql.bind(i64::try_from(page.limit + 1).unwrap_or(i64::MAX)).push(" OFFSET ");
-        sql.bind(i64::try_from(page.offset).unwrap_or(i64::MAX));
-        let rows = if pg {
-            // pg_trgm's default word-similarity bar (0.6) misses one typo in a six-letter
-            // word ("servce" ~ "service" is 0.57); lower it for this query only.
-            let tx = self.db.conn.begin().await?;
-            tx.execute_unprepared("SET LOCAL pg_trgm.word_similarity_threshold = 0.5").await?;
-            let rows = tx.query_all_raw(sql.statement()).await?;
-            tx.commit().await?;
-            rows
-        } else {
-            self.db.conn.query_all_raw(sql.statement()).await?
-        };
-        let mut ids = Vec::with_capacity(rows.len());
-        for row in rows {
-            ids.push(row.try_get_by_index::<Uuid>(0)?);
-        }
-        let has_more = ids.len() as u64 > page.limit;
-        ids.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-        Ok(Found { message_ids: ids, has_more })
+        // Relevance orders the newest RANKED_CANDIDATES matches: scoring every match of
+        // a common word in a large index costs seconds, a thousand costs milliseconds.
+        let candidates = self.newest(q, RANKED_CANDIDATES as u64, 0).await?;
+        let bodies = self.bodies(&candidates).await?;
+        let ranked = rank::order(&candidates, &bodies, &needles);
+        let from = usize::try_from(page.offset).unwrap_or(usize::MAX).min(ranked.len());
+        let to = from.saturating_add(usize::try_from(page.limit).unwrap_or(usize::MAX)).min(ranked.len());
+        Ok(Found { message_ids: ranked[from..to].to_vec(), has_more: to < ranked.len() })
     }
 
     fn name(&self) -> &'static str {

@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod embedded;
 pub mod jobs;
 pub mod query;
+pub mod rank;
 pub mod reindex;
 pub mod routes;
 pub mod scope;
