@@ -443,9 +443,9 @@ async fn delete_sqlite_rows(conn: &impl ConnectionTrait, ids: &[i64]) -> anyhow:
     if ids.is_empty() {
         return Ok(());
     }
-    for table in ["search_grams", "search_words"] {
+    for (table, key) in [("search_grams", "rowid"), ("search_words", "rowid"), ("search_docs", "id")] {
         let mut sql = Sql::new(false);
-        sql.push(&format!("DELETE FROM {table} WHERE rowid IN ("));
+        sql.push(&format!("DELETE FROM {table} WHERE {key} IN ("));
         for (i, id) in ids.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -455,16 +455,6 @@ async fn delete_sqlite_rows(conn: &impl ConnectionTrait, ids: &[i64]) -> anyhow:
         sql.push(")");
         conn.execute_raw(sql.statement()).await?;
     }
-    let mut sql = Sql::new(false);
-    sql.push("DELETE FROM search_docs WHERE id IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(")");
-    conn.execute_raw(sql.statement()).await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Text helpers shared by the embedded backends: CJK-aware word splitting and the
 //! highlighted snippet every result carries.
+use crate::messages::markdown::escape;
 
 /// Han, Hiragana, Katakana and Hangul: scripts written without spaces between words.
 pub fn is_cjk(c: char) -> bool {
@@ -32,19 +33,6 @@ pub fn space_cjk(text: &str) -> String {
 /// Characters, not bytes: the trigram index needs three of them.
 pub fn char_len(s: &str) -> usize {
     s.chars().count()
-}
-
-fn escape_html(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// An HTML-escaped excerpt of `text` around the first match, every case-insensitive
@@ -87,10 +75,10 @@ pub fn snippet(text: &str, needles: &[String], width: usize) -> String {
         let piece = piece.replace(['\n', '\r', '\t'], " ");
         if marked {
             out.push_str("<mark>");
-            escape_html(&piece, &mut out);
+            out.push_str(&escape(&piece));
             out.push_str("</mark>");
         } else {
-            escape_html(&piece, &mut out);
+            out.push_str(&escape(&piece));
         }
         i = j;
     }
