@@ -12,7 +12,9 @@ pub mod reindex;
 pub mod routes;
 pub mod scope;
 pub mod service;
+pub mod sql;
 pub mod text;
+pub mod writes;
 
 use async_trait::async_trait;
 use uuid::Uuid;

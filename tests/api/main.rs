@@ -8,6 +8,7 @@ mod channels;
 mod cluster;
 mod concurrency;
 mod files;
+mod files_cleanup;
 mod files_support;
 mod helpers;
 mod history;
