@@ -145,7 +145,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         }
         AdminCommand::SearchBench { messages, channels, users, queries } => {
             let opts = parley::search::bench::Options { messages, channels, users, queries };
-            println!("{}", parley::search::bench::run(&db, opts).await?);
+            println!("{}", parley::search::bench::run(&db, parley::search::open(&db, &settings.search)?.as_ref(), opts).await?);
         }
         AdminCommand::SeedLoad { users, channels, out } => {
             let started = std::time::Instant::now();
@@ -203,8 +203,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin { command } => admin(settings, command).await,
         Command::Reindex => {
             let db = open_db(&settings).await?;
-            let index = parley::search::embedded::DbIndex::new(db.clone());
-            let done = parley::search::reindex::reindex(&db, &index).await?;
+            let index = parley::search::open(&db, &settings.search)?;
+            let done = index.rebuild(true).await?;
             println!(
                 "indexed {} messages and removed {} stale documents in {:.1} s",
                 done.indexed, done.removed, done.seconds

@@ -18,6 +18,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub jobs: JobSettings,
     pub files: FileSettings,
+    pub search: SearchSettings,
     pub log: LogSettings,
 }
 
@@ -115,6 +116,29 @@ pub struct S3Settings {
     pub connect_timeout_s: u64,
     pub read_timeout_s: u64,
     pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchBackend {
+    Database,
+    Meilisearch,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchSettings {
+    pub backend: SearchBackend,
+    pub meilisearch: MeiliSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MeiliSettings {
+    pub url: String,
+    /// Empty: the MEILI_MASTER_KEY variable, else no key.
+    pub api_key: Option<SecretString>,
+    pub index_prefix: String,
+    pub request_timeout_s: u64,
+    pub task_timeout_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

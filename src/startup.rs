@@ -51,7 +51,8 @@ impl Application {
         let bus = crate::realtime::bus_from(&settings.realtime).await?;
         let db = db.with_bus(bus.clone());
         let realtime = Arc::new(Realtime::start(db.clone(), bus, &settings.realtime).await?);
-        let search = Arc::new(crate::search::embedded::DbIndex::new(db.clone()));
+        let search = crate::search::open(&db, &settings.search)?;
+        crate::search::prepare(search.clone()).await;
         let state = AppState {
             db,
             search,

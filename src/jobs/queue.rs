@@ -126,6 +126,22 @@ pub async fn fail(conn: &impl ConnectionTrait, row: &job::Model, error: &str, se
     Ok(())
 }
 
+/// Makes every waiting or parked job of `kinds` due now, with its attempts reset (a
+/// dependency that was down is back). Returns how many.
+pub async fn wake(conn: &impl ConnectionTrait, kinds: &[&str]) -> AppResult<u64> {
+    let now = now_ms();
+    let done = job::Entity::update_many()
+        .col_expr(job::Column::State, QUEUED.into())
+        .col_expr(job::Column::RunAt, now.into())
+        .col_expr(job::Column::Attempts, 0.into())
+        .col_expr(job::Column::UpdatedAt, now.into())
+        .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+        .filter(job::Column::State.is_in([QUEUED, FAILED]))
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected)
+}
+
 /// Counts per state, for the admin dashboard and metrics.
 pub async fn counts(conn: &impl ConnectionTrait) -> AppResult<Vec<(String, i64)>> {
     Ok(job::Entity::find()

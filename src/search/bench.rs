@@ -12,9 +12,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::corpus::Corpus;
-use super::embedded::DbIndex;
 use super::service::{search_in, Request};
-use super::Sort;
+use super::{SearchIndex, Sort};
 use crate::channels::model::channel;
 use crate::db::Db;
 use crate::messages::model::message;
@@ -42,7 +41,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-pub async fn run(db: &Db, opts: Options) -> anyhow::Result<String> {
+pub async fn run(db: &Db, index: &dyn SearchIndex, opts: Options) -> anyhow::Result<String> {
     let started = Instant::now();
     let seeded = crate::loadseed::seed(db, opts.users, opts.channels, "search bench", 80).await?;
     // Every other seeded channel becomes private: the permission filter then matters.
@@ -135,8 +134,8 @@ pub async fn run(db: &Db, opts: Options) -> anyhow::Result<String> {
     let generated_s = generating.elapsed().as_secs_f64();
     eprintln!("wrote {} messages in {generated_s:.1} s", opts.messages);
 
-    let index = DbIndex::new(db.clone());
-    let indexed = super::reindex::reindex(db, &index).await?;
+    index.prepare().await?;
+    let indexed = index.rebuild(true).await?;
     let rate = indexed.indexed as f64 / indexed.seconds.max(0.001);
 
     // The searcher: the member of the median number of channels.
@@ -168,12 +167,13 @@ pub async fn run(db: &Db, opts: Options) -> anyhow::Result<String> {
     ];
     let mut out = String::new();
     out.push_str(&format!(
-        "{} messages, {} channels ({} private), {} people; {} backend\n\n",
+        "{} messages, {} channels ({} private), {} people; {} database, {} index\n\n",
         opts.messages,
         channel_ids.len(),
         private.len(),
         opts.users,
-        if db.is_postgres() { "PostgreSQL" } else { "SQLite" }
+        if db.is_postgres() { "PostgreSQL" } else { "SQLite" },
+        index.name()
     ));
     out.push_str(&format!(
         "Generated in {generated_s:.1} s; indexed {} messages in {:.1} s: **{rate:.0} messages/s**.\n\n",
@@ -194,7 +194,7 @@ pub async fn run(db: &Db, opts: Options) -> anyhow::Result<String> {
                 let q = &kind.queries[i % kind.queries.len()];
                 let t = Instant::now();
                 let req = Request { q: q.clone(), workspace_id: None, sort, page: 1, per_page: 20 };
-                let page = search_in(db, &index, me.id, req).await.map_err(|e| anyhow::anyhow!("{q}: {e}"))?;
+                let page = search_in(db, index, me.id, req).await.map_err(|e| anyhow::anyhow!("{q}: {e}"))?;
                 let ms = t.elapsed().as_secs_f64() * 1000.0;
                 if i < kind.queries.len() {
                     eprintln!("{:>9.1} ms  {sort:?}  {q}", ms);

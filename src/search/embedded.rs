@@ -328,6 +328,10 @@ impl SearchIndex for DbIndex {
         Ok(Found { message_ids: ranked[from..to].to_vec(), has_more: to < ranked.len() })
     }
 
+    async fn rebuild(&self, progress: bool) -> anyhow::Result<super::reindex::Outcome> {
+        super::reindex::in_place(&self.db, self, progress).await
+    }
+
     fn name(&self) -> &'static str {
         "database"
     }

@@ -21,6 +21,7 @@ pub const INDEX_MESSAGE: &str = "search.index_message";
 
 pub fn register(registry: &mut JobRegistry) {
     registry.register(INDEX_MESSAGE, Arc::new(IndexMessage));
+    super::meili::rebuild::register(registry);
 }
 
 /// Queues (re)indexing of a message; call inside the transaction that changed it.
@@ -82,12 +83,7 @@ pub async fn documents(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> 
         .into_iter()
         .filter_map(|m| {
             let workspace_id = *workspaces.get(&m.channel_id)?;
-            let attached = names.remove(&m.id).unwrap_or_default();
-            let mut text = m.body.clone();
-            for name in &attached {
-                text.push('\n');
-                text.push_str(name);
-            }
+            let file_names = names.remove(&m.id).unwrap_or_default();
             Some(Doc {
                 message_id: m.id,
                 workspace_id,
@@ -95,9 +91,10 @@ pub async fn documents(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> 
                 author_id: m.author_id,
                 created_at: m.created_at,
                 is_thread: m.thread_root_id.is_some() || m.reply_count > 0,
-                has_file: !attached.is_empty(),
+                has_file: !file_names.is_empty(),
                 has_link: m.body_html.contains("<a ") || has_bare_url(&m.body),
-                text,
+                text: m.body.clone(),
+                file_names,
             })
         })
         .collect())

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod corpus;
 pub mod embedded;
 pub mod jobs;
+pub mod meili;
 pub mod query;
 pub mod rank;
 pub mod reindex;
@@ -16,8 +17,14 @@ pub mod sql;
 pub mod text;
 pub mod writes;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use uuid::Uuid;
+
+use crate::db::Db;
+use crate::settings::{SearchBackend, SearchSettings};
 
 use query::Query;
 
@@ -33,8 +40,22 @@ pub struct Doc {
     pub is_thread: bool,
     pub has_file: bool,
     pub has_link: bool,
-    /// The Markdown source, then the names of attached files.
+    /// The Markdown source.
     pub text: String,
+    /// Names of the attached files.
+    pub file_names: Vec<String>,
+}
+
+impl Doc {
+    /// The text and the file names as one string (the embedded index keeps one column).
+    pub fn full_text(&self) -> String {
+        let mut out = self.text.clone();
+        for name in &self.file_names {
+            out.push('\n');
+            out.push_str(name);
+        }
+        out
+    }
 }
 
 /// A parsed query with names resolved to ids and the searcher's permissions applied.
@@ -78,5 +99,39 @@ pub trait SearchIndex: Send + Sync {
     /// message may run in any order; the last to finish must leave the newest state.
     async fn refresh(&self, message_id: Uuid) -> anyhow::Result<()>;
     async fn search(&self, q: &Scoped, sort: Sort, page: Page) -> anyhow::Result<Found>;
+    /// Readies the index at start-up (a no-op for the embedded one).
+    async fn prepare(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Rebuilds the whole index from the database while searches go on answering.
+    async fn rebuild(&self, progress: bool) -> anyhow::Result<reindex::Outcome>;
     fn name(&self) -> &'static str;
+}
+
+/// The configured backend, not yet prepared.
+pub fn open(db: &Db, settings: &SearchSettings) -> anyhow::Result<Arc<dyn SearchIndex>> {
+    Ok(match settings.backend {
+        SearchBackend::Database => Arc::new(embedded::DbIndex::new(db.clone())),
+        SearchBackend::Meilisearch => Arc::new(meili::MeiliIndex::new(db.clone(), &settings.meilisearch)?),
+    })
+}
+
+/// Prepares the index, or, when its server is not answering, keeps trying in the
+/// background: the server starts and posting works either way.
+pub async fn prepare(index: Arc<dyn SearchIndex>) {
+    if let Err(e) = index.prepare().await {
+        tracing::warn!(backend = index.name(), error = format!("{e:#}"), "search index not ready; retrying in the background");
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                match index.prepare().await {
+                    Ok(()) => {
+                        tracing::info!(backend = index.name(), "search index ready");
+                        break;
+                    }
+                    Err(e) => tracing::debug!(error = format!("{e:#}"), "search index still not ready"),
+                }
+            }
+        });
+    }
 }

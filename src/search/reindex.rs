@@ -1,6 +1,7 @@
 //! `parley reindex`: rebuilds the search index from the database, in batches, with a
-//! progress bar. Safe while the server runs: documents are replaced, never dropped
-//! first, so search keeps answering during the rebuild.
+//! progress bar. Safe while the server runs: the embedded index replaces documents in
+//! place (never dropping them first) and Meilisearch builds a new index beside the live
+//! one and swaps it in, so search keeps answering during the rebuild.
 use std::io::Write;
 use std::time::Instant;
 
@@ -9,56 +10,90 @@ use uuid::Uuid;
 
 use super::embedded::DbIndex;
 use super::jobs::documents;
-use super::SearchIndex;
+use super::{Doc, SearchIndex};
 use crate::db::Db;
 use crate::messages::model::message;
 
 const BATCH: u64 = 1000;
 
+#[derive(Debug)]
 pub struct Outcome {
     pub indexed: u64,
+    /// Documents of deleted messages taken out (the embedded index; a swap drops them all).
     pub removed: u64,
     pub seconds: f64,
 }
 
-fn bar(done: u64, total: u64, started: Instant) {
-    let width = 30;
-    let filled = (done * width as u64).checked_div(total).map_or(width, |f| usize::try_from(f).unwrap_or(width));
-    let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "\r[{}{}] {done}/{total} messages, {rate:.0}/s ",
-        "#".repeat(filled.min(width)),
-        "-".repeat(width - filled.min(width))
-    );
-    let _ = err.flush();
+/// Every live message's document, a batch at a time, in id order.
+pub struct Batches<'a> {
+    db: &'a Db,
+    after: Option<Uuid>,
+    pub total: u64,
+    pub done: u64,
+    started: Instant,
+    progress: bool,
 }
 
-pub async fn reindex(db: &Db, index: &DbIndex) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
-    let live = || message::Entity::find().filter(message::Column::DeletedAt.is_null());
-    let total = live().count(&db.conn).await?;
-    let mut done = 0;
-    let mut after: Option<Uuid> = None;
-    bar(0, total, started);
-    loop {
-        let mut page = live().order_by_asc(message::Column::Id).limit(BATCH);
-        if let Some(a) = after {
+impl<'a> Batches<'a> {
+    pub async fn new(db: &'a Db, progress: bool) -> anyhow::Result<Self> {
+        let total = message::Entity::find().filter(message::Column::DeletedAt.is_null()).count(&db.conn).await?;
+        let batches = Self { db, after: None, total, done: 0, started: Instant::now(), progress };
+        batches.bar();
+        Ok(batches)
+    }
+
+    pub async fn next(&mut self) -> anyhow::Result<Option<Vec<Doc>>> {
+        let mut page =
+            message::Entity::find().filter(message::Column::DeletedAt.is_null()).order_by_asc(message::Column::Id);
+        if let Some(a) = self.after {
             page = page.filter(message::Column::Id.gt(a));
         }
-        let batch = page.all(&db.conn).await?;
-        let Some(last) = batch.last() else { break };
-        after = Some(last.id);
-        let docs = documents(&db.conn, &batch).await?;
-        done += batch.len() as u64;
-        index.upsert(docs).await?;
-        bar(done, total, started);
+        let batch = page.limit(BATCH).all(&self.db.conn).await?;
+        let Some(last) = batch.last() else {
+            if self.progress {
+                eprintln!();
+            }
+            return Ok(None);
+        };
+        self.after = Some(last.id);
+        self.done += batch.len() as u64;
+        let docs = documents(&self.db.conn, &batch).await?;
+        self.bar();
+        Ok(Some(docs))
     }
-    eprintln!();
+
+    pub fn seconds(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    fn bar(&self) {
+        if !self.progress {
+            return;
+        }
+        let (done, total, width) = (self.done, self.total, 30);
+        let filled = (done * width as u64).checked_div(total).map_or(width, |f| usize::try_from(f).unwrap_or(width));
+        let rate = done as f64 / self.seconds().max(0.001);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r[{}{}] {done}/{total} messages, {rate:.0}/s ",
+            "#".repeat(filled.min(width)),
+            "-".repeat(width - filled.min(width))
+        );
+        let _ = err.flush();
+    }
+}
+
+/// The embedded index, rebuilt in place: every document rewritten, then the documents
+/// of messages deleted behind its back removed.
+pub async fn in_place(db: &Db, index: &DbIndex, progress: bool) -> anyhow::Result<Outcome> {
+    let mut batches = Batches::new(db, progress).await?;
+    while let Some(docs) = batches.next().await? {
+        index.upsert(docs).await?;
+    }
     let stale = index.stale_ids().await?;
     for id in &stale {
         index.remove(*id).await?;
     }
-    Ok(Outcome { indexed: done, removed: stale.len() as u64, seconds: started.elapsed().as_secs_f64() })
+    Ok(Outcome { indexed: batches.done, removed: stale.len() as u64, seconds: batches.seconds() })
 }

@@ -17,7 +17,7 @@ pub async fn upsert_pg(conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Res
         sql.push(if i == 0 { "(" } else { ", (" });
         sql.bind(doc.message_id).push(", ").bind(doc.workspace_id).push(", ").bind(doc.channel_id).push(", ");
         sql.bind(doc.author_id).push(", ").bind(doc.created_at).push(", ").bind(doc.is_thread).push(", ");
-        sql.bind(doc.has_file).push(", ").bind(doc.has_link).push(", ").bind(doc.text.clone()).push(")");
+        sql.bind(doc.has_file).push(", ").bind(doc.has_link).push(", ").bind(doc.full_text()).push(")");
     }
     sql.push(" ON CONFLICT (message_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, is_thread = EXCLUDED.is_thread, has_file = EXCLUDED.has_file, has_link = EXCLUDED.has_link, text = EXCLUDED.text");
     conn.execute_raw(sql.statement()).await?;
@@ -54,7 +54,7 @@ pub async fn upsert_sqlite(conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow:
         let mut sql = Sql::new(false);
         sql.push(&format!("INSERT INTO {table} (rowid, text) VALUES "));
         for (i, doc) in docs.iter().enumerate() {
-            let text = if cjk_spaced { space_cjk(&doc.text) } else { doc.text.clone() };
+            let text = if cjk_spaced { space_cjk(&doc.full_text()) } else { doc.full_text() };
             sql.push(if i == 0 { "(" } else { ", (" });
             sql.bind(first + i as i64).push(", ").bind(text).push(")");
         }

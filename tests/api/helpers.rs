@@ -25,6 +25,20 @@ pub struct TestApp {
     pg: Option<(String, String)>,
 }
 
+/// A running Meilisearch to test against (PARLEY_TEST_MEILI_URL, key in
+/// PARLEY_TEST_MEILI_KEY); every test app then searches there, in indexes of its own.
+pub fn meili_url() -> Option<String> {
+    std::env::var("PARLEY_TEST_MEILI_URL").ok().filter(|u| !u.is_empty())
+}
+
+pub fn use_meili(settings: &mut Settings, url: &str) {
+    settings.search.backend = parley::settings::SearchBackend::Meilisearch;
+    settings.search.meilisearch.url = url.to_owned();
+    settings.search.meilisearch.api_key = std::env::var("PARLEY_TEST_MEILI_KEY").ok().map(Into::into);
+    settings.search.meilisearch.index_prefix = format!("t{}", Uuid::now_v7().simple());
+    settings.search.meilisearch.request_timeout_s = 5;
+}
+
 fn pg_admin_url() -> Option<String> {
     std::env::var("PARLEY_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
@@ -68,6 +82,7 @@ impl TestApp {
         let second = Self::spawn_node(
             |s| {
                 s.realtime.nats_url = nats;
+                s.search = first.state.settings.search.clone();
                 s.database.url = url.into();
                 s.server.site_url = site;
             },
@@ -96,6 +111,9 @@ impl TestApp {
         settings.server.workers = 2;
         settings.server.shutdown_timeout_s = 1;
         settings.jobs.poll_ms = 20;
+        if let Some(url) = meili_url() {
+            use_meili(&mut settings, &url);
+        }
         let mut pg = None;
         if let Some(admin) = pg_admin_url().filter(|_| fresh_db) {
             let (url, name) = fresh_pg_database(&admin).await;
@@ -118,6 +136,10 @@ impl TestApp {
 
     pub fn data_dir(&self) -> &std::path::Path {
         &self.data_dir
+    }
+
+    pub fn is_meili(&self) -> bool {
+        self.state.search.name() == "meilisearch"
     }
 
     pub fn is_postgres(&self) -> bool {

@@ -19,5 +19,6 @@ mod pages;
 mod presence;
 mod realtime;
 mod search;
+mod search_meili;
 mod workspaces;
 mod ws_client;
