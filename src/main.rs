@@ -145,7 +145,10 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         }
         AdminCommand::SearchBench { messages, channels, users, queries } => {
             let opts = parley::search::bench::Options { messages, channels, users, queries };
-            println!("{}", parley::search::bench::run(&db, parley::search::open(&db, &settings.search)?.as_ref(), opts).await?);
+            println!(
+                "{}",
+                parley::search::bench::run(&db, parley::search::open(&db, &settings.search)?.as_ref(), opts).await?
+            );
         }
         AdminCommand::SeedLoad { users, channels, out } => {
             let started = std::time::Instant::now();

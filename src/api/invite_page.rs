@@ -5,9 +5,8 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::model::user;
 use crate::auth::client_ip::client_ip;
-use crate::auth::current_user::{check_origin, session_cookie_name};
+use crate::auth::current_user::{check_origin, page_user};
 use crate::auth::routes::{session_cookie, SignupRequest};
 use crate::auth::{sessions, signup};
 use crate::error::{AppError, AppResult};
@@ -27,16 +26,6 @@ struct InvitePage {
     email_locked: bool,
 }
 
-async fn signed_in_user(state: &AppState, req: &HttpRequest) -> AppResult<Option<user::Model>> {
-    use sea_orm::EntityTrait;
-    let Some(cookie) = req.cookie(session_cookie_name(state)) else { return Ok(None) };
-    let Some(s) = sessions::resolve(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await?
-    else {
-        return Ok(None);
-    };
-    Ok(user::Entity::find_by_id(s.user_id).one(&state.db.conn).await?.filter(|u| u.deactivated_at.is_none()))
-}
-
 async fn render(
     state: &AppState,
     req: &HttpRequest,
@@ -45,7 +34,7 @@ async fn render(
     form: Option<&InviteForm>,
 ) -> AppResult<HttpResponse> {
     let preview = invites::preview(&state.db.conn, &token).await?;
-    let me = signed_in_user(state, req).await?;
+    let me = page_user(state, req).await?;
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = InvitePage {
         token,
@@ -97,7 +86,7 @@ pub async fn invite_form(
     let form = form.into_inner();
     if form.accept.is_some() {
         check_origin(&req, &state)?;
-        let me = signed_in_user(&state, &req).await?.ok_or(AppError::Unauthenticated)?;
+        let me = page_user(&state, &req).await?.ok_or(AppError::Unauthenticated)?;
         let tx = state.db.write().await?;
         invites::accept(&tx, &token, &me).await?;
         tx.commit().await?;

@@ -1,6 +1,7 @@
 //! Route table: every HTTP endpoint, its extractor error handling, and the docs.
 pub mod docs;
 pub mod invite_page;
+pub mod login_page;
 pub mod openapi;
 pub mod pages;
 
@@ -45,6 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(ops::prometheus::metrics_endpoint)
     .service(pages::home)
     .service(pages::stylesheet)
+    .service(pages::app_js)
+    .service(pages::app_css)
+    .service(login_page::login_page)
+    .service(login_page::login_form)
     .service(auth::setup::setup_page)
     .service(auth::setup::setup_form)
     .service(docs::docs_page)

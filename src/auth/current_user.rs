@@ -48,6 +48,17 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 
 /// Cookie auth on an unsafe method needs our Origin (or, for browsers that omit it,
 /// `Sec-Fetch-Site: same-origin`). Bearer tokens are not sent by browsers on their own.
+/// The person a page request's session cookie belongs to (pages answer the signed-out
+/// with a form or a redirect rather than a 401).
+pub async fn page_user(state: &AppState, req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
+    let Some(cookie) = req.cookie(session_cookie_name(state)) else { return Ok(None) };
+    let Some(s) = sessions::resolve(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await?
+    else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find_by_id(s.user_id).one(&state.db.conn).await?.filter(|u| u.deactivated_at.is_none()))
+}
+
 pub fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());

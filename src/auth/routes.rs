@@ -71,24 +71,36 @@ pub async fn login(
     body: web::Json<LoginRequest>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
-    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
-    state.login_throttle.check(ip, &body.email)?;
-    if body.password.len() > password::MAX_LEN {
+    let user = authenticate(&state, &req, &body.email, body.password).await?;
+    signed_in(&state, &req, &user, actix_web::http::StatusCode::OK).await
+}
+
+/// Checks an e-mail and password under the login throttle (the API and the sign-in
+/// page both come here); records the sign-in.
+pub async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &str,
+    given: String,
+) -> AppResult<crate::accounts::model::user::Model> {
+    let ip = client_ip(req, &state.settings.server.trusted_proxies);
+    state.login_throttle.check(ip, email)?;
+    if given.len() > password::MAX_LEN {
         return Err(AppError::invalid("password", "too long"));
     }
-    let user = accounts::find_by_email(&state.db.conn, &body.email).await?;
+    let user = accounts::find_by_email(&state.db.conn, email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = password::verify(body.password, stored).await?;
+    let ok = password::verify(given, stored).await?;
     let user = match user {
         Some(u) if ok && u.deactivated_at.is_none() => u,
         _ => {
             tracing::info!(%ip, "failed login");
-            state.login_throttle.spend(ip, &body.email);
+            state.login_throttle.spend(ip, email);
             return Err(AppError::BadCredentials);
         }
     };
     audit::record(&state.db.conn, AuditEvent::new(Some(user.id), "auth.login").ip(ip)).await?;
-    signed_in(&state, &req, &user, actix_web::http::StatusCode::OK).await
+    Ok(user)
 }
 
 /// End this session.

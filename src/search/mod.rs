@@ -120,7 +120,11 @@ pub fn open(db: &Db, settings: &SearchSettings) -> anyhow::Result<Arc<dyn Search
 /// background: the server starts and posting works either way.
 pub async fn prepare(index: Arc<dyn SearchIndex>) {
     if let Err(e) = index.prepare().await {
-        tracing::warn!(backend = index.name(), error = format!("{e:#}"), "search index not ready; retrying in the background");
+        tracing::warn!(
+            backend = index.name(),
+            error = format!("{e:#}"),
+            "search index not ready; retrying in the background"
+        );
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(5)).await;

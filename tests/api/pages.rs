@@ -30,7 +30,7 @@ async fn an_invitation_link_lets_a_new_person_sign_up_and_join() {
     let list = nia.get("/api/v1/workspaces").await.expect(200);
     assert_eq!(list.body[0]["name"], "Acme");
     let home = nia.get("/").await.expect(200);
-    assert!(home.body.as_str().expect("html").contains("Signed in as <strong>Nia</strong>"));
+    assert!(home.body.as_str().expect("html").contains("<script src=\"/static/app.js\"></script>"), "the chat screen");
 
     // An unknown token leads nowhere.
     anon.get("/invite/inv_nope").await.expect_err(404, "invite_not_found");
@@ -65,4 +65,41 @@ async fn a_signed_in_person_joins_with_one_click_without_spending_a_second_use()
     assert_eq!(preview.body["workspace_name"], "Acme");
     app.signup_with(&token, "carol").await;
     app.anon().get(&format!("/api/v1/invites/{token}")).await.expect_err(409, "invite_used_up");
+}
+
+#[tokio::test]
+async fn the_sign_in_page_signs_in_and_every_page_forbids_inline_script() {
+    let app = TestApp::spawn().await;
+    app.setup_admin().await;
+    let anon = app.anon();
+    let r = anon.get("/").await.expect(303);
+    assert_eq!(r.headers["location"], "/login", "the signed-out are sent to sign in");
+    let page = anon.get("/login").await.expect(200);
+    let csp = page.headers["content-security-policy"].to_str().expect("csp").to_owned();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+
+    let wrong = [("email", "ada@acme.test"), ("password", "not the password")];
+    let r =
+        Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&wrong)).await.expect(401);
+    let html = r.body.as_str().expect("html");
+    assert!(html.contains("do not match") && html.contains("value=\"ada@acme.test\""), "{html}");
+    let evil = [("email", "\"><script>alert(1)</script>"), ("password", "x")];
+    let r = Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&evil)).await;
+    assert!(!r.body.as_str().expect("html").contains("<script>alert"), "the typed e-mail is escaped");
+
+    let good = [("email", "ada@acme.test"), ("password", PASSWORD)];
+    let r =
+        Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&good)).await.expect(303);
+    assert_eq!(r.headers["location"], "/");
+    let mut ada = app.anon();
+    ada.cookie = Some(session_pair(&r));
+    let home = ada.get("/").await.expect(200);
+    assert!(home.headers["content-security-policy"].to_str().expect("csp").contains("script-src 'self'"));
+    ada.get("/login").await.expect(303);
+    for asset in ["/static/app.js", "/static/app.css", "/static/parley.css"] {
+        let r = anon.get(asset).await.expect(200);
+        let tag = r.headers["etag"].to_str().expect("etag").to_owned();
+        let again = Client::finish(anon.request(Method::GET, asset).header("if-none-match", tag)).await;
+        assert_eq!(again.status, 304, "{asset} revalidates");
+    }
 }

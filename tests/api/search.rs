@@ -20,11 +20,19 @@ pub async fn indexed(app: &TestApp) {
             .await
             .expect("count jobs");
         if pending == 0 {
+            if app.is_meili() {
+                crate::search_meili::drained(app).await;
+            }
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("indexing jobs did not finish");
+    let stuck = job::Entity::find()
+        .filter(job::Column::Kind.eq("search.index_message"))
+        .all(&app.state.db.conn)
+        .await
+        .expect("jobs");
+    panic!("indexing jobs did not finish: {stuck:?}");
 }
 
 fn encode(q: &str) -> String {

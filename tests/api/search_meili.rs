@@ -37,6 +37,27 @@ pub async fn documents_in(app: &TestApp) -> usize {
     index.get_stats().await.expect("stats").number_of_documents
 }
 
+/// Waits until Meilisearch has applied every task sent to the live index (index jobs
+/// finish when their task is accepted), and checks that none failed.
+pub async fn drained(app: &TestApp) {
+    use meilisearch_sdk::tasks::TasksSearchQuery;
+    let b = backend(app);
+    let uid = b.uid().to_owned();
+    for _ in 0..600 {
+        let mut q = TasksSearchQuery::new(b.client());
+        q.with_index_uids([uid.as_str()]).with_statuses(["enqueued", "processing"]);
+        if b.client().get_tasks_with(&q).await.expect("tasks").total == 0 {
+            let mut failed = TasksSearchQuery::new(b.client());
+            failed.with_index_uids([uid.as_str()]).with_statuses(["failed"]);
+            let failed = b.client().get_tasks_with(&failed).await.expect("tasks");
+            assert_eq!(failed.total, 0, "{:?}", failed.results);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("meilisearch did not apply its tasks");
+}
+
 pub async fn delete_all(app: &TestApp) {
     let (b, index) = live(app);
     settle(&b, index.delete_all_documents().await.expect("delete all")).await;

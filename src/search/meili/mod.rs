@@ -147,16 +147,21 @@ impl SearchIndex for MeiliIndex {
         self.delete(&self.uid, &[message_id]).await
     }
 
-    /// Meilisearch cannot take part in the database's transaction, so after writing it
-    /// reads the message again: if an edit landed meanwhile (its own job may already
-    /// have written, and this older write overtaken it), it writes again.
+    /// The job is done once Meilisearch has accepted the task: its task queue is
+    /// durable and applies an index's tasks in the order they were accepted, and tasks
+    /// that arrive while it works are applied together (one write per message, each
+    /// waited for, costs a Meilisearch commit per message: about a second each on a
+    /// small machine). Meilisearch cannot take part in the database's transaction, so
+    /// after sending, the job reads the message again: if an edit landed meanwhile
+    /// (and its own job may already have sent the newer text), it sends again, last.
     async fn refresh(&self, message_id: Uuid) -> anyhow::Result<()> {
+        let index = self.client.index(&self.uid);
         let mut wanted = self.current(message_id).await?;
         for _ in 0..5 {
             match &wanted {
-                Some(doc) => self.put(&self.uid, std::slice::from_ref(doc)).await?,
-                None => self.delete(&self.uid, &[message_id]).await?,
-            }
+                Some(doc) => self.call(index.add_or_replace(std::slice::from_ref(doc), Some("id"))).await?,
+                None => self.call(index.delete_document(message_id)).await?,
+            };
             let now = self.current(message_id).await?;
             if now == wanted {
                 return Ok(());

@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use super::super::query::Term;
+use super::super::text::{is_cjk, space_cjk};
 use super::super::{Scoped, Sort};
 
 pub const NEWEST: &str = "created_at:desc";
@@ -20,21 +21,27 @@ fn plain(word: &str) -> String {
     word.replace('"', " ").trim_start_matches('-').to_owned()
 }
 
-/// Meilisearch matches the last word of `q` as a prefix (and only that one), so a
-/// prefix term goes last; further prefixes are searched as words.
+fn phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', " ").split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// CJK words become phrases of their characters, matched against the document's
+/// spaced `cjk` attribute. Meilisearch matches the last word of `q` as a prefix (and
+/// only that one), so a prefix term goes last; further prefixes are searched as words.
 fn q_string(terms: &[Term]) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut prefix: Option<String> = None;
     for term in terms {
         match term {
+            Term::Word(w) | Term::Phrase(w) if w.chars().any(is_cjk) => parts.push(phrase(&space_cjk(w))),
             Term::Word(w) => parts.push(plain(w)),
-            Term::Phrase(p) => parts.push(format!("\"{}\"", p.replace('"', " "))),
+            Term::Phrase(p) => parts.push(phrase(p)),
             Term::Prefix(p) if prefix.is_none() => prefix = Some(plain(p)),
             Term::Prefix(p) => parts.push(plain(p)),
         }
     }
     parts.extend(prefix);
-    parts.retain(|p| !p.trim().is_empty());
+    parts.retain(|p| !p.trim_matches(|c: char| c == '"' || c.is_whitespace()).is_empty());
     parts.join(" ")
 }
 
@@ -56,7 +63,8 @@ fn filter(q: &Scoped) -> String {
     if let Some(before) = q.query.before_ms {
         parts.push(format!("created_at < {before}"));
     }
-    for (on, field) in [(q.query.has_file, "has_file"), (q.query.has_link, "has_link"), (q.query.is_thread, "is_thread")]
+    for (on, field) in
+        [(q.query.has_file, "has_file"), (q.query.has_link, "has_link"), (q.query.is_thread, "is_thread")]
     {
         if on {
             parts.push(format!("{field} = true"));
@@ -82,11 +90,11 @@ mod tests {
         // `after:` a day means from the start of the next one.
         let c = Uuid::nil();
         let a = Uuid::max();
-        let mut query = parse("\"release train\" deplo* -rollback has:file is:thread after:2026-01-02").unwrap();
+        let mut query = parse("\"release train\" deplo* -rollback 会議 has:file is:thread after:2026-01-02").unwrap();
         query.terms.push(Term::Prefix("ops".into()));
         let scoped = Scoped { query, channels: vec![c], authors: vec![a] };
         let p = plan(&scoped, Sort::Relevance);
-        assert_eq!(p.q, "\"release train\" rollback ops deplo");
+        assert_eq!(p.q, "\"release train\" rollback \"会 議\" ops deplo");
         assert_eq!(
             p.filter,
             format!(

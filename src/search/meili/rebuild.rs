@@ -3,10 +3,12 @@
 //! by another `DOC_VERSION`, or by nobody, a rebuild job builds `{uid}_next` from the
 //! database beside the live index, swaps the two atomically, drops the old one, and
 //! re-indexes whatever changed while it ran.
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use meilisearch_sdk::errors::{Error as MeiliError, ErrorCode};
 use meilisearch_sdk::indexes::Index;
+use meilisearch_sdk::task_info::TaskInfo;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
@@ -23,6 +25,9 @@ use crate::search::SearchIndex;
 use crate::state::AppState;
 
 pub const REBUILD: &str = "search.rebuild";
+
+/// Indexing tasks a rebuild keeps queued in Meilisearch before waiting for the oldest.
+const IN_FLIGHT: usize = 8;
 
 pub fn register(registry: &mut JobRegistry) {
     registry.register(REBUILD, Arc::new(RebuildJob));
@@ -84,7 +89,8 @@ impl MeiliIndex {
         if self.built_by(&live).await? == Some(DOC_VERSION) {
             return Ok(());
         }
-        let messages = message::Entity::find().filter(message::Column::DeletedAt.is_null()).count(&self.db.conn).await?;
+        let messages =
+            message::Entity::find().filter(message::Column::DeletedAt.is_null()).count(&self.db.conn).await?;
         if messages == 0 {
             return self.put_meta(&live).await;
         }
@@ -106,12 +112,23 @@ impl MeiliIndex {
         let next_uid = format!("{}_next", self.uid);
         self.drop_index(&next_uid).await?;
         let next = self.ensure(&next_uid).await?;
+        // Meilisearch indexes queued batches together: keep a few in flight rather than
+        // waiting for each one.
+        let mut in_flight: VecDeque<TaskInfo> = VecDeque::new();
         let mut batches = Batches::new(&self.db, progress).await?;
         while let Some(docs) = batches.next().await? {
             let docs: Vec<MessageDoc> = docs.iter().map(MessageDoc::from).collect();
             for chunk in docs.chunks(BATCH) {
-                self.put(&next_uid, chunk).await?;
+                in_flight.push_back(self.call(next.add_or_replace(chunk, Some("id"))).await?);
+                if in_flight.len() > IN_FLIGHT {
+                    if let Some(task) = in_flight.pop_front() {
+                        self.wait(task).await?;
+                    }
+                }
             }
+        }
+        for task in in_flight {
+            self.wait(task).await?;
         }
         self.put_meta(&next).await?;
         self.ensure(&self.uid).await?;

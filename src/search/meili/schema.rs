@@ -1,10 +1,13 @@
 //! What Parley keeps in Meilisearch: one document per message, the index settings, and
 //! the version of both. Bump `DOC_VERSION` whenever either changes: the next start-up
 //! rebuilds the index beside the live one and swaps it in.
-use meilisearch_sdk::settings::{MinWordSizeForTypos, PaginationSetting, Settings, TypoToleranceSettings};
+use meilisearch_sdk::settings::{
+    LocalizedAttributes, MinWordSizeForTypos, PaginationSetting, Settings, TypoToleranceSettings,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::super::text::{is_cjk, space_cjk};
 use super::super::Doc;
 
 pub const DOC_VERSION: u32 = 1;
@@ -29,6 +32,11 @@ pub struct MessageDoc {
     pub has_link: bool,
     pub text: String,
     pub files: Vec<String>,
+    /// Text and file names with CJK characters spaced apart, when there are any: each
+    /// character is then a word, and a CJK word of any length is found as a phrase of
+    /// its characters whatever segmenter the server was built with (see plan.rs).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cjk: String,
 }
 
 impl From<&Doc> for MessageDoc {
@@ -44,6 +52,7 @@ impl From<&Doc> for MessageDoc {
             has_link: d.has_link,
             text: d.text.clone(),
             files: d.file_names.clone(),
+            cjk: cjk_spaced(&d.full_text()),
         }
     }
 }
@@ -60,9 +69,24 @@ impl MetaDoc {
     }
 }
 
+fn cjk_spaced(text: &str) -> String {
+    if text.chars().any(is_cjk) {
+        space_cjk(text).split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        String::new()
+    }
+}
+
 pub fn settings() -> Settings {
     Settings::new()
-        .with_searchable_attributes(["text", "files"])
+        .with_searchable_attributes(["text", "files", "cjk"])
+        // One locale for the spaced CJK text and the queries on it: Chinese
+        // normalisation (variant folding) then applies to both sides alike, also to
+        // Japanese kanji that a per-document language guess would leave unfolded.
+        .with_localized_attributes([LocalizedAttributes {
+            attribute_patterns: vec!["cjk".into()],
+            locales: vec!["cmn".into()],
+        }])
         .with_filterable_attributes([
             "workspace_id",
             "channel_id",
