@@ -14,13 +14,18 @@ pub fn init(settings: &LogSettings) {
 /// The configured filter, plus quiet for sqlx's pool: it warns whenever a checkout
 /// waits over 2 s, which every burst of thousands of connecting sockets causes and
 /// which says nothing /metrics (pool size and idle connections) does not. A filter that
-/// names sqlx itself is left as it is.
+/// names sqlx itself is left as it is. Likewise meilisearch-sdk, which warns on every
+/// 404 — and "no such index / document" is an answer Parley asks for (it reports real
+/// failures as errors of its own).
 fn directives(configured: &str) -> String {
-    if configured.contains("sqlx") {
-        configured.to_owned()
-    } else {
-        format!("{configured},sqlx::pool::acquire=error")
+    let mut out = configured.to_owned();
+    for (target, quiet) in [("sqlx", "sqlx::pool::acquire=error"), ("meilisearch_sdk", "meilisearch_sdk=error")] {
+        if !configured.contains(target) {
+            out.push(',');
+            out.push_str(quiet);
+        }
     }
+    out
 }
 
 #[cfg(test)]
@@ -29,7 +34,7 @@ mod tests {
 
     #[test]
     fn the_pool_wait_warning_is_quiet_unless_sqlx_is_named() {
-        assert_eq!(directives("info"), "info,sqlx::pool::acquire=error");
-        assert_eq!(directives("warn,sqlx=debug"), "warn,sqlx=debug");
+        assert_eq!(directives("info"), "info,sqlx::pool::acquire=error,meilisearch_sdk=error");
+        assert_eq!(directives("warn,sqlx=debug"), "warn,sqlx=debug,meilisearch_sdk=error");
     }
 }

@@ -18,9 +18,9 @@ struct LoginPage {
     email: String,
 }
 
-fn render(status: StatusCode, error: Option<String>, email: String) -> AppResult<HttpResponse> {
+fn render(state: &AppState, status: StatusCode, error: Option<String>, email: String) -> AppResult<HttpResponse> {
     let page = LoginPage { error, email }.render().map_err(anyhow::Error::from)?;
-    Ok(html(status, page))
+    Ok(html(state, status, page))
 }
 
 #[get("/login")]
@@ -28,7 +28,7 @@ pub async fn login_page(state: web::Data<AppState>, req: HttpRequest) -> AppResu
     if page_user(&state, &req).await?.is_some() {
         return Ok(redirect("/"));
     }
-    render(StatusCode::OK, None, String::new())
+    render(&state, StatusCode::OK, None, String::new())
 }
 
 #[derive(Deserialize)]
@@ -53,9 +53,10 @@ pub async fn login_form(
             Ok(res)
         }
         Err(AppError::BadCredentials) => {
-            render(StatusCode::UNAUTHORIZED, Some("That e-mail and password do not match.".into()), form.email)
+            render(&state, StatusCode::UNAUTHORIZED, Some("That e-mail and password do not match.".into()), form.email)
         }
         Err(AppError::RateLimited { .. }) => render(
+            &state,
             StatusCode::TOO_MANY_REQUESTS,
             Some("Too many attempts. Wait a minute and try again.".into()),
             form.email,

@@ -1,4 +1,5 @@
 //! Route table: every HTTP endpoint, its extractor error handling, and the docs.
+pub mod client_assets;
 pub mod docs;
 pub mod invite_page;
 pub mod login_page;
@@ -46,7 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(ops::prometheus::metrics_endpoint)
     .service(pages::home)
     .service(pages::stylesheet)
-    .service(pages::app_js)
+    .service(pages::client_module)
     .service(pages::app_css)
     .service(login_page::login_page)
     .service(login_page::login_form)

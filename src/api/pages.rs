@@ -5,32 +5,44 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
 
+use super::client_assets;
 use crate::auth::current_user::page_user;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::settings::{FileBackend, Settings};
 use crate::state::AppState;
 
 /// Scripts only from this origin and never inline; images also as data:/blob: URLs
-/// (previews of files about to be uploaded); sockets back to this origin.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-                       connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; \
-                       frame-ancestors 'none'";
-
-struct Asset {
-    body: &'static str,
-    content_type: &'static str,
+/// (previews of files about to be uploaded) and, with S3 storage, from the store that
+/// the signed download links point to; sockets back to this origin.
+pub fn csp(settings: &Settings) -> String {
+    let store = match settings.files.backend {
+        FileBackend::S3 if settings.files.s3.endpoint.is_empty() => " https://*.amazonaws.com".to_owned(),
+        FileBackend::S3 => format!(" {}", origin_of(&settings.files.s3.endpoint)),
+        FileBackend::Local => String::new(),
+    };
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{store}; \
+         connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 }
 
-const APP_JS: Asset =
-    Asset { body: include_str!("../../static/app.js"), content_type: "text/javascript; charset=utf-8" };
-const APP_CSS: Asset = Asset { body: include_str!("../../static/app.css"), content_type: "text/css; charset=utf-8" };
-const PAGE_CSS: Asset =
-    Asset { body: include_str!("../../static/parley.css"), content_type: "text/css; charset=utf-8" };
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(j) => &url[..after_scheme + j],
+        None => url,
+    }
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
 /// An HTML page with the security headers every page gets.
-pub fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+pub fn html(state: &AppState, status: actix_web::http::StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::CONTENT_SECURITY_POLICY, csp(&state.settings)))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -54,23 +66,23 @@ pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> AppResult<Htt
         return Ok(redirect("/login"));
     }
     let page = AppPage { site_name: "Parley".into() }.render().map_err(anyhow::Error::from)?;
-    Ok(html(actix_web::http::StatusCode::OK, page))
+    Ok(html(&state, actix_web::http::StatusCode::OK, page))
 }
 
 /// Revalidated on every load (an ETag of the content makes that a 304), so a new
 /// server version's client is picked up at the next reload.
-fn asset(req: &HttpRequest, asset: &Asset) -> HttpResponse {
-    let tag = format!("\"{:016x}\"", fnv1a(asset.body.as_bytes()));
+fn asset(req: &HttpRequest, body: &'static str, content_type: &'static str) -> HttpResponse {
+    let tag = format!("\"{:016x}\"", fnv1a(body.as_bytes()));
     let fresh = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str());
     let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.content_type(asset.content_type)
+    res.content_type(content_type)
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if fresh {
         res.finish()
     } else {
-        res.body(asset.body)
+        res.body(body)
     }
 }
 
@@ -78,17 +90,34 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
-#[get("/static/app.js")]
-pub async fn app_js(req: HttpRequest) -> HttpResponse {
-    asset(&req, &APP_JS)
+/// The client's ES modules (and theme.js, the one classic script).
+#[get("/static/js/{name}")]
+pub async fn client_module(req: HttpRequest, name: web::Path<String>) -> AppResult<HttpResponse> {
+    let body = client_assets::module(&name).ok_or(AppError::NotFound("file"))?;
+    Ok(asset(&req, body, JS))
 }
 
 #[get("/static/app.css")]
 pub async fn app_css(req: HttpRequest) -> HttpResponse {
-    asset(&req, &APP_CSS)
+    asset(&req, client_assets::APP_CSS, CSS)
 }
 
 #[get("/static/parley.css")]
 pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
-    asset(&req, &PAGE_CSS)
+    asset(&req, client_assets::PAGE_CSS, CSS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_from_the_s3_store_are_allowed_and_nothing_inline() {
+        let mut s = Settings::defaults().unwrap();
+        assert!(csp(&s).contains("img-src 'self' data: blob:;"));
+        s.files.backend = FileBackend::S3;
+        s.files.s3.endpoint = "https://files.example.net:9000/".into();
+        assert!(csp(&s).contains("img-src 'self' data: blob: https://files.example.net:9000;"));
+        assert!(!csp(&s).contains("unsafe"));
+    }
 }

@@ -30,7 +30,10 @@ async fn an_invitation_link_lets_a_new_person_sign_up_and_join() {
     let list = nia.get("/api/v1/workspaces").await.expect(200);
     assert_eq!(list.body[0]["name"], "Acme");
     let home = nia.get("/").await.expect(200);
-    assert!(home.body.as_str().expect("html").contains("<script src=\"/static/app.js\"></script>"), "the chat screen");
+    assert!(
+        home.body.as_str().expect("html").contains("<script type=\"module\" src=\"/static/js/main.js\"></script>"),
+        "the chat screen"
+    );
 
     // An unknown token leads nowhere.
     anon.get("/invite/inv_nope").await.expect_err(404, "invite_not_found");
@@ -96,10 +99,12 @@ async fn the_sign_in_page_signs_in_and_every_page_forbids_inline_script() {
     let home = ada.get("/").await.expect(200);
     assert!(home.headers["content-security-policy"].to_str().expect("csp").contains("script-src 'self'"));
     ada.get("/login").await.expect(303);
-    for asset in ["/static/app.js", "/static/app.css", "/static/parley.css"] {
+    for asset in ["/static/js/main.js", "/static/js/theme.js", "/static/app.css", "/static/parley.css"] {
         let r = anon.get(asset).await.expect(200);
         let tag = r.headers["etag"].to_str().expect("etag").to_owned();
         let again = Client::finish(anon.request(Method::GET, asset).header("if-none-match", tag)).await;
         assert_eq!(again.status, 304, "{asset} revalidates");
     }
+    anon.get("/static/js/nope.js").await.expect(404);
+    anon.get("/static/js/..%2Fapp.css").await.expect(404);
 }

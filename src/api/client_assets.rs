@@ -1,0 +1,76 @@
+//! The web client's files, embedded in the binary: the stylesheet and the ES modules
+//! of static/js/ (listed in static/js/MODULES.txt; a test keeps the two in step).
+
+/// (file name, contents) of every module under /static/js/.
+pub const MODULES: &[(&str, &str)] = &[
+    ("api.js", include_str!("../../static/js/api.js")),
+    ("autocomplete.js", include_str!("../../static/js/autocomplete.js")),
+    ("channel-dialogs.js", include_str!("../../static/js/channel-dialogs.js")),
+    ("channel-header.js", include_str!("../../static/js/channel-header.js")),
+    ("channel-view.js", include_str!("../../static/js/channel-view.js")),
+    ("channels.js", include_str!("../../static/js/channels.js")),
+    ("composer.js", include_str!("../../static/js/composer.js")),
+    ("constants.js", include_str!("../../static/js/constants.js")),
+    ("details.js", include_str!("../../static/js/details.js")),
+    ("dom.js", include_str!("../../static/js/dom.js")),
+    ("emoji-picker.js", include_str!("../../static/js/emoji-picker.js")),
+    ("events.js", include_str!("../../static/js/events.js")),
+    ("hooks.js", include_str!("../../static/js/hooks.js")),
+    ("icons.js", include_str!("../../static/js/icons.js")),
+    ("keyboard.js", include_str!("../../static/js/keyboard.js")),
+    ("main.js", include_str!("../../static/js/main.js")),
+    ("message-actions.js", include_str!("../../static/js/message-actions.js")),
+    ("message-list.js", include_str!("../../static/js/message-list.js")),
+    ("message-render.js", include_str!("../../static/js/message-render.js")),
+    ("messages.js", include_str!("../../static/js/messages.js")),
+    ("nav.js", include_str!("../../static/js/nav.js")),
+    ("new-conversation.js", include_str!("../../static/js/new-conversation.js")),
+    ("notify.js", include_str!("../../static/js/notify.js")),
+    ("panel.js", include_str!("../../static/js/panel.js")),
+    ("pins.js", include_str!("../../static/js/pins.js")),
+    ("presence.js", include_str!("../../static/js/presence.js")),
+    ("prompts.js", include_str!("../../static/js/prompts.js")),
+    ("realtime.js", include_str!("../../static/js/realtime.js")),
+    ("router.js", include_str!("../../static/js/router.js")),
+    ("search.js", include_str!("../../static/js/search.js")),
+    ("settings.js", include_str!("../../static/js/settings.js")),
+    ("sidebar.js", include_str!("../../static/js/sidebar.js")),
+    ("state.js", include_str!("../../static/js/state.js")),
+    ("switcher.js", include_str!("../../static/js/switcher.js")),
+    ("theme.js", include_str!("../../static/js/theme.js")),
+    ("thread.js", include_str!("../../static/js/thread.js")),
+    ("toast.js", include_str!("../../static/js/toast.js")),
+    ("typing.js", include_str!("../../static/js/typing.js")),
+    ("unread.js", include_str!("../../static/js/unread.js")),
+    ("users.js", include_str!("../../static/js/users.js")),
+    ("util.js", include_str!("../../static/js/util.js")),
+];
+
+pub const APP_CSS: &str = include_str!("../../static/app.css");
+pub const PAGE_CSS: &str = include_str!("../../static/parley.css");
+
+pub fn module(name: &str) -> Option<&'static str> {
+    MODULES.iter().find(|(n, _)| *n == name).map(|(_, body)| *body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_in_the_directory_is_embedded_and_listed() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/js");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".js"))
+            .collect();
+        on_disk.sort();
+        let listed = std::fs::read_to_string(format!("{dir}/MODULES.txt")).unwrap();
+        let listed: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
+        let embedded: Vec<&str> = MODULES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(on_disk, listed);
+        assert_eq!(listed, embedded);
+        assert!(module("main.js").is_some() && module("../app.css").is_none());
+    }
+}

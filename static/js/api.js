@@ -1,0 +1,91 @@
+/*
+ * The JSON API under /api/v1 and file uploads. Errors become ApiError (shown as a
+ * toast unless quiet); a 401 sends the browser to /login.
+ */
+
+import { API } from "./constants.js";
+import { toastError } from "./toast.js";
+
+class ApiError extends Error {
+  constructor(status, code, message, field, retryAfter) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field || null;
+    this.retryAfter = retryAfter || null;
+  }
+}
+
+let leaving = false;
+export function goLogin() {
+  if (leaving) return;
+  leaving = true;
+  location.assign("/login");
+}
+
+/**
+ * One JSON request under /api/v1. Errors become ApiError (and a toast unless
+ * opts.quiet); a 401 sends the browser to /login. Cookie auth: same-origin fetch
+ * sends the session cookie and the browser adds the Origin header the server's
+ * CSRF check wants on unsafe methods.
+ */
+export async function api(method, path, body, opts = {}) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(API + path, init);
+  } catch {
+    const e = new ApiError(0, "network_error", "Could not reach the server. Check your connection.");
+    if (!opts.quiet) toastError(e);
+    throw e;
+  }
+  if (res.status === 401) {
+    goLogin();
+    throw new ApiError(401, "unauthenticated", "Signed out");
+  }
+  let data = null;
+  if (res.status !== 204) {
+    const text = await res.text();
+    if (text) { try { data = JSON.parse(text); } catch { data = null; } }
+  }
+  if (!res.ok) {
+    const d = (data && data.error) || {};
+    const e = new ApiError(res.status, d.code || `http_${res.status}`, d.message || res.statusText || "Request failed",
+      d.field, res.headers.get("Retry-After"));
+    if (!opts.quiet) toastError(e);
+    throw e;
+  }
+  return data;
+}
+
+/** Multipart upload with progress (XMLHttpRequest: fetch has no upload progress). */
+export function uploadFile(channelId, file, name, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    xhr.open("POST", `${API}/channels/${encodeURIComponent(channelId)}/files`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable && e.total) onProgress(e.loaded / e.total); });
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try { data = JSON.parse(xhr.responseText); } catch { data = null; }
+      if (xhr.status === 401) { goLogin(); reject(new ApiError(401, "unauthenticated", "Signed out")); return; }
+      if (xhr.status >= 200 && xhr.status < 300 && data) { resolve(data); return; }
+      const d = (data && data.error) || {};
+      reject(new ApiError(xhr.status, d.code || `http_${xhr.status}`, d.message || "Upload failed", d.field));
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, "network_error", "Upload failed: network error")));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "Upload cancelled")));
+    const fd = new FormData();
+    fd.append("file", file, name);
+    xhr.send(fd);
+  });
+  return { xhr, promise };
+}
+
+window.addEventListener("unhandledrejection", (ev) => {
+  if (ev.reason instanceof ApiError) ev.preventDefault(); // already shown as a toast
+});

@@ -1,0 +1,134 @@
+/*
+ * The settings dialog: profile and status, do not disturb, theme, desktop notifications, sign out.
+ */
+
+import { LS_NOTIFY, LS_THEME } from "./constants.js";
+import { $, $$ } from "./dom.js";
+import { store } from "./util.js";
+import { toast } from "./toast.js";
+import { api, goLogin } from "./api.js";
+import { channelLabel, RT, S, V } from "./state.js";
+import { renderMe, setPresence } from "./presence.js";
+import { rememberUser, renderAllSoon } from "./users.js";
+import { notifyControls } from "./details.js";
+
+/** System default, light or dark; stored per browser (theme.js applies the stored one before first paint). */
+function applyTheme(t) {
+  const root = document.documentElement;
+  if (t === "light" || t === "dark") root.dataset.theme = t;
+  else delete root.dataset.theme;
+}
+
+export function openSettings() {
+  const d = $("#settings-dialog");
+  $("#set-name").value = S.me.display_name;
+  const st = S.me.status;
+  $("#set-status-emoji").value = (st && st.emoji) || "";
+  $("#set-status-text").value = (st && st.text) || "";
+  $("#profile-error").hidden = true;
+  $("#set-dnd").checked = S.myStatus === "dnd";
+  const theme = store.get(LS_THEME) || "system";
+  for (const r of $$('input[name="theme"]', d)) r.checked = r.value === theme;
+  renderNotifySettings();
+  const ch = S.channels.get(V.channelId);
+  const sec = $("#set-channel-section");
+  sec.hidden = !(ch && ch.membership);
+  if (ch && ch.membership) {
+    $("#set-channel-h").textContent = `Notifications for ${channelLabel(ch)}`;
+    $("#set-channel-controls").replaceChildren(notifyControls(ch, "settings"));
+  }
+  d.showModal();
+}
+
+function renderNotifySettings() {
+  const state = $("#notify-state");
+  const btn = $("#notify-enable");
+  const row = $("#notify-toggle-row");
+  if (!("Notification" in window)) {
+    state.textContent = "This browser does not support desktop notifications.";
+    btn.hidden = true; row.hidden = true;
+    return;
+  }
+  const perm = Notification.permission;
+  if (perm === "granted") {
+    state.textContent = "Parley may show notifications. Channel settings and do not disturb decide which.";
+    btn.hidden = true; row.hidden = false;
+    $("#notify-toggle").checked = store.get(LS_NOTIFY) === "1";
+  } else if (perm === "denied") {
+    state.textContent = "Notifications are blocked for this site. Allow them in the browser's site settings.";
+    btn.hidden = true; row.hidden = true;
+  } else {
+    state.textContent = "Get a notification for mentions and direct messages while Parley is in the background.";
+    btn.hidden = false; row.hidden = true;
+  }
+}
+
+export function bindSettings() {
+  $("#profile-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = $("#set-name").value.trim();
+    const emoji = $("#set-status-emoji").value.trim();
+    const text = $("#set-status-text").value.trim();
+    const err = $("#profile-error");
+    err.hidden = true;
+    if (!name) { err.textContent = "Your display name cannot be empty."; err.hidden = false; return; }
+    const body = { display_name: name, status: emoji || text ? { text: text || null, emoji: emoji || null } : null };
+    try {
+      const me = await api("PATCH", "/me", body, { quiet: true });
+      applyMe(me);
+      toast("Profile saved.");
+    } catch (ex) {
+      err.textContent = ex.message;
+      err.hidden = false;
+    }
+  });
+  $("#clear-status").addEventListener("click", async () => {
+    try {
+      const me = await api("PATCH", "/me", { status: null });
+      applyMe(me);
+      $("#set-status-emoji").value = "";
+      $("#set-status-text").value = "";
+      toast("Status cleared.");
+    } catch { /* toast */ }
+  });
+  $("#set-dnd").addEventListener("change", async (e) => {
+    const dnd = e.target.checked;
+    try {
+      const r = await api("PUT", "/me/presence", { dnd });
+      setPresence(S.me.id, r.status);
+    } catch { e.target.checked = !dnd; }
+  });
+  for (const r of $$('#settings-dialog input[name="theme"]')) {
+    r.addEventListener("change", () => {
+      if (!r.checked) return;
+      store.set(LS_THEME, r.value === "system" ? null : r.value);
+      applyTheme(r.value);
+    });
+  }
+  $("#notify-enable").addEventListener("click", async () => {
+    try {
+      const perm = await Notification.requestPermission();
+      if (perm === "granted") {
+        store.set(LS_NOTIFY, "1");
+        new Notification("Notifications are on", { body: "You will be notified about mentions and direct messages." });
+      }
+    } catch { /* older browsers */ }
+    renderNotifySettings();
+  });
+  $("#notify-toggle").addEventListener("change", (e) => store.set(LS_NOTIFY, e.target.checked ? "1" : "0"));
+  $("#sign-out").addEventListener("click", signOut);
+}
+
+function applyMe(me) {
+  S.me = me;
+  rememberUser(me);
+  S.viewRev++;
+  renderMe();
+  renderAllSoon();
+}
+
+async function signOut() {
+  RT.stopped = true;
+  try { await api("POST", "/auth/logout", undefined, { quiet: true }); } catch { /* leaving anyway */ }
+  goLogin();
+}
