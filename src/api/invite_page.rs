@@ -47,7 +47,7 @@ async fn render(
         email: preview.email.or_else(|| form.map(|f| f.email.clone())).unwrap_or_default(),
     };
     let html = page.render().map_err(anyhow::Error::from)?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+    Ok(super::pages::html(state, status, html))
 }
 
 #[get("/invite/{token}")]

@@ -46,8 +46,6 @@ fn bearer(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
-/// Cookie auth on an unsafe method needs our Origin (or, for browsers that omit it,
-/// `Sec-Fetch-Site: same-origin`). Bearer tokens are not sent by browsers on their own.
 /// The person a page request's session cookie belongs to (pages answer the signed-out
 /// with a form or a redirect rather than a 401).
 pub async fn page_user(state: &AppState, req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
@@ -59,6 +57,8 @@ pub async fn page_user(state: &AppState, req: &HttpRequest) -> Result<Option<use
     Ok(user::Entity::find_by_id(s.user_id).one(&state.db.conn).await?.filter(|u| u.deactivated_at.is_none()))
 }
 
+/// Cookie auth on an unsafe method needs our Origin (or, for browsers that omit it,
+/// `Sec-Fetch-Site: same-origin`). Bearer tokens are not sent by browsers on their own.
 pub fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());

@@ -116,9 +116,9 @@ struct SetupPage {
     email: String,
 }
 
-fn page(p: SetupPage, status: StatusCode) -> AppResult<HttpResponse> {
+fn page(state: &AppState, p: SetupPage, status: StatusCode) -> AppResult<HttpResponse> {
     let html = p.render().map_err(anyhow::Error::from)?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+    Ok(crate::api::pages::html(state, status, html))
 }
 
 #[derive(Deserialize)]
@@ -133,6 +133,7 @@ pub async fn setup_page(state: web::Data<AppState>, q: web::Query<SetupLink>) ->
         return Err(AppError::NotFound("setup_token"));
     }
     page(
+        &state,
         SetupPage {
             token,
             error: None,
@@ -186,7 +187,7 @@ pub async fn setup_form(
                 .finish())
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            page(echo(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
+            page(&state, echo(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
         }
         Err(e) => Err(e),
     }

@@ -17,6 +17,10 @@ pub type JobFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 /// die after the work but before the delete), so handlers must be idempotent.
 pub trait JobHandler: Send + Sync {
     fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture;
+    /// How long one run may take; the lease is renewed while it runs. None: one lease.
+    fn max_run_s(&self) -> Option<u64> {
+        None
+    }
 }
 
 #[derive(Default, Clone)]

@@ -97,6 +97,17 @@ pub async fn claim(db: &Db, kinds: &[&'static str], lease_s: i64) -> AppResult<O
     Ok(Some(claimed))
 }
 
+/// Extends a running job's lease by `lease_s` from now.
+pub async fn renew(conn: &impl ConnectionTrait, id: Uuid, lease_s: i64) -> AppResult<()> {
+    job::Entity::update_many()
+        .col_expr(job::Column::LockedUntil, Some(now_ms() + lease_s * 1000).into())
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::State.eq(RUNNING))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn finish(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
     job::Entity::delete_by_id(id).exec(conn).await?;
     Ok(())

@@ -42,11 +42,27 @@ pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result
         return Ok(true);
     };
     let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
-    let lease = Duration::from_secs(u64::try_from(settings.lease_s).unwrap_or(60));
-    let outcome = tokio::time::timeout(lease, handler.run(state.clone(), payload)).await;
-    let result = match outcome {
+    let lease_s = u64::try_from(settings.lease_s).unwrap_or(60).max(1);
+    let limit_s = handler.max_run_s().unwrap_or(lease_s).max(lease_s);
+    // The lease is renewed while the handler runs, so a long job keeps its claim and a
+    // dead worker's job is still taken over one lease after it stopped renewing.
+    let heartbeat = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(lease_s.div_ceil(3))).await;
+            if let Err(e) = queue::renew(&state.db.conn, job.id, settings.lease_s).await {
+                tracing::warn!(job_id = %job.id, error = %e, "could not renew a job's lease");
+            }
+        }
+    };
+    let work = async {
+        tokio::select! {
+            r = handler.run(state.clone(), payload) => r,
+            () = heartbeat => Err(anyhow::anyhow!("the lease renewal stopped")),
+        }
+    };
+    let result = match tokio::time::timeout(Duration::from_secs(limit_s), work).await {
         Ok(r) => r,
-        Err(_) => Err(anyhow::anyhow!("timed out after the {} s lease", settings.lease_s)),
+        Err(_) => Err(anyhow::anyhow!("timed out after {limit_s} s")),
     };
     match result {
         Ok(()) => {

@@ -88,11 +88,17 @@ async fn the_sign_in_page_signs_in_and_every_page_forbids_inline_script() {
     assert!(html.contains("do not match") && html.contains("value=\"ada@acme.test\""), "{html}");
     let evil = [("email", "\"><script>alert(1)</script>"), ("password", "x")];
     let r = Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&evil)).await;
-    assert!(!r.body.as_str().expect("html").contains("<script>alert"), "the typed e-mail is escaped");
+    let html = r.expect(401).body.as_str().expect("html").to_owned();
+    assert!(!html.contains("<script>alert") && html.contains("alert(1)"), "the typed e-mail is kept, escaped");
+    let foreign = Client::finish(
+        anon.request(Method::POST, "/login").header("origin", "https://evil.example").form(&good_form()),
+    )
+    .await;
+    foreign.expect_err(403, "csrf_origin_mismatch");
 
-    let good = [("email", "ada@acme.test"), ("password", PASSWORD)];
-    let r =
-        Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&good)).await.expect(303);
+    let r = Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&good_form()))
+        .await
+        .expect(303);
     assert_eq!(r.headers["location"], "/");
     let mut ada = app.anon();
     ada.cookie = Some(session_pair(&r));
@@ -107,4 +113,8 @@ async fn the_sign_in_page_signs_in_and_every_page_forbids_inline_script() {
     }
     anon.get("/static/js/nope.js").await.expect(404);
     anon.get("/static/js/..%2Fapp.css").await.expect(404);
+}
+
+fn good_form() -> [(&'static str, &'static str); 2] {
+    [("email", "ada@acme.test"), ("password", PASSWORD)]
 }

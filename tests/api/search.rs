@@ -157,6 +157,21 @@ async fn every_query_form_and_filter() {
 }
 
 #[tokio::test]
+async fn newest_first_orders_by_time_even_against_relevance() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let general = ada.general(ws).await;
+    ada.say(general, "maintenance window tonight").await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    ada.say(general, "the maintenanse plan, with a typo").await;
+    indexed(&app).await;
+    let exact_first = texts_with(&ada, "maintenance", "&sort=relevance").await;
+    assert_eq!(exact_first, vec!["maintenance window tonight", "the maintenanse plan, with a typo"]);
+    let newest = texts_with(&ada, "maintenance", "&sort=newest").await;
+    assert_eq!(newest, vec!["the maintenanse plan, with a typo", "maintenance window tonight"]);
+}
+
+#[tokio::test]
 async fn chinese_and_japanese_words_are_found() {
     let app = TestApp::spawn().await;
     let (ada, ws) = app.setup_admin().await;

@@ -82,7 +82,15 @@ impl MeiliIndex {
     /// One request, bounded by the request timeout. A server that does not answer
     /// starts the watcher that wakes the indexing jobs once it is back.
     async fn call<T>(&self, request: impl Future<Output = Result<T, MeiliError>>) -> anyhow::Result<T> {
-        let result = match tokio::time::timeout(self.request_timeout, request).await {
+        self.call_within(self.request_timeout, request).await
+    }
+
+    async fn call_within<T>(
+        &self,
+        limit: Duration,
+        request: impl Future<Output = Result<T, MeiliError>>,
+    ) -> anyhow::Result<T> {
+        let result = match tokio::time::timeout(limit, request).await {
             Ok(r) => r,
             Err(_) => Err(MeiliError::Timeout),
         };
@@ -97,7 +105,10 @@ impl MeiliIndex {
     /// Waits until Meilisearch has applied a task: a job done means searchable.
     async fn wait(&self, task: TaskInfo) -> anyhow::Result<()> {
         let done = self
-            .call(task.wait_for_completion(&self.client, Some(Duration::from_millis(20)), Some(self.task_timeout)))
+            .call_within(
+                self.task_timeout + self.request_timeout,
+                task.wait_for_completion(&self.client, Some(Duration::from_millis(20)), Some(self.task_timeout)),
+            )
             .await?;
         match done {
             Task::Succeeded { .. } => Ok(()),

@@ -26,6 +26,9 @@ use crate::state::AppState;
 
 pub const REBUILD: &str = "search.rebuild";
 
+/// How far before a rebuild's start its catch-up looks for changes.
+const CATCH_UP_MARGIN_MS: i64 = 120_000;
+
 /// Indexing tasks a rebuild keeps queued in Meilisearch before waiting for the oldest.
 const IN_FLIGHT: usize = 8;
 
@@ -36,6 +39,11 @@ pub fn register(registry: &mut JobRegistry) {
 struct RebuildJob;
 
 impl JobHandler for RebuildJob {
+    /// A million messages take about a quarter of an hour on a small machine.
+    fn max_run_s(&self) -> Option<u64> {
+        Some(24 * 3600)
+    }
+
     fn run(&self, state: AppState, _payload: serde_json::Value) -> JobFuture {
         Box::pin(async move {
             let done = state.search.rebuild(false).await?;
@@ -109,8 +117,9 @@ impl MeiliIndex {
     /// Builds the index anew beside the live one and swaps it in.
     pub async fn rebuild_and_swap(&self, progress: bool) -> anyhow::Result<Outcome> {
         let started_ms = now_ms();
-        let next_uid = format!("{}_next", self.uid);
-        self.drop_index(&next_uid).await?;
+        // A name of its own: two rebuilds at once (two nodes, or `parley reindex` while
+        // the job runs) each fill a whole index, and the later swap wins.
+        let next_uid = format!("{}_next_{}", self.uid, Uuid::now_v7().simple());
         let next = self.ensure(&next_uid).await?;
         // Meilisearch indexes queued batches together: keep a few in flight rather than
         // waiting for each one.
@@ -136,8 +145,9 @@ impl MeiliIndex {
         let task = self.call(self.client.swap_indexes([&swap])).await?;
         self.wait(task).await?;
         self.drop_index(&next_uid).await?;
-        // Changes made while the new index was filling went to the old one: redo them.
-        for id in self.changed_since(started_ms - 5_000).await? {
+        // Changes made while the new index was filling went to the old one: redo them
+        // (with a margin for transactions that committed late and clocks of other nodes).
+        for id in self.changed_since(started_ms - CATCH_UP_MARGIN_MS).await? {
             self.refresh(id).await?;
         }
         Ok(Outcome { indexed: batches.done, removed: 0, seconds: batches.seconds() })

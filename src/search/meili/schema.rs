@@ -97,8 +97,10 @@ pub fn settings() -> Settings {
             "is_thread",
         ])
         .with_sortable_attributes(["created_at"])
-        // Meilisearch's default rules, then newer before older among equals.
-        .with_ranking_rules(["words", "typo", "proximity", "attribute", "sort", "exactness", "created_at:desc"])
+        // `sort` first: a search sorted newest first is ordered by time, not by
+        // relevance with time as a tie-break (a search without a sort skips the rule).
+        // Then Meilisearch's default rules, and newer before older among equals.
+        .with_ranking_rules(["sort", "words", "typo", "proximity", "attribute", "exactness", "created_at:desc"])
         .with_typo_tolerance(TypoToleranceSettings {
             enabled: Some(true),
             min_word_size_for_typos: Some(MinWordSizeForTypos { one_typo: Some(5), two_typos: Some(9) }),
