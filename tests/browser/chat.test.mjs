@@ -132,6 +132,32 @@ test("markup and javascript: links in messages are inert", async () => {
   assert.deepEqual(B.page.errors.filter((e) => e.includes("dialog")), []);
 });
 
+test("a reaction added in one browser shows in the other", async () => {
+  await open(A.page, general);
+  await open(B.page, general);
+  await send(A.page, "react to this, please");
+  const target = messages(B.page, "react to this, please");
+  await target.waitFor();
+  await target.hover();
+  await target.getByRole("button", { name: "Add reaction" }).click();
+  const choice = B.page.getByTestId("emoji-choice").first();
+  const emoji = await choice.getAttribute("data-emoji");
+  await choice.click();
+  await messages(A.page, "react to this, please").locator(`[data-testid="reaction"][data-emoji="${emoji}"]`).waitFor();
+});
+
+test("Ctrl+K switches channel from the keyboard", async () => {
+  await open(A.page, general);
+  await A.page.getByTestId("composer").focus();
+  await A.page.keyboard.press("Control+k");
+  await A.page.getByTestId("switcher").waitFor({ state: "visible" });
+  await A.page.keyboard.type("rand");
+  await A.page.getByTestId("switcher-item").first().waitFor();
+  await A.page.keyboard.press("Enter");
+  await A.page.waitForFunction((id) => location.hash.includes(id), random);
+  await A.page.getByTestId("switcher").waitFor({ state: "hidden" });
+});
+
 test("a server restart: B shows reconnecting, then every missed message once, in order", async () => {
   await open(B.page, general);
   await server.stop();
