@@ -29,6 +29,8 @@ pub struct MeView {
     pub user: UserView,
     pub email: String,
     pub is_admin: bool,
+    /// Do not disturb is on: notifications hold back (set with PUT /me/presence).
+    pub dnd: bool,
     #[schema(value_type = Object)]
     pub preferences: serde_json::Value,
     pub created_at: String,
@@ -66,6 +68,7 @@ impl From<&user::Model> for MeView {
             user: u.into(),
             email: u.email.clone(),
             is_admin: u.is_admin,
+            dnd: u.dnd,
             preferences: serde_json::from_str(&u.preferences).unwrap_or_else(|_| serde_json::json!({})),
             created_at: rfc3339(u.created_at),
         }

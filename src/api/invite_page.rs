@@ -5,6 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::notice_page::or_notice;
 use crate::auth::client_ip::client_ip;
 use crate::auth::current_user::{check_origin, page_user};
 use crate::auth::routes::{session_cookie, SignupRequest};
@@ -56,7 +57,7 @@ pub async fn invite_page(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    render(&state, &req, path.into_inner(), None, None).await
+    or_notice(&state, render(&state, &req, path.into_inner(), None, None).await)
 }
 
 #[derive(Deserialize, Default)]
@@ -85,14 +86,30 @@ pub async fn invite_form(
     let token = path.into_inner();
     let form = form.into_inner();
     if form.accept.is_some() {
-        check_origin(&req, &state)?;
-        let me = page_user(&state, &req).await?.ok_or(AppError::Unauthenticated)?;
-        let tx = state.db.write().await?;
-        invites::accept(&tx, &token, &me).await?;
-        tx.commit().await?;
-        return Ok(to_home());
+        return or_notice(&state, accept(&state, &req, &token).await);
     }
-    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    or_notice(&state, sign_up(&state, &req, token, form).await)
+}
+
+/// Someone signed in joins with one click; someone whose session ended signs in first
+/// and comes back here.
+async fn accept(state: &AppState, req: &HttpRequest, token: &str) -> AppResult<HttpResponse> {
+    check_origin(req, state)?;
+    let Some(me) = page_user(state, req).await? else {
+        if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(AppError::NotFound("invite"));
+        }
+        return Ok(super::pages::redirect(&format!("/login?next=/invite/{token}")));
+    };
+    let tx = state.db.write().await?;
+    invites::accept(&tx, token, &me).await?;
+    tx.commit().await?;
+    Ok(to_home())
+}
+
+async fn sign_up(state: &AppState, req: &HttpRequest, token: String, form: InviteForm) -> AppResult<HttpResponse> {
+    check_origin(req, state)?;
+    let ip = client_ip(req, &state.settings.server.trusted_proxies);
     let request = SignupRequest {
         invite_token: Some(token.clone()),
         email: form.email.clone(),
@@ -100,7 +117,7 @@ pub async fn invite_form(
         username: None,
         password: form.password.clone(),
     };
-    match signup::create_account(&state, ip, request).await {
+    match signup::create_account(state, ip, request).await {
         Ok(user) => {
             let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
             let s = sessions::create(
@@ -112,12 +129,12 @@ pub async fn invite_form(
             )
             .await?;
             Ok(HttpResponse::SeeOther()
-                .cookie(session_cookie(&state, s.secret))
+                .cookie(session_cookie(state, s.secret))
                 .insert_header((header::LOCATION, "/"))
                 .finish())
         }
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            render(&state, &req, token, Some(e.to_string()), Some(&form)).await
+            render(state, req, token, Some(e.to_string()), Some(&form)).await
         }
         Err(e) => Err(e),
     }

@@ -1,10 +1,12 @@
 //! /login: the sign-in form. A plain HTML form (works before any script loads); on
-//! success the session cookie is set and the browser goes to the chat screen.
-use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+//! success the session cookie is set and the browser goes on to the chat screen, or
+//! back to the page that sent it here (`?next=/invite/…`).
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Deserialize;
 
+use super::notice_page::or_notice;
 use super::pages::{html, redirect};
 use crate::auth::current_user::{check_origin, page_user};
 use crate::auth::routes::{authenticate, signed_in};
@@ -16,25 +18,51 @@ use crate::state::AppState;
 struct LoginPage {
     error: Option<String>,
     email: String,
+    next: String,
 }
 
-fn render(state: &AppState, status: StatusCode, error: Option<String>, email: String) -> AppResult<HttpResponse> {
-    let page = LoginPage { error, email }.render().map_err(anyhow::Error::from)?;
+fn render(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<String>,
+    email: String,
+    next: String,
+) -> AppResult<HttpResponse> {
+    let page = LoginPage { error, email, next }.render().map_err(anyhow::Error::from)?;
     Ok(html(state, status, page))
 }
 
-#[get("/login")]
-pub async fn login_page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    if page_user(&state, &req).await?.is_some() {
-        return Ok(redirect("/"));
+/// Only a path on this site: "/x" but not "//host" or "/\host" (both leave the site).
+fn local_path(next: Option<String>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && p.len() <= 2048 => p,
+        _ => String::new(),
     }
-    render(&state, StatusCode::OK, None, String::new())
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+#[get("/login")]
+pub async fn login_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LoginQuery>,
+) -> AppResult<HttpResponse> {
+    let next = local_path(q.into_inner().next);
+    if page_user(&state, &req).await?.is_some() {
+        return Ok(redirect(if next.is_empty() { "/" } else { &next }));
+    }
+    render(&state, StatusCode::OK, None, String::new(), next)
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     email: String,
     password: String,
+    next: Option<String>,
 }
 
 #[post("/login")]
@@ -43,24 +71,29 @@ pub async fn login_form(
     req: HttpRequest,
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    check_origin(&req, &state)?;
     let form = form.into_inner();
-    match authenticate(&state, &req, &form.email, form.password).await {
+    let next = local_path(form.next);
+    let outcome = match check_origin(&req, &state) {
+        Ok(()) => authenticate(&state, &req, &form.email, form.password).await,
+        Err(e) => Err(e),
+    };
+    let (status, message) = match outcome {
         Ok(user) => {
             let mut res = signed_in(&state, &req, &user, StatusCode::SEE_OTHER).await?;
-            res.headers_mut()
-                .insert(actix_web::http::header::LOCATION, actix_web::http::header::HeaderValue::from_static("/"));
-            Ok(res)
+            let to = header::HeaderValue::from_str(if next.is_empty() { "/" } else { &next })
+                .unwrap_or(header::HeaderValue::from_static("/"));
+            res.headers_mut().insert(header::LOCATION, to);
+            return Ok(res);
         }
         Err(AppError::BadCredentials) => {
-            render(&state, StatusCode::UNAUTHORIZED, Some("That e-mail and password do not match.".into()), form.email)
+            (StatusCode::UNAUTHORIZED, "That e-mail and password do not match.".to_owned())
         }
-        Err(AppError::RateLimited { .. }) => render(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some("Too many attempts. Wait a minute and try again.".into()),
-            form.email,
-        ),
-        Err(e) => Err(e),
-    }
+        Err(AppError::RateLimited { retry_after_s }) => {
+            (StatusCode::TOO_MANY_REQUESTS, format!("Too many attempts. Wait {retry_after_s} seconds and try again."))
+        }
+        Err(e @ AppError::Forbidden { code: "csrf_origin_mismatch", .. }) => return or_notice(&state, Err(e)),
+        Err(e) if e.status_code().is_client_error() => (e.status_code(), e.to_string()),
+        Err(e) => return Err(e),
+    };
+    render(&state, status, Some(message), form.email, next)
 }

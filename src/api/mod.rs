@@ -3,6 +3,7 @@ pub mod client_assets;
 pub mod docs;
 pub mod invite_page;
 pub mod login_page;
+pub mod notice_page;
 pub mod openapi;
 pub mod pages;
 

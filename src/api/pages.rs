@@ -8,7 +8,7 @@ use askama::Template;
 use super::client_assets;
 use crate::auth::current_user::page_user;
 use crate::error::{AppError, AppResult};
-use crate::settings::{FileBackend, Settings};
+use crate::settings::{FileBackend, S3Settings, Settings};
 use crate::state::AppState;
 
 /// Scripts only from this origin and never inline; images also as data:/blob: URLs
@@ -16,14 +16,33 @@ use crate::state::AppState;
 /// the signed download links point to; sockets back to this origin.
 pub fn csp(settings: &Settings) -> String {
     let store = match settings.files.backend {
-        FileBackend::S3 if settings.files.s3.endpoint.is_empty() => " https://*.amazonaws.com".to_owned(),
-        FileBackend::S3 => format!(" {}", origin_of(&settings.files.s3.endpoint)),
+        FileBackend::S3 => format!(" {}", store_origin(&settings.files.s3)),
         FileBackend::Local => String::new(),
     };
+    // 'self' covers this origin's WebSocket in CSP 3 browsers; the site URL's ws(s)
+    // origin is named too for the ones that only match http(s) with 'self'.
+    let socket = settings.site_origin().replacen("http", "ws", 1);
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{store}; \
-         connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         connect-src 'self' {socket}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// Where signed links point: the bucket's own host unless the store is addressed by
+/// path (then the endpoint itself), so the policy admits this bucket, not all of S3.
+fn store_origin(s3: &S3Settings) -> String {
+    let endpoint = if s3.endpoint.is_empty() {
+        format!("https://s3.{}.amazonaws.com", s3.region)
+    } else {
+        origin_of(s3.endpoint.trim_end_matches('/')).to_owned()
+    };
+    if s3.path_style {
+        return endpoint;
+    }
+    match endpoint.find("://") {
+        Some(i) => format!("{}{}.{}", &endpoint[..i + 3], s3.bucket, &endpoint[i + 3..]),
+        None => format!("{}.{endpoint}", s3.bucket),
+    }
 }
 
 /// `scheme://host[:port]` of a URL.
@@ -117,7 +136,16 @@ mod tests {
         assert!(csp(&s).contains("img-src 'self' data: blob:;"));
         s.files.backend = FileBackend::S3;
         s.files.s3.endpoint = "https://files.example.net:9000/".into();
+        s.files.s3.bucket = "chat".into();
+        s.files.s3.path_style = true;
         assert!(csp(&s).contains("img-src 'self' data: blob: https://files.example.net:9000;"));
+        s.files.s3.path_style = false;
+        assert!(csp(&s).contains("img-src 'self' data: blob: https://chat.files.example.net:9000;"));
+        s.files.s3.endpoint = String::new();
+        s.files.s3.region = "eu-west-1".into();
+        assert!(csp(&s).contains("img-src 'self' data: blob: https://chat.s3.eu-west-1.amazonaws.com;"));
         assert!(!csp(&s).contains("unsafe"));
+        s.server.site_url = "https://chat.example.com/parley/".into();
+        assert!(csp(&s).contains("connect-src 'self' wss://chat.example.com;"), "{}", csp(&s));
     }
 }

@@ -130,7 +130,7 @@ pub struct SetupLink {
 pub async fn setup_page(state: web::Data<AppState>, q: web::Query<SetupLink>) -> AppResult<HttpResponse> {
     let token = q.into_inner().token.unwrap_or_default();
     if !token_matches(&state, &token) {
-        return Err(AppError::NotFound("setup_token"));
+        return crate::api::notice_page::or_notice(&state, Err(AppError::NotFound("setup_token")));
     }
     page(
         &state,
@@ -189,6 +189,6 @@ pub async fn setup_form(
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             page(&state, echo(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
         }
-        Err(e) => Err(e),
+        Err(e) => crate::api::notice_page::or_notice(&state, Err(e)),
     }
 }

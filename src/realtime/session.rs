@@ -59,6 +59,8 @@ enum ClientFrame {
 }
 
 type Outcome = (u16, &'static str);
+/// When this socket last announced typing, per (channel, thread root).
+type TypingSent = HashMap<(Uuid, Option<Uuid>), Instant>;
 
 pub async fn run(state: AppState, mut ws: Session, stream: actix_ws::MessageStream, cookie_user: Option<user::Model>) {
     let mut stream = stream.max_frame_size(64 * 1024).aggregate_continuations().max_continuation_size(256 * 1024);
@@ -263,7 +265,7 @@ async fn live(
     let mut heartbeat = tokio::time::interval(state.realtime.heartbeat);
     heartbeat.tick().await;
     let mut last_seen = Instant::now();
-    let mut typing_sent: HashMap<Uuid, Instant> = HashMap::new();
+    let mut typing_sent: TypingSent = HashMap::new();
     loop {
         tokio::select! {
             item = queue.recv() => match item {
@@ -343,18 +345,20 @@ async fn on_frame(
     me: &user::Model,
     session_id: u64,
     text: &str,
-    typing_sent: &mut HashMap<Uuid, Instant>,
+    typing_sent: &mut TypingSent,
 ) -> Result<(), Outcome> {
     match serde_json::from_str::<ClientFrame>(text) {
         Ok(ClientFrame::Ping { nonce }) => send(ws, json!({"type": "pong", "nonce": nonce})).await,
         Ok(ClientFrame::Typing { channel_id, thread_root_id }) => {
-            if typing_sent.get(&channel_id).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+            // Throttled per place: typing in a thread is news even right after the channel.
+            let place = (channel_id, thread_root_id);
+            if typing_sent.get(&place).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
                 return Ok(());
             }
             let Ok(access) = access::channel(&state.db.conn, me.id, channel_id, Need::Post).await else {
                 return send(ws, json!({"type": "error", "code": "channel_not_found", "channel_id": channel_id})).await;
             };
-            typing_sent.insert(channel_id, Instant::now());
+            typing_sent.insert(place, Instant::now());
             state.realtime.bus.publish(vec![Event {
                 kind: kind::TYPING.into(),
                 pos: None,

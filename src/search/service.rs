@@ -33,7 +33,8 @@ pub struct SearchResult {
     pub channel: ResultChannel,
     /// HTML: an escaped excerpt with the matches in `<mark>`.
     pub snippet: String,
-    /// The message in context: a page of its channel's history centred on it.
+    /// The message in context: a page of its channel's history centred on it (with
+    /// thread replies when it is one).
     pub permalink: String,
 }
 
@@ -94,7 +95,12 @@ pub async fn search_in(db: &Db, index: &dyn SearchIndex, me: Uuid, req: Request)
             let text = if names.is_empty() { v.text.clone() } else { format!("{}\n{}", v.text, names.join(", ")) };
             Some(SearchResult {
                 snippet: snippet(&text, &needles, 200),
-                permalink: format!("/api/v1/channels/{}/messages?around_id={}", v.channel_id, v.id),
+                permalink: format!(
+                    "/api/v1/channels/{}/messages?around_id={}{}",
+                    v.channel_id,
+                    v.id,
+                    if v.thread_root_id.is_some() { "&include_replies=true" } else { "" }
+                ),
                 channel: ResultChannel {
                     id: c.id,
                     workspace_id: c.workspace_id,

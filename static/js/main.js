@@ -116,6 +116,7 @@ async function boot() {
     return;
   }
   rememberUser(S.me);
+  if (S.me.dnd) S.myStatus = "dnd";
   renderMe();
   rtConnect();
   await waitReady(BOOT_WS_WAIT_MS);

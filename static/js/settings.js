@@ -95,6 +95,7 @@ export function bindSettings() {
     const dnd = e.target.checked;
     try {
       const r = await api("PUT", "/me/presence", { dnd });
+      S.me.dnd = dnd;
       setPresence(S.me.id, r.status);
     } catch { e.target.checked = !dnd; }
   });

@@ -18,12 +18,14 @@ async fn an_invitation_link_lets_a_new_person_sign_up_and_join() {
     assert!(html.contains("Join Acme") && html.contains("name=\"password\""), "{html}");
 
     let bad = [("display_name", "Nia"), ("email", "nia@acme.test"), ("password", "short")];
-    let r = Client::finish(anon.request(Method::POST, path).form(&bad)).await.expect(422);
+    let r = Client::finish(anon.request(Method::POST, path).header("origin", &app.base).form(&bad)).await.expect(422);
     assert!(r.body.as_str().expect("html").contains("at least 8"), "the error is shown");
     assert_eq!(app.login("nia@acme.test", "short").await.status, 401, "nothing was created");
 
     let good = [("display_name", "Nia"), ("email", "nia@acme.test"), ("password", PASSWORD)];
-    let r = Client::finish(anon.request(Method::POST, path).form(&good)).await.expect(303);
+    let foreign = anon.request(Method::POST, path).header("origin", "https://evil.example").form(&good);
+    Client::finish(foreign).await.expect(403);
+    let r = Client::finish(anon.request(Method::POST, path).header("origin", &app.base).form(&good)).await.expect(303);
     assert_eq!(r.headers["location"], "/");
     let mut nia = app.anon();
     nia.cookie = Some(session_pair(&r));
@@ -35,8 +37,9 @@ async fn an_invitation_link_lets_a_new_person_sign_up_and_join() {
         "the chat screen"
     );
 
-    // An unknown token leads nowhere.
-    anon.get("/invite/inv_nope").await.expect_err(404, "invite_not_found");
+    // An unknown token leads to a page that says so, not to JSON.
+    let gone = anon.get("/invite/inv_nope").await.expect(404);
+    assert!(gone.body.as_str().expect("html").contains("This link does not work"), "{:?}", gone.body);
 }
 
 #[tokio::test]
@@ -57,8 +60,14 @@ async fn a_signed_in_person_joins_with_one_click_without_spending_a_second_use()
     // The one-click join is a cookie-authenticated POST: it needs our Origin.
     let mut foreign = bob.clone();
     foreign.origin = Some("https://evil.example".into());
-    let r = Client::finish(foreign.request(Method::POST, &path).form(&[("accept", "1")])).await;
-    r.expect_err(403, "csrf_origin_mismatch");
+    let r = Client::finish(foreign.request(Method::POST, &path).form(&[("accept", "1")])).await.expect(403);
+    assert!(r.body.as_str().expect("html").contains("sent from another site"), "{:?}", r.body);
+    // Someone whose session ended is sent to sign in and brought back here.
+    let r =
+        Client::finish(app.anon().request(Method::POST, &path).header("origin", &app.base).form(&[("accept", "1")]))
+            .await
+            .expect(303);
+    assert_eq!(r.headers["location"].to_str().expect("location"), format!("/login?next={path}"));
     for _ in 0..2 {
         Client::finish(bob.request(Method::POST, &path).form(&[("accept", "1")])).await.expect(303);
     }
@@ -93,8 +102,9 @@ async fn the_sign_in_page_signs_in_and_every_page_forbids_inline_script() {
     let foreign = Client::finish(
         anon.request(Method::POST, "/login").header("origin", "https://evil.example").form(&good_form()),
     )
-    .await;
-    foreign.expect_err(403, "csrf_origin_mismatch");
+    .await
+    .expect(403);
+    assert!(foreign.body.as_str().expect("html").contains("sent from another site"));
 
     let r = Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&good_form()))
         .await
@@ -105,6 +115,22 @@ async fn the_sign_in_page_signs_in_and_every_page_forbids_inline_script() {
     let home = ada.get("/").await.expect(200);
     assert!(home.headers["content-security-policy"].to_str().expect("csp").contains("script-src 'self'"));
     ada.get("/login").await.expect(303);
+
+    // `next` brings a person back to the page that sent them to sign in, on this site only.
+    let page = anon.get("/login?next=/invite/inv_abc").await.expect(200);
+    assert!(page.body.as_str().expect("html").contains("name=\"next\" value=\"/invite/inv_abc\""));
+    let mut back = good_form().to_vec();
+    back.push(("next", "/invite/inv_abc"));
+    let r =
+        Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&back)).await.expect(303);
+    assert_eq!(r.headers["location"], "/invite/inv_abc");
+    for away in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+        let mut f = good_form().to_vec();
+        f.push(("next", away));
+        let r =
+            Client::finish(anon.request(Method::POST, "/login").header("origin", &app.base).form(&f)).await.expect(303);
+        assert_eq!(r.headers["location"], "/", "{away} is not followed");
+    }
     for asset in ["/static/js/main.js", "/static/js/theme.js", "/static/app.css", "/static/parley.css"] {
         let r = anon.get(asset).await.expect(200);
         let tag = r.headers["etag"].to_str().expect("etag").to_owned();

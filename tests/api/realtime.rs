@@ -94,6 +94,10 @@ async fn other_events_typing_and_read_state_reach_the_right_people() {
 
     let m = ada.say(general, "read me").await;
     let mid = m["id"].as_str().expect("id").to_owned();
+    // Typing in a thread right after typing in its channel is still announced.
+    bob_ws.send(json!({"type": "typing", "channel_id": general, "thread_root_id": mid})).await;
+    let in_thread = ada_ws.expect("typing in the thread", |v| v["type"] == "typing").await;
+    assert_eq!(in_thread["data"]["thread_root_id"], mid.as_str());
     ada.patch(&format!("/api/v1/messages/{mid}"), json!({"text": "read me!"})).await.expect(200);
     let e = bob_ws.expect("message.edited", |v| v["type"] == "message.edited").await;
     assert_eq!(text_of(&e), "read me!");

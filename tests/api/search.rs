@@ -146,6 +146,11 @@ async fn every_query_form_and_filter() {
     assert!(r["message"]["created_at"].is_string());
     let context = bob.get(r["permalink"].as_str().expect("permalink")).await.expect(200);
     assert!(context.body["messages"].as_array().expect("page").iter().any(|m| m["id"] == r["message"]["id"]));
+    // A thread reply's permalink shows it too.
+    let reply = &search(&bob, "\"looks good\"", "").await["results"][0];
+    assert!(reply["message"]["thread_root_id"].is_string(), "{reply}");
+    let context = bob.get(reply["permalink"].as_str().expect("permalink")).await.expect(200);
+    assert!(context.body["messages"].as_array().expect("page").iter().any(|m| m["id"] == reply["message"]["id"]));
 
     // Bad syntax is a clear 400.
     for bad in ["\"unclosed", "before:someday", "has:cats", ""] {
