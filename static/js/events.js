@@ -93,6 +93,15 @@ export function onMessageCreated(m, local) {
       }
     }
     renderSidebarSoon();
+  } else if (!local) {
+    // A conversation we were just added to may still be loading (channel.created →
+    // GET /channels/{id}). Once it is in: an answer from before this message has not
+    // counted it, so count it now; an answer that did count it still owes the notification.
+    ensureChannel(m.channel_id).then((c) => {
+      if (!c || !c.membership) return;
+      if (m.seq > (c.last_seq || 0)) onMessageCreated(m, false);
+      else if (!mine) maybeNotify(c, m);
+    });
   }
   if (V.channelId === m.channel_id && !m.thread_root_id) {
     if (V.list.get(m.id) || !V.hasMoreAfter) {

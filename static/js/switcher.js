@@ -68,7 +68,7 @@ export const Switcher = {
     const ul = $("#switcher-list");
     ul.replaceChildren(...this.items.map((it, i) => h("li", {
       id: `sw-${i}`, role: "option", class: cls("sw-item", i === this.index && "selected"), "aria-selected": String(i === this.index),
-      "data-testid": "switcher-item",
+      "data-testid": "switcher-item", "data-channel-id": it.kind === "channel" ? it.ch.id : null,
       onmousedown: (e) => e.preventDefault(), onclick: () => this.choose(i),
     },
     it.kind === "channel" ? channelIcon(it.ch) : h("span", { class: "avatar-wrap" }, avatar(it.user.id, it.user.display_name, "xs")),

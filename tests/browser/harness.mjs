@@ -1,7 +1,7 @@
 // A real Parley server (the debug binary cargo built) on a free port with a fresh
 // SQLite data directory, a small API client for setting the scene, and Chromium.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -137,9 +137,26 @@ export async function launch() {
   });
 }
 
+/**
+ * Opt-in for working on the client: static/js/*.js and app.css are embedded in the
+ * binary (src/api/client_assets.rs), so an edit there reaches the browser only after
+ * a rebuild. With PARLEY_CLIENT_FROM_DISK=1 a context serves them from this checkout
+ * instead. Off by default: CI tests the embedded files.
+ */
+export async function serveClientFromDisk(context) {
+  if (process.env.PARLEY_CLIENT_FROM_DISK !== "1") return;
+  const root = resolve(here, "../../static");
+  const serve = (file, contentType) => (route) =>
+    (existsSync(file(route)) ? route.fulfill({ path: file(route), contentType }) : route.continue());
+  const module = (route) => join(root, "js", new URL(route.request().url()).pathname.split("/").pop());
+  await context.route("**/static/js/*", serve(module, "text/javascript; charset=utf-8"));
+  await context.route("**/static/app.css", serve(() => join(root, "app.css"), "text/css; charset=utf-8"));
+}
+
 /** A browser context signed in through the sign-in page, on the chat screen. */
 export async function signedIn(browser, server, email, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  await serveClientFromDisk(context);
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(String(e)));
@@ -157,6 +174,25 @@ export async function signedIn(browser, server, email, options = {}) {
   await page.waitForURL(`${server.base}/**`);
   await page.getByTestId("composer").waitFor();
   return { context, page };
+}
+
+/** The message elements whose body text is exactly `text`. */
+export function messages(page, text) {
+  return page.getByTestId("message").filter({ has: page.getByTestId("message-body").getByText(text, { exact: true }) });
+}
+
+/** Opens a conversation from the sidebar and waits until it is the open one. */
+export async function open(page, channelId) {
+  const item = page.locator(`[data-testid="channel-item"][data-channel-id="${channelId}"]`);
+  await item.first().click();
+  await item.and(page.locator('[aria-current="page"]')).first().waitFor();
+}
+
+/** Types a message into a composer and sends it with Enter. */
+export async function send(page, text, testid = "composer") {
+  const box = page.getByTestId(testid);
+  await box.fill(text);
+  await box.press("Enter");
 }
 
 /** A real w×h RGB PNG (a colour gradient), made here so the server can thumbnail it. */
