@@ -17,6 +17,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("events.js", include_str!("../../static/js/events.js")),
     ("hooks.js", include_str!("../../static/js/hooks.js")),
     ("icons.js", include_str!("../../static/js/icons.js")),
+    ("invite.js", include_str!("../../static/js/invite.js")),
     ("keyboard.js", include_str!("../../static/js/keyboard.js")),
     ("main.js", include_str!("../../static/js/main.js")),
     ("message-actions.js", include_str!("../../static/js/message-actions.js")),

@@ -40,7 +40,11 @@ async fn render(
     let page = InvitePage {
         token,
         workspace_name: preview.workspace_name,
-        role: preview.role.as_str(),
+        role: match preview.role.as_str() {
+            "admin" => "an admin",
+            "guest" => "a guest",
+            _ => "a member",
+        },
         signed_in_as: me.map(|u| u.display_name),
         error,
         display_name: form.map(|f| f.display_name.clone()).unwrap_or_default(),

@@ -36,6 +36,7 @@ import { bindNewConversation, openNewConversation } from "./new-conversation.js"
 import { editTopic, renderDetails } from "./details.js";
 import { bindSettings, openSettings } from "./settings.js";
 import { bindCreateChannel, openBrowse, openCreateChannel, renderBrowse } from "./channel-dialogs.js";
+import { bindInvite } from "./invite.js";
 import { Switcher } from "./switcher.js";
 import { drainEvents, onMessageCreated, onMessageDeleted } from "./events.js";
 import { noteActivity, rtConnect, rtReconnectNow, showReconnecting, waitReady } from "./realtime.js";
@@ -82,6 +83,7 @@ function bindUI() {
   $("#dm-dialog").addEventListener("close", updatePresenceSubSoon);
   bindSettings();
   bindCreateChannel();
+  bindInvite();
   bindNewConversation();
   Switcher.bind();
   // Files dropped outside a drop zone must not navigate away from the app.

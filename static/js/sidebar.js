@@ -9,6 +9,7 @@ import {
   badgeCount, channelLabel, channelsOf, convOthers, hashFor, isConv, isUnread, S, V,
 } from "./state.js";
 import { presenceDot } from "./presence.js";
+import { renderInviteButton } from "./invite.js";
 
 export function channelIcon(ch) {
   if (ch.kind === "private") return icon("lock", "ch-icon");
@@ -70,6 +71,7 @@ export function renderSidebar() {
     }));
     sel.value = S.wsId || "";
   }
+  renderInviteButton();
   updateTitle();
 }
 export const renderSidebarSoon = batched(renderSidebar, 30);
