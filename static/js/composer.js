@@ -72,10 +72,12 @@ export class Composer {
       if (this.ta.value || this.attachments.length) Drafts.set(this.key, { text: this.ta.value, attachments: this.attachments });
       else Drafts.delete(this.key);
     }
+    // Text typed before the composer had any target (while the app loads) goes with it.
+    const carried = this.key ? "" : this.ta.value;
     this.channelId = channelId;
     this.rootId = rootId || null;
     const d = (this.key && Drafts.get(this.key)) || { text: "", attachments: [] };
-    this.ta.value = d.text;
+    this.ta.value = d.text || carried;
     this.attachments = d.attachments;
     this.closeAC();
     this.renderTray();

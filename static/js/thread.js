@@ -9,6 +9,7 @@ import { canPost, channelLabel, Edit, hold, release, S, T, threadComposer } from
 import { renderTyping } from "./typing.js";
 import { cancelEdit } from "./message-actions.js";
 import { closePanel, openPanel } from "./panel.js";
+import { findMessage } from "./messages.js";
 
 /** Opens the thread of `rootId` (a reply id also works: the server finds its root). */
 export async function openThread(rootId, opts = {}) {
@@ -22,6 +23,16 @@ export async function openThread(rootId, opts = {}) {
   $("#thread-note").hidden = true;
   $("#panel-sub").textContent = "";
   T.list.el.replaceChildren(h("div", { class: "history-loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Loading thread…"));
+  // The composer belongs to this thread from the start: what is typed while it loads
+  // must neither go to the previous thread nor be lost when the thread arrives.
+  const known = findMessage(rootId);
+  if (known && !known.thread_root_id) {
+    threadComposer.setTarget(known.channel_id, known.id);
+    $("#thread-composer-slot").hidden = !canPost(S.channels.get(known.channel_id));
+  } else {
+    threadComposer.setTarget(null, null);
+    $("#thread-composer-slot").hidden = true;
+  }
   hold();
   try {
     let page = await api("GET", `/messages/${rootId}/thread?limit=${THREAD_PAGE}`);

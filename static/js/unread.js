@@ -36,19 +36,21 @@ export function maybeMarkRead(force = false) {
   if (!force && !V.list.stick) return;
   const m = ch.membership;
   if (m.last_read_seq >= ch.last_seq && !m.unread_count && !m.mention_count) return;
+  // Read up to what is on screen now. By the time the timer fires the person may have
+  // switched away, and a message that arrived since was never seen: it stays unread.
+  const chId = ch.id;
+  const seq = ch.last_seq || 0;
   clearTimeout(markTimer);
-  markTimer = setTimeout(() => markRead(ch.id), 250);
+  markTimer = setTimeout(() => { if (V.channelId === chId && pageFocused()) markRead(chId, seq); }, 250);
 }
 
-async function markRead(chId) {
+async function markRead(chId, seq) {
   const ch = S.channels.get(chId);
   if (!ch || !ch.membership) return;
-  const seq = ch.last_seq || 0;
   const m = ch.membership;
   // Optimistic: the badge goes at once; the answer (or read.updated) confirms.
   m.last_read_seq = Math.max(m.last_read_seq, seq);
-  m.unread_count = 0;
-  m.mention_count = 0;
+  if (m.last_read_seq >= (ch.last_seq || 0)) { m.unread_count = 0; m.mention_count = 0; }
   renderSidebarSoon();
   try {
     const r = await api("POST", `/channels/${chId}/read`, { seq }, { quiet: true });
