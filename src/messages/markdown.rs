@@ -2,7 +2,9 @@
 //!
 //! Raw HTML in a message is shown as text, never interpreted; the rendered HTML is
 //! then sanitised by ammonia (allow-listed tags, http/https/mailto links only, every
-//! link `rel="noopener nofollow ugc"`). @mentions outside code become spans.
+//! link `rel="noopener nofollow ugc"`). @mentions and #channel references outside code
+//! become spans; the client links a reference to a channel the reader knows by that
+//! name (the server looks nothing up, so a reference reveals nothing to anyone).
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -23,14 +25,19 @@ static MENTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(^|[^\p{L}\p{N}_.@/])@([A-Za-z0-9][A-Za-z0-9._-]{0,31})").expect("mention regex")
 });
 
+static CHANNEL_REF: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // a constant pattern; covered by the tests below
+    Regex::new(r"(^|[^\p{L}\p{N}_&/#])#([a-z0-9][a-z0-9_-]{0,79})").expect("channel reference regex")
+});
+
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
     b.rm_tags(["img"])
         .add_tags(["span", "del", "input"])
         .link_rel(Some("noopener nofollow ugc"))
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
-        .add_allowed_classes("span", ["mention"])
-        .add_tag_attributes("span", ["data-mention"])
+        .add_allowed_classes("span", ["mention", "channel-ref"])
+        .add_tag_attributes("span", ["data-mention", "data-channel"])
         .add_tag_attributes("input", ["type", "checked", "disabled"]);
     b
 });
@@ -51,39 +58,66 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Splits plain text into text and mention-span events, recording the mentions.
-fn mention_events(text: &str, out: &mut Rendered) -> Option<String> {
-    let mut html = String::new();
-    let mut last = 0;
-    let mut found = false;
-    for cap in MENTION.captures_iter(text) {
-        let Some(name) = cap.get(2) else { continue };
-        let name_str = name.as_str().trim_end_matches(['.', '-', '_']);
-        if name_str.is_empty() {
-            continue;
-        }
-        let lower = name_str.to_lowercase();
-        match lower.as_str() {
-            "channel" | "all" | "everyone" => out.channel = true,
-            "here" => out.here = true,
-            _ => {
-                if !out.users.contains(&lower) {
-                    out.users.push(lower.clone());
-                }
+/// One @mention or #channel reference found in plain text.
+struct InlineRef<'a> {
+    /// Byte range of the `@name` / `#name` (sigil included) in the text.
+    start: usize,
+    end: usize,
+    sigil: char,
+    name: &'a str,
+}
+
+fn inline_refs(text: &str) -> Vec<InlineRef<'_>> {
+    let mut refs = Vec::new();
+    for (re, sigil) in [(&*MENTION, '@'), (&*CHANNEL_REF, '#')] {
+        for cap in re.captures_iter(text) {
+            let Some(name) = cap.get(2) else { continue };
+            let name_str = name.as_str().trim_end_matches(['.', '-', '_']);
+            if !name_str.is_empty() {
+                refs.push(InlineRef {
+                    start: name.start() - 1,
+                    end: name.start() + name_str.len(),
+                    sigil,
+                    name: name_str,
+                });
             }
         }
-        found = true;
-        let at = name.start() - 1;
-        html.push_str(&escape(&text[last..at]));
-        html.push_str(&format!(
-            "<span class=\"mention\" data-mention=\"{}\">@{}</span>",
-            escape(&lower),
-            escape(name_str)
-        ));
-        last = name.start() + name_str.len();
     }
-    if !found {
+    refs.sort_by_key(|r| r.start);
+    refs
+}
+
+/// Splits plain text into text and span events for mentions and channel references,
+/// recording the mentions.
+fn inline_ref_events(text: &str, out: &mut Rendered) -> Option<String> {
+    let refs = inline_refs(text);
+    if refs.is_empty() {
         return None;
+    }
+    let mut html = String::new();
+    let mut last = 0;
+    for r in refs {
+        if r.start < last {
+            continue;
+        }
+        html.push_str(&escape(&text[last..r.start]));
+        let lower = r.name.to_lowercase();
+        if r.sigil == '#' {
+            html.push_str(&format!("<span class=\"channel-ref\" data-channel=\"{0}\">#{0}</span>", escape(r.name)));
+        } else {
+            match lower.as_str() {
+                "channel" | "all" | "everyone" => out.channel = true,
+                "here" => out.here = true,
+                _ if !out.users.contains(&lower) => out.users.push(lower.clone()),
+                _ => {}
+            }
+            html.push_str(&format!(
+                "<span class=\"mention\" data-mention=\"{}\">@{}</span>",
+                escape(&lower),
+                escape(r.name)
+            ));
+        }
+        last = r.end;
     }
     html.push_str(&escape(&text[last..]));
     Some(html)
@@ -109,7 +143,7 @@ pub fn render(source: &str) -> Rendered {
             }
             // Raw HTML is never interpreted: show it as the text it is.
             Event::Html(raw) | Event::InlineHtml(raw) => events.push(Event::Text(raw)),
-            Event::Text(text) if in_code == 0 => match mention_events(&text, &mut out) {
+            Event::Text(text) if in_code == 0 => match inline_ref_events(&text, &mut out) {
                 Some(html) => events.push(Event::InlineHtml(CowStr::from(html))),
                 None => events.push(Event::Text(text)),
             },
@@ -148,6 +182,22 @@ mod tests {
         assert!(r.here && !r.channel);
         assert!(r.html.contains("<span class=\"mention\" data-mention=\"alice\">@Alice</span>"), "{}", r.html);
         assert!(!r.users.contains(&"carol".to_owned()) && !r.users.contains(&"dave".to_owned()));
+    }
+
+    #[test]
+    fn channel_references_become_spans_outside_code_and_urls() {
+        let r = render("see #ops-team, not `#code` nor https://example.com/#anchor or a&#35;b; @ann in #ops");
+        assert!(
+            r.html.contains("<span class=\"channel-ref\" data-channel=\"ops-team\">#ops-team</span>,"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("<code>#code</code>"), "{}", r.html);
+        assert!(!r.html.contains("data-channel=\"anchor\""), "{}", r.html);
+        assert!(r.html.contains("data-mention=\"ann\">@ann</span> in <span class=\"channel-ref\""), "{}", r.html);
+        assert_eq!(r.users, vec!["ann".to_owned()]);
+        let heading = render("# Title\n\n#Upper stays text");
+        assert!(heading.html.contains("<h1>Title</h1>") && !heading.html.contains("channel-ref"), "{}", heading.html);
     }
 
     #[test]

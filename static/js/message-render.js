@@ -7,7 +7,7 @@ import { cls, h } from "./dom.js";
 import { dayLabel, emojiChar, fmtFull, fmtSize, fmtTime, fmtWhen, toDate } from "./util.js";
 import { icon } from "./icons.js";
 import { EmojiPicker } from "./emoji-picker.js";
-import { authorId, canManage, canPost, mentionsMe, S, userName } from "./state.js";
+import { authorId, canManage, canPost, hashFor, mentionsMe, S, userName } from "./state.js";
 import { avatar } from "./presence.js";
 import {
   addReaction, deleteMessage, discardPending, editBox, postPending, startEdit, togglePin,
@@ -15,13 +15,26 @@ import {
 } from "./message-actions.js";
 import { openThread } from "./thread.js";
 
-/** Post-processes sanitised message HTML: links open in a new tab, my mentions stand out. */
+/** A channel of this workspace I know by this name: one I am in, or a public one. */
+function channelNamed(name) {
+  for (const c of S.channels.values()) if (c.workspace_id === S.wsId && c.name === name) return c;
+  return (S.browse.get(S.wsId) || []).find((c) => c.name === name) || null;
+}
+
+/**
+ * Post-processes sanitised message HTML: links open in a new tab, my mentions stand
+ * out, and a #channel reference to a channel I know becomes a link to it.
+ */
 export function decorateBody(body) {
   for (const a of body.querySelectorAll("a[href]")) a.target = "_blank";
   const me = S.me.username.toLowerCase();
   for (const s of body.querySelectorAll("span.mention")) {
     const who = s.dataset.mention || "";
     if (who === me || BROADCAST_MENTIONS.has(who)) s.classList.add("mention-me");
+  }
+  for (const s of body.querySelectorAll("span.channel-ref")) {
+    const ch = channelNamed(s.dataset.channel || "");
+    if (ch) s.replaceWith(h("a", { class: "channel-ref", href: hashFor(ch.workspace_id, ch.id), "data-testid": "channel-ref" }, s.textContent));
   }
 }
 

@@ -63,6 +63,39 @@ test("@mention and #channel autocomplete from the keyboard; B gets a mention bad
   await open(B.page, general);
   await messages(B.page, text).locator('.mention-me[data-mention="bob"]').waitFor();
   await badge(B.page, general).waitFor({ state: "detached" });
+  // The #random reference is a link to the channel.
+  await messages(B.page, text).getByTestId("channel-ref").click();
+  await B.page.getByTestId("channel-title").filter({ hasText: "random" }).waitFor();
+  await open(B.page, general);
+});
+
+test("a reply typed while a thread loads goes to that thread, not the one open before", async () => {
+  await open(A.page, general);
+  await ada.say(general, "first thread root");
+  const second = await ada.say(general, "second thread root");
+  const replyTo = async (text) => {
+    const m = messages(A.page, text).first();
+    await m.hover();
+    await m.getByRole("button", { name: "Reply in thread" }).click();
+  };
+  await replyTo("first thread root");
+  await A.page.getByTestId("thread-panel").getByText("first thread root").waitFor();
+  // Hold the second thread's load, and reply while it is still loading.
+  let letGo;
+  const held = new Promise((resolve) => { letGo = resolve; });
+  const load = `**/api/v1/messages/${second.id}/thread*`;
+  await A.page.route(load, async (route) => { await held; await route.continue(); });
+  await replyTo("second thread root");
+  await send(A.page, "for the second thread", "thread-composer");
+  letGo();
+  await A.page.getByTestId("thread-panel").getByText("for the second thread").waitFor();
+  await A.page.unroute(load);
+  const thread = (await ada.call("GET", `/api/v1/messages/${second.id}/thread`)).json;
+  assert.deepEqual(thread.replies.map((r) => r.text), ["for the second thread"]);
+  const first = (await ada.call("GET", `/api/v1/channels/${general}/messages?limit=5`)).json.messages
+    .find((m) => m.text === "first thread root");
+  assert.equal(first.reply_count, 0, "nothing went to the thread open before");
+  await A.page.keyboard.press("Escape");
 });
 
 test("the composer's emoji button inserts an emoji; Escape closes the picker", async () => {
