@@ -1,6 +1,6 @@
 /*
  * The JSON API under /api/v1 and file uploads. Errors become ApiError (shown as a
- * toast unless quiet); a 401 sends the browser to /login.
+ * toast unless quiet); a 401 other than a wrong password sends the browser to /login.
  */
 
 import { API } from "./constants.js";
@@ -43,14 +43,15 @@ export async function api(method, path, body, opts = {}) {
     if (!opts.quiet) toastError(e);
     throw e;
   }
-  if (res.status === 401) {
-    goLogin();
-    throw new ApiError(401, "unauthenticated", "Signed out");
-  }
   let data = null;
   if (res.status !== 204) {
     const text = await res.text();
     if (text) { try { data = JSON.parse(text); } catch { data = null; } }
+  }
+  // A wrong password (bad_credentials, e.g. when changing it) is an answer, not a sign-out.
+  if (res.status === 401 && !(data && data.error && data.error.code === "bad_credentials")) {
+    goLogin();
+    throw new ApiError(401, "unauthenticated", "Signed out");
   }
   if (!res.ok) {
     const d = (data && data.error) || {};

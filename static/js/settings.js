@@ -1,5 +1,6 @@
 /*
- * The settings dialog: profile and status, do not disturb, theme, desktop notifications, sign out.
+ * The settings dialog: profile and status, do not disturb, theme, desktop notifications,
+ * password, sign out (here or everywhere).
  */
 
 import { LS_NOTIFY, LS_THEME } from "./constants.js";
@@ -27,6 +28,9 @@ export function openSettings() {
   $("#set-status-text").value = (st && st.text) || "";
   $("#profile-error").hidden = true;
   $("#set-dnd").checked = S.myStatus === "dnd";
+  $("#password-form").reset();
+  $("#password-user").value = S.me.email || "";
+  $("#password-error").hidden = true;
   const theme = store.get(LS_THEME) || "system";
   for (const r of $$('input[name="theme"]', d)) r.checked = r.value === theme;
   renderNotifySettings();
@@ -117,7 +121,32 @@ export function bindSettings() {
     renderNotifySettings();
   });
   $("#notify-toggle").addEventListener("change", (e) => store.set(LS_NOTIFY, e.target.checked ? "1" : "0"));
-  $("#sign-out").addEventListener("click", signOut);
+  $("#sign-out").addEventListener("click", () => signOut("/auth/logout"));
+  $("#sign-out-all").addEventListener("click", () => signOut("/auth/logout-all"));
+  $("#password-form").addEventListener("submit", changePassword);
+}
+
+async function changePassword(e) {
+  e.preventDefault();
+  const err = $("#password-error");
+  err.hidden = true;
+  const current = $("#set-current-password");
+  const next = $("#set-new-password");
+  if (next.value.length < 8) {
+    err.textContent = "The new password needs at least 8 characters.";
+    err.hidden = false;
+    next.focus();
+    return;
+  }
+  try {
+    await api("POST", "/me/password", { current_password: current.value, new_password: next.value }, { quiet: true });
+    current.value = "";
+    next.value = "";
+    toast("Password changed. Every other device is signed out.");
+  } catch (ex) {
+    err.textContent = ex.code === "bad_credentials" ? "The current password is not right." : ex.message;
+    err.hidden = false;
+  }
 }
 
 function applyMe(me) {
@@ -128,8 +157,8 @@ function applyMe(me) {
   renderAllSoon();
 }
 
-async function signOut() {
+async function signOut(path) {
   RT.stopped = true;
-  try { await api("POST", "/auth/logout", undefined, { quiet: true }); } catch { /* leaving anyway */ }
+  try { await api("POST", path, undefined, { quiet: true }); } catch { /* leaving anyway */ }
   goLogin();
 }

@@ -3,7 +3,7 @@
 // do not disturb, and which messages notify while the page is in the background.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Api, Server, launch, messages, open, signedIn } from "./harness.mjs";
+import { Api, PASSWORD, Server, launch, messages, open, signedIn } from "./harness.mjs";
 
 const server = new Server();
 let browser, ada, bob, ws, general, random, dm, bobId, bonnieId, A, B;
@@ -232,6 +232,27 @@ test("the first message of a conversation B was just added to counts, even while
   await B.page.waitForFunction((t) => window.__notes.some((n) => n.body === t), text);
   await foreground(B.page, true);
   await B.page.unroute(conversation);
+});
+
+test("settings: a wrong current password is refused in place; the right one changes it", async () => {
+  const C = await signedIn(browser, server, "bonnie@acme.test");
+  const dialog = await settings(C.page);
+  await dialog.getByLabel("Current password").fill("not my password");
+  await dialog.getByLabel(/New password/).fill("a brand new passphrase");
+  await dialog.getByRole("button", { name: "Change password" }).click();
+  await dialog.getByText("The current password is not right.").waitFor();
+  assert.ok(C.page.url().startsWith(`${server.base}/`) && !C.page.url().includes("/login"), "still signed in");
+  await dialog.getByLabel("Current password").fill(PASSWORD);
+  await dialog.getByRole("button", { name: "Change password" }).click();
+  await C.page.getByTestId("toast").filter({ hasText: "Password changed." }).waitFor();
+  const login = (password) => fetch(`${server.base}/api/v1/auth/login`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "bonnie@acme.test", password }),
+  }).then((r) => r.status);
+  assert.equal(await login(PASSWORD), 401, "the old password no longer works");
+  assert.equal(await login("a brand new passphrase"), 200);
+  assert.deepEqual(C.page.errors.filter((e) => !/status of 401/.test(e)), []);
+  await C.context.close();
 });
 
 test("no script errors in either page", () => {
