@@ -47,7 +47,19 @@ pub const MODULES: &[(&str, &str)] = &[
     ("util.js", include_str!("../../static/js/util.js")),
 ];
 
-pub const APP_CSS: &str = include_str!("../../static/app.css");
+/// The client's stylesheet, served as one /static/app.css: static/css/ in the cascade
+/// order that static/css/ORDER.txt lists (a test keeps the two in step).
+pub const APP_CSS: &str = concat!(
+    include_str!("../../static/css/palette.css"),
+    include_str!("../../static/css/base.css"),
+    include_str!("../../static/css/frame.css"),
+    include_str!("../../static/css/main.css"),
+    include_str!("../../static/css/messages.css"),
+    include_str!("../../static/css/composer.css"),
+    include_str!("../../static/css/panels.css"),
+    include_str!("../../static/css/auth.css"),
+    include_str!("../../static/css/narrow.css"),
+);
 pub const PAGE_CSS: &str = include_str!("../../static/parley.css");
 
 pub fn module(name: &str) -> Option<&'static str> {
@@ -73,5 +85,23 @@ mod tests {
         assert_eq!(on_disk, listed);
         assert_eq!(listed, embedded);
         assert!(module("main.js").is_some() && module("../app.css").is_none());
+    }
+
+    #[test]
+    fn the_stylesheet_is_every_css_file_in_the_listed_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/css");
+        let order = std::fs::read_to_string(format!("{dir}/ORDER.txt")).unwrap();
+        let order: Vec<&str> = order.lines().filter(|l| !l.is_empty()).collect();
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".css"))
+            .collect();
+        on_disk.sort();
+        let mut listed: Vec<String> = order.iter().map(|s| (*s).to_owned()).collect();
+        listed.sort();
+        assert_eq!(on_disk, listed);
+        let joined: String = order.iter().map(|n| std::fs::read_to_string(format!("{dir}/{n}")).unwrap()).collect();
+        assert!(joined == APP_CSS, "APP_CSS must include static/css/ORDER.txt's files in that order");
     }
 }

@@ -1,7 +1,7 @@
 // A real Parley server (the debug binary cargo built) on a free port with a fresh
 // SQLite data directory, a small API client for setting the scene, and Chromium.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -138,7 +138,7 @@ export async function launch() {
 }
 
 /**
- * Opt-in for working on the client: static/js/*.js and app.css are embedded in the
+ * Opt-in for working on the client: static/js/*.js and static/css/ are embedded in the
  * binary (src/api/client_assets.rs), so an edit there reaches the browser only after
  * a rebuild. With PARLEY_CLIENT_FROM_DISK=1 a context serves them from this checkout
  * instead. Off by default: CI tests the embedded files.
@@ -150,7 +150,12 @@ export async function serveClientFromDisk(context) {
     (existsSync(file(route)) ? route.fulfill({ path: file(route), contentType }) : route.continue());
   const module = (route) => join(root, "js", new URL(route.request().url()).pathname.split("/").pop());
   await context.route("**/static/js/*", serve(module, "text/javascript; charset=utf-8"));
-  await context.route("**/static/app.css", serve(() => join(root, "app.css"), "text/css; charset=utf-8"));
+  // The stylesheet is static/css/ joined in ORDER.txt's order, as the server embeds it.
+  await context.route("**/static/app.css", (route) => {
+    const order = readFileSync(join(root, "css", "ORDER.txt"), "utf8").split("\n").filter(Boolean);
+    const body = order.map((name) => readFileSync(join(root, "css", name), "utf8")).join("");
+    return route.fulfill({ body, contentType: "text/css; charset=utf-8" });
+  });
 }
 
 /** A browser context signed in through the sign-in page, on the chat screen. */
