@@ -70,15 +70,21 @@ pub fn module(name: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    /// The names of the files in `dir` that end with `ending`, sorted.
+    fn files_ending(dir: &str, ending: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(ending))
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
     fn every_module_in_the_directory_is_embedded_and_listed() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/js");
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".js"))
-            .collect();
-        on_disk.sort();
+        let on_disk = files_ending(dir, ".js");
         let listed = std::fs::read_to_string(format!("{dir}/MODULES.txt")).unwrap();
         let listed: Vec<&str> = listed.lines().filter(|l| !l.is_empty()).collect();
         let embedded: Vec<&str> = MODULES.iter().map(|(n, _)| *n).collect();
@@ -92,12 +98,7 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/static/css");
         let order = std::fs::read_to_string(format!("{dir}/ORDER.txt")).unwrap();
         let order: Vec<&str> = order.lines().filter(|l| !l.is_empty()).collect();
-        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".css"))
-            .collect();
-        on_disk.sort();
+        let on_disk = files_ending(dir, ".css");
         let mut listed: Vec<String> = order.iter().map(|s| (*s).to_owned()).collect();
         listed.sort();
         assert_eq!(on_disk, listed);

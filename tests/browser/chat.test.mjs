@@ -5,27 +5,11 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { Api, Server, launch, png, signedIn } from "./harness.mjs";
+import { Api, Server, launch, messages, open, png, send, signedIn } from "./harness.mjs";
 
 const shots = resolve(new URL(".", import.meta.url).pathname, "../../docs/screenshots");
 const server = new Server();
 let browser, ada, bob, ws, general, random, A, B;
-
-/** The message elements whose body text is exactly `text`. */
-function messages(page, text) {
-  return page.getByTestId("message").filter({ has: page.getByTestId("message-body").getByText(text, { exact: true }) });
-}
-
-async function open(page, channelId) {
-  await page.locator(`[data-testid="channel-item"][data-channel-id="${channelId}"]`).first().click();
-  await page.locator(`[data-testid="message-list"]`).waitFor();
-}
-
-async function send(page, text, testid = "composer") {
-  const box = page.getByTestId(testid);
-  await box.fill(text);
-  await box.press("Enter");
-}
 
 before(async () => {
   await server.start();
@@ -191,14 +175,30 @@ test("a server restart: B shows reconnecting, then every missed message once, in
 });
 
 test("screenshots: wide and narrow, light and dark", async () => {
-  await open(A.page, general);
+  // A channel with a conversation a team would have, for the pictures.
+  const launchCh = (await ada.call("POST", `/api/v1/workspaces/${ws}/channels`,
+    { name: "launch", private: false, topic: "Release 2.4 ships Thursday" })).json.id;
+  await bob.call("POST", `/api/v1/channels/${launchCh}/join`);
+  const plan = await ada.say(launchCh,
+    "Morning! Release **2.4** is on track for Thursday. Still open:\n- [x] migrations reviewed\n- [ ] load test on staging\n- [ ] release notes");
+  await bob.call("POST", `/api/v1/channels/${launchCh}/messages`, { text: "I'll take the release notes.", thread_root_id: plan.id });
+  await bob.say(launchCh, "Load test is running on staging now, numbers in a few minutes.");
+  await bob.say(launchCh, "Done: p95 `41 ms` at 500 req/s, zero errors. Details in #random.");
+  await ada.say(launchCh, "@bob that is well inside the budget. Let's tick it off and freeze on Wednesday.");
+  await open(A.page, launchCh);
+  await messages(A.page, "@bob that is well inside the budget. Let's tick it off and freeze on Wednesday.").waitFor();
   const close = A.page.getByTestId("panel-close");
   if (await close.isVisible()) await close.click();
+  await A.page.getByTestId("search-input").fill("");
+  await A.page.getByTestId("composer").focus();
+  await A.page.mouse.move(640, 300);
   await A.page.emulateMedia({ colorScheme: "light" });
   await A.page.screenshot({ path: resolve(shots, "chat-light.png") });
   await A.page.emulateMedia({ colorScheme: "dark" });
   await A.page.screenshot({ path: resolve(shots, "chat-dark.png") });
   const narrow = await signedIn(browser, server, "bob@acme.test", { viewport: { width: 360, height: 740 } });
+  await narrow.page.goto(`${server.base}/#/w/${ws}/c/${launchCh}`);
+  await narrow.page.getByTestId("channel-title").filter({ hasText: "launch" }).waitFor();
   await narrow.page.getByTestId("message").first().waitFor();
   await narrow.page.screenshot({ path: resolve(shots, "narrow.png") });
   await narrow.context.close();

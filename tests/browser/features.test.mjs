@@ -3,18 +3,10 @@
 // message, the keyboard and a narrow window. Settings and notifications: settings.test.mjs.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Api, Server, launch, messages, open, png, send, signedIn } from "./harness.mjs";
+import { Api, closeDialog, launch, messages, open, png, send, Server, sidebarItem as item, signedIn, unreadBadge as badge } from "./harness.mjs";
 
 const server = new Server();
 let browser, ada, bonnie, ws, general, random, A, B;
-
-const item = (page, id) => page.locator(`[data-testid="channel-item"][data-channel-id="${id}"]`).first();
-const badge = (page, id) => item(page, id).getByTestId("unread-badge");
-
-async function closeDialog(page, dialog) {
-  await page.keyboard.press("Escape");
-  await dialog.waitFor({ state: "hidden" });
-}
 
 before(async () => {
   await server.start();

@@ -193,6 +193,16 @@ export async function open(page, channelId) {
   await item.and(page.locator('[aria-current="page"]')).first().waitFor();
 }
 
+/** A conversation's entry in the sidebar, and its unread badge. */
+export const sidebarItem = (page, id) => page.locator(`[data-testid="channel-item"][data-channel-id="${id}"]`).first();
+export const unreadBadge = (page, id) => sidebarItem(page, id).getByTestId("unread-badge");
+
+/** Closes a dialog with Escape and waits until it is gone. */
+export async function closeDialog(page, dialog) {
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+}
+
 /** Types a message into a composer and sends it with Enter. */
 export async function send(page, text, testid = "composer") {
   const box = page.getByTestId(testid);

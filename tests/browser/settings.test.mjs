@@ -3,7 +3,7 @@
 // do not disturb, and which messages notify while the page is in the background.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Api, PASSWORD, Server, launch, messages, open, signedIn } from "./harness.mjs";
+import { Api, closeDialog, launch, messages, open, PASSWORD, Server, sidebarItem as item, signedIn, unreadBadge as badge } from "./harness.mjs";
 
 const server = new Server();
 let browser, ada, bob, ws, general, random, dm, bobId, bonnieId, A, B;
@@ -47,8 +47,6 @@ async function foreground(page, on) {
   }, on);
 }
 
-const item = (page, id) => page.locator(`[data-testid="channel-item"][data-channel-id="${id}"]`).first();
-const badge = (page, id) => item(page, id).getByTestId("unread-badge");
 const notes = (page) => page.evaluate(() => window.__notes);
 
 /** Runs `action`, then waits until the badge of `id` has counted one more. */
@@ -64,11 +62,6 @@ async function settings(page) {
   const dialog = page.getByTestId("settings-dialog");
   await dialog.waitFor();
   return dialog;
-}
-
-async function closeDialog(page, dialog) {
-  await page.keyboard.press("Escape");
-  await dialog.waitFor({ state: "hidden" });
 }
 
 before(async () => {
