@@ -50,7 +50,9 @@ pub fn make(bytes: &[u8], max_px: u32, max_pixels: u64) -> Result<Made, Refused>
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
     img.apply_orientation(orientation);
-    let small = img.thumbnail(max_px, max_px);
+    // A picture already within the box keeps its size (thumbnail() would enlarge it).
+    let small =
+        if img.width() <= max_px && img.height() <= max_px { img.clone() } else { img.thumbnail(max_px, max_px) };
     let mut out = Vec::new();
     let thumb_type = if small.color().has_alpha() {
         small.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).map_err(undecodable)?;

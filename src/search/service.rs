@@ -92,7 +92,11 @@ pub async fn search_in(db: &Db, index: &dyn SearchIndex, me: Uuid, req: Request)
         .filter_map(|v| {
             let c = channels.get(&v.channel_id)?;
             let names: Vec<&str> = v.files.iter().map(|f| f.name.as_str()).collect();
-            let text = if names.is_empty() { v.text.clone() } else { format!("{}\n{}", v.text, names.join(", ")) };
+            let text = match (names.is_empty(), v.text.is_empty()) {
+                (true, _) => v.text.clone(),
+                (false, true) => format!("Attached: {}", names.join(", ")),
+                (false, false) => format!("{}\nAttached: {}", v.text, names.join(", ")),
+            };
             Some(SearchResult {
                 snippet: snippet(&text, &needles, 200),
                 permalink: format!(

@@ -46,7 +46,8 @@ export function bindCreateChannel() {
       renderSidebar();
       go(v.workspace_id, v.id);
     } catch (ex) {
-      err.textContent = ex.code === "already_exists" ? "A channel with that name already exists." : ex.message;
+      err.textContent = ex.code === "already_exists" ? "A channel with that name already exists."
+        : ex.field === "name" ? "Use only lower-case letters, digits, “-” and “_” in the name." : ex.message;
       err.hidden = false;
     }
   });

@@ -6,7 +6,7 @@ import { PAGE_SIZE } from "./constants.js";
 import { $, h } from "./dom.js";
 import { api } from "./api.js";
 import {
-  channelLabel, convOthers, defaultChannel, Edit, hold, isConv, mainComposer, Panel, release, S, V,
+  channelLabel, convOthers, defaultChannel, Edit, hold, isConv, mainComposer, Panel, release, S, T, V,
 } from "./state.js";
 import { avatar } from "./presence.js";
 import { channelIcon, renderSidebar } from "./sidebar.js";
@@ -14,7 +14,7 @@ import { renderHeader } from "./channel-header.js";
 import { ensureChannelMembers } from "./users.js";
 import { renderTyping } from "./typing.js";
 import { cancelEdit } from "./message-actions.js";
-import { refreshPanel } from "./panel.js";
+import { closePanel, refreshPanel } from "./panel.js";
 import { go } from "./nav.js";
 import { renderComposerState } from "./channels.js";
 import { maybeMarkRead, updateJumpButtons } from "./unread.js";
@@ -40,6 +40,9 @@ export async function openChannelView(chId, opts = {}) {
     V.newBelow = false;
     mainComposer.setTarget(chId, null);
     if (Panel.mode === "details" || Panel.mode === "pins") refreshPanel();
+    // A thread belongs to its channel: leaving the channel closes it (one being opened
+    // for this channel, e.g. from a search result, has no other channel yet).
+    if (Panel.mode === "thread" && T.channelId && T.channelId !== chId) closePanel();
     renderSidebar();
   }
   V.list.unreadAfter = V.unreadAfter;

@@ -64,7 +64,8 @@ function rtClosed(code) {
     setTimeout(goLogin, 1500);
     return;
   }
-  showReconnecting(true);
+  // Changing my password closes every socket of mine, this one too: it just reconnects.
+  if (!(code === 4001 && Date.now() < RT.quietSignOutUntil)) showReconnecting(true);
   if (code === 4001) {
     // Signed out — or sessions were revoked elsewhere and this one still works.
     api("GET", "/me", undefined, { quiet: true }).then(() => rtScheduleReconnect(), (e) => { if (e.status !== 401) rtScheduleReconnect(); });

@@ -139,6 +139,7 @@ async function changePassword(e) {
     return;
   }
   try {
+    RT.quietSignOutUntil = Date.now() + 10_000;
     await api("POST", "/me/password", { current_password: current.value, new_password: next.value }, { quiet: true });
     current.value = "";
     next.value = "";

@@ -123,6 +123,7 @@ export const Edit = { id: null, list: null, ta: null };
 /** The realtime socket (realtime.js drives it); send() does nothing until the server said ready. */
 export const RT = {
   sock: null,
+  quietSignOutUntil: 0, // a 4001 close before this time (ms) is expected: no bar
   lastPos: null,        // highest durable event position seen (or ready.pos)
   connected: false,     // hello answered with ready
   everConnected: false,

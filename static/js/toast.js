@@ -13,6 +13,11 @@ export function toast(message, kind = "info", code = null) {
     code && h("code", { class: "toast-code" }, code),
     h("button", { type: "button", class: "icon-btn small toast-close", "aria-label": "Dismiss", onclick: () => t.remove() }, icon("x")));
   box.append(t);
+  // Re-shown, the popover goes to the top of the top layer: above any open dialog.
+  if (box.showPopover) {
+    if (box.matches(":popover-open")) box.hidePopover();
+    box.showPopover();
+  }
   setTimeout(() => t.remove(), kind === "error" ? 8000 : 4000);
   while (box.children.length > 4) box.firstElementChild.remove();
 }

@@ -230,6 +230,11 @@ async fn thumbnails_appear_upright_and_bombs_are_refused() {
         (Some(100), Some(200)),
         "EXIF turns it upright"
     );
+    assert_eq!(
+        (rotated["thumbnail"]["width"].as_i64(), rotated["thumbnail"]["height"].as_i64()),
+        (Some(100), Some(200)),
+        "a picture smaller than the thumbnail box is not enlarged"
+    );
 
     let bomb = fs::thumbnail_settled(&bob, id(&bomb)).await;
     assert_eq!(bomb["thumbnail_state"], "failed");

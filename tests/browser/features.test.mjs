@@ -90,6 +90,16 @@ test("a reply typed while a thread loads goes to that thread, not the one open b
   await A.page.keyboard.press("Escape");
 });
 
+test("opening another conversation closes the thread of the one before", async () => {
+  const root = messages(A.page, "second thread root").first();
+  await root.hover();
+  await root.getByRole("button", { name: "Reply in thread" }).click();
+  await A.page.getByTestId("thread-panel").getByText("for the second thread").waitFor();
+  await open(A.page, random);
+  await A.page.getByTestId("thread-panel").waitFor({ state: "hidden" });
+  await open(A.page, general);
+});
+
 test("the composer's emoji button inserts an emoji; Escape closes the picker", async () => {
   const box = A.page.getByTestId("composer");
   const button = A.page.getByTestId("composer-form").getByRole("button", { name: "Insert emoji" });

@@ -238,6 +238,8 @@ test("settings: a wrong current password is refused in place; the right one chan
   await dialog.getByLabel("Current password").fill(PASSWORD);
   await dialog.getByRole("button", { name: "Change password" }).click();
   await C.page.getByTestId("toast").filter({ hasText: "Password changed." }).waitFor();
+  // Toasts live in the top layer, so this one shows above the open settings dialog.
+  assert.ok(await C.page.evaluate(() => document.getElementById("toasts").matches(":popover-open")));
   const login = (password) => fetch(`${server.base}/api/v1/auth/login`, {
     method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: "bonnie@acme.test", password }),
