@@ -47,6 +47,21 @@ export class MessageList {
     ro.observe(el);
     ro.observe(scroller);
     el.addEventListener("load", () => { if (this.stick) this.toBottom(); }, true); // images
+    el.addEventListener("keydown", (e) => this.arrowKeys(e));
+  }
+
+  /** ↑ / ↓ on a message (or one of its buttons) moves to the message before / after. */
+  arrowKeys(e) {
+    if ((e.key !== "ArrowUp" && e.key !== "ArrowDown") || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    if (e.target.closest("textarea, input, [role=menu], [role=dialog]")) return;
+    const here = e.target.closest('[data-testid="message"]');
+    if (!here) return;
+    const all = [...this.el.querySelectorAll('[data-testid="message"]')];
+    const next = all[all.indexOf(here) + (e.key === "ArrowUp" ? -1 : 1)];
+    if (!next) return;
+    e.preventDefault();
+    next.focus({ preventScroll: true });
+    next.scrollIntoView({ block: "nearest" });
   }
 
   reset(channelId, rootId = null) {

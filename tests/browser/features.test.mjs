@@ -232,6 +232,25 @@ test("keyboard: Escape closes the thread and dialogs, arrows move in the switche
     return { label: el.getAttribute("aria-label"), visible: el.matches(":focus-visible"), outline: getComputedStyle(el).outlineStyle };
   });
   assert.deepEqual(focus, { label: "Attach files", visible: true, outline: "solid" });
+
+  // From the composer, Shift+Tab reaches the newest message's buttons; ↑ and ↓ then
+  // move from message to message.
+  await open(A.page, general);
+  await messages(A.page, "the notes").waitFor();
+  const list = A.page.getByTestId("message-list").getByTestId("message");
+  const count = await list.count();
+  assert.ok(count >= 2, `messages to move through: ${count}`);
+  await A.page.getByTestId("composer").focus();
+  await A.page.keyboard.press("Shift+Tab");
+  const focusedIndex = () => A.page.evaluate(() => {
+    const all = [...document.querySelectorAll('[data-testid="message-list"] [data-testid="message"]')];
+    return all.indexOf(document.activeElement.closest('[data-testid="message"]'));
+  });
+  assert.equal(await focusedIndex(), count - 1, "Shift+Tab lands in the newest message");
+  await A.page.keyboard.press("ArrowUp");
+  assert.equal(await focusedIndex(), count - 2);
+  await A.page.keyboard.press("ArrowDown");
+  assert.equal(await focusedIndex(), count - 1);
 });
 
 test("a narrow window: the sidebar is a drawer behind the menu button", async () => {
