@@ -76,10 +76,6 @@ pub struct InviteForm {
     password: String,
 }
 
-fn to_home() -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, "/")).finish()
-}
-
 #[post("/invite/{token}")]
 pub async fn invite_form(
     state: web::Data<AppState>,
@@ -108,7 +104,7 @@ async fn accept(state: &AppState, req: &HttpRequest, token: &str) -> AppResult<H
     let tx = state.db.write().await?;
     invites::accept(&tx, token, &me).await?;
     tx.commit().await?;
-    Ok(to_home())
+    Ok(super::pages::redirect("/"))
 }
 
 async fn sign_up(state: &AppState, req: &HttpRequest, token: String, form: InviteForm) -> AppResult<HttpResponse> {
