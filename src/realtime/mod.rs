@@ -2,6 +2,7 @@
 //! WebSocket sessions with lossless resume. docs/realtime.md is the protocol.
 pub mod bus;
 pub mod event;
+pub mod frame_guard;
 pub mod hub;
 pub mod log;
 pub mod model;

@@ -1,7 +1,9 @@
 //! GET /api/v1/ws: the WebSocket endpoint.
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 
+use super::frame_guard::{self, GuardedPayload};
+use super::session;
 use crate::accounts::model::user;
 use crate::auth::current_user::session_cookie_name;
 use crate::auth::sessions;
@@ -32,9 +34,13 @@ pub async fn websocket(state: web::Data<AppState>, req: HttpRequest, body: web::
         return Err(AppError::forbidden("ws_origin_mismatch", "WebSocket Origin does not match this site"));
     }
     let user = if origin.is_some() { cookie_user(&state, &req).await? } else { None };
-    let (response, session, stream) =
+    // Size limits are enforced from frame headers as bytes arrive (frame_guard.rs).
+    let (guarded, tripped) = GuardedPayload::new(body.into_inner(), session::LIMITS);
+    let mut guarded = actix_web::dev::Payload::from(Box::pin(guarded) as frame_guard::BoxedStream);
+    let body = web::Payload::from_request(&req, &mut guarded).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (response, ws, stream) =
         actix_ws::handle(&req, body).map_err(|e| AppError::bad_request("not_a_websocket", e.to_string()))?;
     let state = state.get_ref().clone();
-    actix_web::rt::spawn(super::session::run(state, session, stream, user));
+    actix_web::rt::spawn(session::run(state, ws, stream, user, tripped));
     Ok(response)
 }

@@ -5,7 +5,9 @@
 //! log position S are read in one snapshot; the hub delivers live events after S (it
 //! brings a late registration level from its recent events); the replay covers
 //! (resume_from, S] from the log. The two ranges meet exactly at S.
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::event::{kind, Audience, Event};
+use super::frame_guard::{Limits, Violation};
 use super::hub::{close, CloseSlot, Registration};
 use super::log;
 use super::presence_routes::{visible_statuses, MAX_USERS};
@@ -62,9 +65,24 @@ type Outcome = (u16, &'static str);
 /// When this socket last announced typing, per (channel, thread root).
 type TypingSent = HashMap<(Uuid, Option<Uuid>), Instant>;
 
-pub async fn run(state: AppState, mut ws: Session, stream: actix_ws::MessageStream, cookie_user: Option<user::Model>) {
-    let mut stream = stream.max_frame_size(64 * 1024).aggregate_continuations().max_continuation_size(256 * 1024);
-    let (code, reason) = serve(&state, &mut ws, &mut stream, cookie_user).await;
+/// Largest frame and largest message a client may send (enforced from frame headers).
+pub const LIMITS: Limits = Limits { frame: 64 * 1024, message: 256 * 1024 };
+
+pub async fn run(
+    state: AppState,
+    mut ws: Session,
+    stream: actix_ws::MessageStream,
+    cookie_user: Option<user::Model>,
+    tripped: Rc<Cell<Option<Violation>>>,
+) {
+    let mut stream = stream
+        .max_frame_size(LIMITS.frame as usize)
+        .aggregate_continuations()
+        .max_continuation_size(LIMITS.message as usize);
+    let (mut code, mut reason) = serve(&state, &mut ws, &mut stream, cookie_user).await;
+    if tripped.get().is_some() {
+        (code, reason) = (close::MESSAGE_TOO_BIG, "message too big");
+    }
     let reason = Some(CloseReason { code: code.into(), description: Some(reason.to_owned()) });
     let _ = tokio::time::timeout(SEND_TIMEOUT, ws.close(reason)).await;
 }

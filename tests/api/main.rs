@@ -17,6 +17,7 @@ mod messages;
 mod ops;
 mod pages;
 mod presence;
+mod raw_socket;
 mod realtime;
 mod search;
 mod search_meili;

@@ -20,6 +20,8 @@ pub mod close {
     pub const DEACTIVATED: u16 = 4010;
     pub const HEARTBEAT_TIMEOUT: u16 = 4011;
     pub const SERVICE_RESTART: u16 = 1012;
+    /// RFC 6455: a frame or message over the size limit.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
 }
 
 pub struct Registration {

@@ -1,0 +1,136 @@
+//! Hostile clients on a raw TCP socket: what an attacker can do without a well-behaved
+//! HTTP or WebSocket library in the way.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::TestApp;
+use crate::ws_client::DEADLINE;
+
+const CHUNK: usize = 64 * 1024;
+/// The most an attacker pushes after an oversized header. A server that closes the
+/// socket cuts it off long before (after at most its one-second linger).
+const FLOOD: usize = 1 << 30;
+
+/// A WebSocket handshake on a plain socket (no Origin, no cookie: not signed in).
+async fn upgraded(app: &TestApp) -> TcpStream {
+    let addr = app.base.trim_start_matches("http://");
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let req = format!(
+        "GET /api/v1/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    tcp.write_all(req.as_bytes()).await.expect("handshake");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(tcp.read_u8().await.expect("handshake response"));
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    tcp
+}
+
+/// A masked client frame header (the mask is zero, so the payload goes as is).
+fn header(fin: bool, opcode: u8, len: u64) -> Vec<u8> {
+    let mut h = vec![(u8::from(fin) << 7) | opcode, 0x80 | 127];
+    h.extend_from_slice(&len.to_be_bytes());
+    h.extend_from_slice(&[0, 0, 0, 0]);
+    h
+}
+
+/// Reads server frames until a close frame; its status code (None if the socket just ends).
+async fn close_code(read: &mut tokio::net::tcp::OwnedReadHalf) -> Option<u16> {
+    loop {
+        let mut two = [0u8; 2];
+        read.read_exact(&mut two).await.ok()?;
+        let len = match two[1] & 0x7f {
+            126 => u64::from(read.read_u16().await.ok()?),
+            127 => read.read_u64().await.ok()?,
+            n => u64::from(n),
+        };
+        let mut payload = vec![0u8; usize::try_from(len).ok()?];
+        read.read_exact(&mut payload).await.ok()?;
+        if two[0] & 0x0f == 0x8 {
+            return payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+        }
+    }
+}
+
+/// Sends `prefix`, then filler until told to stop, the server stops taking it, or FLOOD
+/// bytes are out; the bytes sent after the prefix.
+async fn flood(mut write: tokio::net::tcp::OwnedWriteHalf, prefix: Vec<u8>, stop: Arc<AtomicBool>) -> usize {
+    if write.write_all(&prefix).await.is_err() {
+        return 0;
+    }
+    let chunk = vec![b'x'; CHUNK];
+    let mut sent = 0;
+    while sent < FLOOD && !stop.load(Ordering::Relaxed) {
+        if write.write_all(&chunk).await.is_err() {
+            break;
+        }
+        sent += CHUNK;
+    }
+    // Keep the write side open: the server, not this client, must end the connection.
+    std::mem::forget(write);
+    sent
+}
+
+/// Resident memory of this process (the server runs in it), in bytes.
+pub fn rss() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Floods an upgraded, unauthenticated socket after `prefix`; checks that the server
+/// answers 1009, cuts the sender off, and holds none of what was sent.
+async fn attack(app: &TestApp, prefix: Vec<u8>) {
+    let (mut read, write) = upgraded(app).await.into_split();
+    let (started, rss_before) = (Instant::now(), rss());
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn(flood(write, prefix, stop.clone()));
+    let code = tokio::time::timeout(DEADLINE, close_code(&mut read)).await.expect("the server answers");
+    stop.store(true, Ordering::Relaxed);
+    let closed_after = started.elapsed();
+    let sent = tokio::time::timeout(DEADLINE, writer).await.expect("flood ends").expect("writer");
+    let grew = rss().saturating_sub(rss_before);
+    let mut rest = Vec::new();
+    let eof = tokio::time::timeout(DEADLINE, read.read_to_end(&mut rest)).await;
+    eprintln!(
+        "close {code:?} after {closed_after:?} and {} MiB; connection ended after {:?}; RSS grew {} MiB",
+        sent >> 20,
+        started.elapsed(),
+        grew >> 20
+    );
+    assert_eq!(code, Some(1009), "message too big");
+    assert!(eof.is_ok(), "the server ends the connection itself");
+    assert!(grew < (64 << 20) + sent / 4, "RSS grew by {} MiB while {} MiB were sent", grew >> 20, sent >> 20);
+}
+
+#[tokio::test]
+async fn a_frame_declaring_more_than_the_limit_closes_the_socket_before_its_payload_is_read() {
+    let app = TestApp::spawn().await;
+    attack(&app, header(true, 0x1, 1 << 62)).await;
+}
+
+#[tokio::test]
+async fn continuation_frames_are_bounded_in_total_as_they_arrive() {
+    let app = TestApp::spawn().await;
+    // Fragments of 60 KiB each are within the frame limit; together they pass the
+    // message limit after a few, and the next header is refused.
+    let mut prefix = Vec::new();
+    let part = vec![b' '; 60 * 1024];
+    prefix.extend(header(false, 0x1, part.len() as u64));
+    prefix.extend(&part);
+    for _ in 0..4 {
+        prefix.extend(header(false, 0x0, part.len() as u64));
+        prefix.extend(&part);
+    }
+    prefix.extend(header(false, 0x0, 1 << 40));
+    attack(&app, prefix).await;
+}
