@@ -31,6 +31,12 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many requests; retry in {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
+    #[error("too many open connections from this address; close some and retry")]
+    TooManyConnections,
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
+    #[error("the server is shutting down; retry (another node will answer)")]
+    ShuttingDown,
     #[error("{0} is unavailable")]
     Unavailable(&'static str),
     #[error(transparent)]
@@ -66,6 +72,9 @@ impl AppError {
             Self::StorageUnavailable => "storage_unavailable".into(),
             Self::UnsupportedMediaType => "unsupported_media_type".into(),
             Self::RateLimited { .. } => "rate_limited".into(),
+            Self::TooManyConnections => "too_many_connections".into(),
+            Self::RequestTimeout => "request_timeout".into(),
+            Self::ShuttingDown => "shutting_down".into(),
             Self::Unavailable(_) => "service_unavailable".into(),
             Self::Internal(_) => "internal_error".into(),
         }
@@ -99,7 +108,9 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge(_) | Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -118,7 +129,7 @@ impl ResponseError for AppError {
         if let Self::RateLimited { retry_after_s } = self {
             resp.insert_header((header::RETRY_AFTER, retry_after_s.to_string()));
         }
-        if let Self::Unavailable(_) | Self::StorageUnavailable = self {
+        if let Self::Unavailable(_) | Self::StorageUnavailable | Self::ShuttingDown | Self::TooManyConnections = self {
             resp.insert_header((header::RETRY_AFTER, "5"));
         }
         resp.json(ErrorBody { error: ErrorDetail { code: self.code(), message, field } })
@@ -155,6 +166,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("malformed_json", 400, "the body is not valid JSON or not valid UTF-8"),
     ("not_a_websocket", 400, "GET /api/v1/ws without a WebSocket upgrade"),
     ("invalid_query", 400, "a query-string parameter is malformed"),
+    ("malformed_form", 400, "a form body (application/x-www-form-urlencoded) is malformed"),
     (
         "invalid_search",
         400,
@@ -189,6 +201,13 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("storage_unavailable", 503, "the file store cannot be reached; nothing was stored; retry"),
     ("unsupported_media_type", 415, "send application/json"),
     ("rate_limited", 429, "too many attempts; see Retry-After"),
+    (
+        "too_many_connections",
+        429,
+        "this address holds server.max_connections_per_ip connections already; the connection is closed",
+    ),
+    ("request_timeout", 408, "the body stopped arriving (server.body_idle_timeout_s) or took too long"),
+    ("shutting_down", 503, "this node is stopping; retry (behind a load balancer another node answers)"),
     ("service_unavailable", 503, "a dependency (e.g. the database) is down; retry"),
     ("internal_error", 500, "a bug; the x-request-id header identifies it in the log"),
 ];

@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod channels;
 pub mod clock;
 pub mod db;
+pub mod edge;
 pub mod error;
 pub mod files;
 pub mod jobs;

@@ -32,6 +32,9 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_s: u64,
     pub listen_backlog: i32,
+    pub max_connections_per_ip: usize,
+    pub body_idle_timeout_s: u64,
+    pub body_timeout_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +99,7 @@ pub struct FileSettings {
     pub backend: FileBackend,
     pub local_dir: PathBuf,
     pub max_upload_bytes: u64,
+    pub upload_idle_timeout_s: u64,
     pub workspace_quota_bytes: u64,
     pub thumbnail_px: u32,
     pub image_max_bytes: u64,

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
+use crate::edge::connections::Connections;
 use crate::jobs::{worker, JobRegistry};
 use crate::ops::{observe, prometheus};
 use crate::realtime::hub::close;
@@ -65,6 +66,10 @@ impl Application {
             blobs,
             setup_token: Arc::new(std::sync::Mutex::new(None)),
             metrics: prometheus::handle(),
+            connections: Connections::new(
+                settings.server.max_connections_per_ip,
+                settings.server.trusted_proxies.clone(),
+            ),
             settings: Arc::new(settings),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -75,7 +80,12 @@ impl Application {
 
     /// Stops this node the way SIGTERM does (tests use it to simulate a restart).
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle { server: self.server.handle(), realtime: self.state.realtime.clone() }
+        ShutdownHandle {
+            server: self.server.handle(),
+            realtime: self.state.realtime.clone(),
+            connections: self.state.connections.clone(),
+            limit: Duration::from_secs(self.state.settings.server.shutdown_timeout_s),
+        }
     }
 
     /// Serves until SIGTERM/SIGINT or a ShutdownHandle, then stops the worker.
@@ -102,14 +112,28 @@ impl Application {
 pub struct ShutdownHandle {
     server: ServerHandle,
     realtime: Arc<Realtime>,
+    connections: Arc<Connections>,
+    limit: Duration,
 }
 
+/// How long nothing must happen before the listener closes: requests already sent but
+/// not yet read by a busy worker arrive at the handlers within this time.
+const DRAIN_QUIET: Duration = Duration::from_millis(300);
+
 impl ShutdownHandle {
-    /// Closes every socket with "service restart" (clients resume on another node),
-    /// then stops accepting and lets in-flight requests finish.
+    /// Drains, then stops. Every response from now on closes its connection, readiness
+    /// fails and sockets close with "service restart" (clients resume on another node);
+    /// requests keep being read and answered until a quiet moment. Only then the
+    /// listener closes and the idle connections left are shut — so a request the client
+    /// finished sending before the stop is answered, not dropped with its connection.
     pub async fn shutdown(&self) {
+        let started = std::time::Instant::now();
+        self.connections.start_draining();
         self.realtime.hub.close_all(close::SERVICE_RESTART, "service restart").await;
+        self.connections.wait_quiet(DRAIN_QUIET, self.limit).await;
+        let open = self.connections.open_connections();
         self.server.stop(true).await;
+        tracing::info!(drain_ms = started.elapsed().as_millis() as u64, open_at_stop = open, "stopped");
     }
 }
 
@@ -177,13 +201,19 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let max_json = state.settings.server.max_json_bytes;
     let shutdown_timeout = state.settings.server.shutdown_timeout_s;
     let workers = state.settings.server.workers;
+    let connections = state.connections.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(Compress::default())
+            .wrap(from_fn(crate::edge::guard::guard))
             .wrap(from_fn(observe::observe))
             .app_data(data.clone())
             .configure(|cfg| crate::api::configure(cfg, max_json))
+    })
+    .on_connect(move |conn, ext| {
+        let peer = conn.downcast_ref::<actix_web::rt::net::TcpStream>().and_then(|s| s.peer_addr().ok());
+        ext.insert(connections.opened(peer.map(|a| a.ip())));
     })
     .shutdown_timeout(shutdown_timeout)
     .disable_signals();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use crate::auth::throttle::LoginThrottle;
 use crate::blobs::BlobStore;
 use crate::db::Db;
+use crate::edge::connections::Connections;
 use crate::jobs::JobRegistry;
 use crate::realtime::Realtime;
 use crate::search::SearchIndex;
@@ -21,4 +22,6 @@ pub struct AppState {
     /// One-time first-run setup token, present while no user exists.
     pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Open connections and requests in progress (per-address cap, drain on shutdown).
+    pub connections: Arc<Connections>,
 }

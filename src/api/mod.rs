@@ -7,8 +7,8 @@ pub mod notice_page;
 pub mod openapi;
 pub mod pages;
 
-use actix_web::error::{JsonPayloadError, QueryPayloadError};
-use actix_web::{web, HttpResponse};
+use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
 use crate::{accounts, auth, channels, files, messages, ops, realtime, search, workspaces};
@@ -28,6 +28,32 @@ fn json_error(err: JsonPayloadError) -> AppError {
     }
 }
 
+fn form_error(err: UrlencodedError) -> AppError {
+    match err {
+        UrlencodedError::Overflow { size, limit } => {
+            AppError::PayloadTooLarge(format!("body of {size} bytes exceeds the limit of {limit}"))
+        }
+        UrlencodedError::ContentType => AppError::UnsupportedMediaType,
+        other => AppError::bad_request("malformed_form", other.to_string()),
+    }
+}
+
+/// A body cut off at the edge (timed out, a control character) says so; anything else
+/// is the extractor's own complaint.
+fn body_error(req: &HttpRequest, err: AppError) -> actix_web::Error {
+    crate::edge::body::fault(req).map_or(err, |f| f.into_error("body")).into()
+}
+
+/// Forms are posted by pages: a refused one is answered with a page too.
+fn form_page_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
+    let err = crate::edge::body::fault(req).map_or_else(|| form_error(err), |f| f.into_error("form"));
+    let Some(state) = req.app_data::<web::Data<crate::state::AppState>>() else { return err.into() };
+    match notice_page::or_notice(state, Err(err)) {
+        Ok(page) => actix_web::error::InternalError::from_response("form refused", page).into(),
+        Err(e) => e.into(),
+    }
+}
+
 fn query_error(err: QueryPayloadError) -> AppError {
     AppError::bad_request("invalid_query", err.to_string())
 }
@@ -38,11 +64,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .limit(max_json_bytes)
             .content_type_required(true)
             .content_type(|m| m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON))
-            .error_handler(|err, _| json_error(err).into()),
+            .error_handler(|err, req| body_error(req, json_error(err))),
     )
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound("route").into()))
     .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
-    .app_data(web::FormConfig::default().limit(16 * 1024))
+    .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(form_page_error))
     .service(ops::health::healthz)
     .service(ops::health::readyz)
     .service(ops::prometheus::metrics_endpoint)

@@ -33,7 +33,9 @@ pub async fn upload_file(
     let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
     let length =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let view = upload::receive(&state, &a, me.id(), length, form).await?;
+    let view = upload::receive(&state, &a, me.id(), length, form)
+        .await
+        .map_err(|e| crate::edge::body::fault(&req).map_or(e, |f| f.into_error("file")))?;
     Ok(HttpResponse::Created().json(view))
 }
 

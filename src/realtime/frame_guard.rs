@@ -22,8 +22,6 @@ const MAX_HEADER: usize = 14;
 const MAX_CONTROL: u64 = 125;
 const OP_CONTINUATION: u8 = 0x0;
 
-pub type BoxedStream = Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>>;
-
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     /// Largest single frame.

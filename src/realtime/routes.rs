@@ -2,7 +2,7 @@
 use actix_web::http::header;
 use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 
-use super::frame_guard::{self, GuardedPayload};
+use super::frame_guard::GuardedPayload;
 use super::session;
 use crate::accounts::model::user;
 use crate::auth::current_user::session_cookie_name;
@@ -29,6 +29,9 @@ async fn cookie_user(state: &AppState, req: &HttpRequest) -> AppResult<Option<us
               (status = 403, body = crate::error::ErrorBody, description = "ws_origin_mismatch")))]
 #[get("/ws")]
 pub async fn websocket(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> AppResult<HttpResponse> {
+    if state.connections.is_draining() {
+        return Err(AppError::ShuttingDown);
+    }
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if origin.is_some_and(|o| o != state.settings.site_origin()) {
         return Err(AppError::forbidden("ws_origin_mismatch", "WebSocket Origin does not match this site"));
@@ -36,7 +39,7 @@ pub async fn websocket(state: web::Data<AppState>, req: HttpRequest, body: web::
     let user = if origin.is_some() { cookie_user(&state, &req).await? } else { None };
     // Size limits are enforced from frame headers as bytes arrive (frame_guard.rs).
     let (guarded, tripped) = GuardedPayload::new(body.into_inner(), session::LIMITS);
-    let mut guarded = actix_web::dev::Payload::from(Box::pin(guarded) as frame_guard::BoxedStream);
+    let mut guarded = actix_web::dev::Payload::from(Box::pin(guarded) as crate::edge::BoxedStream);
     let body = web::Payload::from_request(&req, &mut guarded).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (response, ws, stream) =
         actix_ws::handle(&req, body).map_err(|e| AppError::bad_request("not_a_websocket", e.to_string()))?;

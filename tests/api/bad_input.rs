@@ -75,11 +75,14 @@ async fn message_text_is_bounded_in_characters_and_must_not_be_blank() {
     let general = ada.general(ws).await;
     let path = format!("/api/v1/channels/{general}/messages");
 
-    for text in
-        ["x".repeat(16_001), "é".repeat(16_001), String::new(), "   ".into(), "\n\t \n".into(), "a\u{0}b".into()]
-    {
+    for text in ["x".repeat(16_001), "é".repeat(16_001), String::new(), "   ".into(), "\n\t \n".into()] {
         let r = ada.post(&path, json!({"text": text})).await.expect_err(422, "invalid_input");
         assert_eq!(r.body["error"]["field"], "text");
+        assert_error_shape(&r);
+    }
+    for text in ["a\u{0}b", "red \u{1b}[31m", "c1 \u{85}"] {
+        let r = ada.post(&path, json!({"text": text})).await.expect_err(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], "body", "refused at the edge, before any field is read");
         assert_error_shape(&r);
     }
     assert!(ada.history(general, "").await.is_empty(), "nothing stored");
@@ -165,4 +168,71 @@ async fn hostile_looking_strings_are_stored_and_returned_verbatim() {
     assert_eq!(members.body.as_array().expect("members").len(), 2);
     assert_eq!(ada.get("/api/v1/workspaces").await.body.as_array().expect("list").len(), 1 + nasty.len());
     app.login("ada@acme.test", crate::helpers::PASSWORD).await.expect(200);
+}
+
+/// One rule for both databases: a NUL (or another control character) in any string the
+/// API accepts is refused with 422 before anything is read or stored. PostgreSQL would
+/// otherwise fail with a 500; SQLite would store it.
+#[tokio::test]
+async fn nul_is_refused_in_every_text_field_on_every_route() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let general = ada.general(ws).await;
+    let msg = ada.say(general, "hello").await["id"].as_str().expect("id").to_owned();
+    let me = ada.user_id;
+    let nul = "a\u{0}b";
+    let cases: Vec<(Method, String, Value)> = vec![
+        (Method::POST, "/api/v1/auth/login".into(), json!({"email": format!("{nul}@x.test"), "password": "p"})),
+        (Method::POST, "/api/v1/auth/login".into(), json!({"email": "ada@acme.test", "password": nul})),
+        (
+            Method::POST,
+            "/api/v1/auth/signup".into(),
+            json!({"invite_token": nul, "email": "z@x.test",
+            "display_name": "Z", "username": "z", "password": "correct horse battery staple"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/setup".into(),
+            json!({"token": nul, "workspace_name": "W", "display_name": "D",
+            "email": "d@x.test", "username": "d", "password": "correct horse battery staple"}),
+        ),
+        (Method::POST, "/api/v1/me/tokens".into(), json!({"name": nul})),
+        (Method::PATCH, "/api/v1/me".into(), json!({"display_name": nul})),
+        (Method::PATCH, "/api/v1/me".into(), json!({"status": {"text": nul}})),
+        (Method::PATCH, "/api/v1/me".into(), json!({"preferences": {nul: true}})),
+        (Method::POST, "/api/v1/me/password".into(), json!({"current_password": nul, "new_password": "x"})),
+        (Method::POST, "/api/v1/workspaces".into(), json!({"name": nul})),
+        (Method::POST, format!("/api/v1/workspaces/{ws}/invites"), json!({"role": "member", "email": nul})),
+        (Method::POST, format!("/api/v1/workspaces/{ws}/channels"), json!({"name": nul})),
+        (Method::POST, format!("/api/v1/workspaces/{ws}/channels"), json!({"name": "ok", "topic": nul})),
+        (Method::PATCH, format!("/api/v1/channels/{general}"), json!({"topic": nul})),
+        (Method::PATCH, format!("/api/v1/channels/{general}"), json!({"purpose": nul})),
+        (Method::POST, format!("/api/v1/channels/{general}/messages"), json!({"text": nul})),
+        (Method::POST, format!("/api/v1/channels/{general}/messages"), json!({"text": "ok", "client_msg_id": nul})),
+        (Method::PATCH, format!("/api/v1/messages/{msg}"), json!({"text": nul})),
+        (Method::POST, format!("/api/v1/messages/{msg}/reactions"), json!({"emoji": nul})),
+        (Method::PUT, "/api/v1/me/presence".into(), json!({"status": nul})),
+        (Method::PATCH, format!("/api/v1/workspaces/{ws}/members/{me}"), json!({"role": nul})),
+    ];
+    for (method, path, body) in cases {
+        let r = ada.send(method.clone(), &path, Some(body.clone())).await;
+        assert_eq!((r.status, r.code()), (422, "invalid_input"), "{method} {path} {body}: {:?}", r.body);
+        assert_error_shape(&r);
+    }
+    // In query strings and paths too.
+    for path in [
+        "/api/v1/search?q=a%00b".to_owned(),
+        format!("/api/v1/channels/{general}/messages?before=%00"),
+        format!("/api/v1/messages/{msg}/reactions/a%00b"),
+    ] {
+        let r = ada.get(&path).await;
+        assert_eq!((r.status, r.code()), (422, "invalid_input"), "{path}: {:?}", r.body);
+    }
+    let r = ada.delete(&format!("/api/v1/messages/{msg}/reactions/a%00b")).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_input"), "{:?}", r.body);
+    // Nothing of it was stored.
+    let history = ada.history(general, "").await;
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["text"], "hello");
+    assert_eq!(ada.get("/api/v1/workspaces").await.body.as_array().map(Vec::len), Some(1));
 }

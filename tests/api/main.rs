@@ -21,5 +21,6 @@ mod raw_socket;
 mod realtime;
 mod search;
 mod search_meili;
+mod shutdown;
 mod workspaces;
 mod ws_client;

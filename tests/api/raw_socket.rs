@@ -134,3 +134,99 @@ async fn continuation_frames_are_bounded_in_total_as_they_arrive() {
     prefix.extend(header(false, 0x0, 1 << 40));
     attack(&app, prefix).await;
 }
+
+/// Reads one response head off a raw socket: the status and the head's text.
+async fn response_head(tcp: &mut TcpStream) -> Option<(u16, String)> {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(tcp.read_u8().await.ok()?);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    Some((head.split(' ').nth(1)?.parse().ok()?, head))
+}
+
+/// Whether the server ends the connection (rather than holding it open).
+async fn ends(tcp: &mut TcpStream) -> bool {
+    let mut rest = Vec::new();
+    tokio::time::timeout(DEADLINE, tcp.read_to_end(&mut rest)).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_cut_off_with_408_and_the_connection_closed() {
+    let app = TestApp::spawn_with(
+        |s| {
+            s.server.body_idle_timeout_s = 1;
+            s.files.upload_idle_timeout_s = 2;
+        },
+        Default::default(),
+    )
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // Unauthenticated sign-in requests promising more than they send.
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut tcp = TcpStream::connect(&addr).await.expect("connect");
+        let req = format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000\r\n\r\n{{\"email\":"
+        );
+        tcp.write_all(req.as_bytes()).await.expect("write");
+        slow.push(tcp);
+    }
+    for tcp in &mut slow {
+        let (status, head) = tokio::time::timeout(DEADLINE, response_head(tcp)).await.expect("answered").expect("head");
+        assert_eq!(status, 408, "{head}");
+        assert!(ends(tcp).await, "the connection is closed after the 408");
+    }
+    // An upload that stalls gets its longer idle timeout, then the same answer.
+    let (ada, ws) = app.setup_admin().await;
+    let general = ada.general(ws).await;
+    let token = ada.with_token().await.token.expect("token");
+    let mut tcp = TcpStream::connect(&addr).await.expect("connect");
+    let started = Instant::now();
+    let req = format!(
+        "POST /api/v1/channels/{general}/files HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 100000\r\n\r\n--XX\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nsome bytes"
+    );
+    tcp.write_all(req.as_bytes()).await.expect("write");
+    let (status, head) =
+        tokio::time::timeout(DEADLINE, response_head(&mut tcp)).await.expect("answered").expect("head");
+    assert_eq!(status, 408, "{head}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2), "uploads wait their own, longer idle timeout");
+    let files = ada.get(&format!("/api/v1/channels/{general}/files")).await;
+    assert_eq!(files.body.as_array().map(Vec::len), Some(0), "nothing stored: {:?}", files.body);
+}
+
+#[tokio::test]
+async fn one_address_may_hold_only_so_many_connections() {
+    let app = TestApp::spawn_with(|s| s.server.max_connections_per_ip = 4, Default::default()).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let get = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut tcp = TcpStream::connect(&addr).await.expect("connect");
+        tcp.write_all(get.as_bytes()).await.expect("write");
+        let (status, _) = response_head(&mut tcp).await.expect("head");
+        assert_eq!(status, 200);
+        held.push(tcp);
+    }
+    let mut fifth = TcpStream::connect(&addr).await.expect("connect");
+    fifth.write_all(get.as_bytes()).await.expect("write");
+    let (status, head) = response_head(&mut fifth).await.expect("head");
+    assert_eq!(status, 429, "{head}");
+    assert!(ends(&mut fifth).await, "the connection over the cap is closed after its answer");
+    drop(held.pop());
+    // The freed slot is usable once the server has seen the close.
+    let mut status = 0;
+    for _ in 0..100 {
+        let mut again = TcpStream::connect(&addr).await.expect("connect");
+        again.write_all(get.as_bytes()).await.expect("write");
+        status = response_head(&mut again).await.map_or(0, |(s, _)| s);
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, 200, "a closed connection frees its slot");
+}
