@@ -24,4 +24,5 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod validate;
+pub mod web;
 pub mod workspaces;

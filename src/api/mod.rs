@@ -1,11 +1,6 @@
 //! Route table: every HTTP endpoint, its extractor error handling, and the docs.
-pub mod client_assets;
 pub mod docs;
-pub mod invite_page;
-pub mod login_page;
-pub mod notice_page;
 pub mod openapi;
-pub mod pages;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -48,7 +43,7 @@ fn body_error(req: &HttpRequest, err: AppError) -> actix_web::Error {
 fn form_page_error(err: UrlencodedError, req: &HttpRequest) -> actix_web::Error {
     let err = crate::edge::body::fault(req).map_or_else(|| form_error(err), |f| f.into_error("form"));
     let Some(state) = req.app_data::<web::Data<crate::state::AppState>>() else { return err.into() };
-    match notice_page::or_notice(state, Err(err)) {
+    match crate::web::notice::or_notice(state, Err(err)) {
         Ok(page) => actix_web::error::InternalError::from_response("form refused", page).into(),
         Err(e) => e.into(),
     }
@@ -72,17 +67,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(ops::health::healthz)
     .service(ops::health::readyz)
     .service(ops::prometheus::metrics_endpoint)
-    .service(pages::home)
-    .service(pages::stylesheet)
-    .service(pages::client_module)
-    .service(pages::app_css)
-    .service(login_page::login_page)
-    .service(login_page::login_form)
-    .service(auth::setup::setup_page)
-    .service(auth::setup::setup_form)
+    .configure(crate::web::configure)
     .service(docs::docs_page)
-    .service(invite_page::invite_page)
-    .service(invite_page::invite_form)
     .service(
         web::scope("/api/v1")
             .service(openapi::openapi_json)

@@ -1,12 +1,11 @@
 //! First-run setup: while no account exists, a one-time link (printed at start-up)
 //! lets the first person create the administrator account and the first workspace.
-use actix_web::http::{header, StatusCode};
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use askama::Template;
+use actix_web::http::StatusCode;
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::routes::{session_cookie, signed_in};
-use super::{secret_token, sessions};
+use super::routes::signed_in;
+use super::secret_token;
 use crate::accounts::model::user;
 use crate::accounts::service as accounts;
 use crate::accounts::view::MeView;
@@ -40,7 +39,7 @@ pub struct SetupRequest {
     pub password: String,
 }
 
-fn token_matches(state: &AppState, token: &str) -> bool {
+pub fn token_matches(state: &AppState, token: &str) -> bool {
     state
         .setup_token
         .lock()
@@ -62,7 +61,7 @@ fn claim_token(state: &AppState, token: &str) -> Option<String> {
     }
 }
 
-async fn complete(state: &AppState, body: SetupRequest) -> AppResult<user::Model> {
+pub async fn complete(state: &AppState, body: SetupRequest) -> AppResult<user::Model> {
     let claimed = claim_token(state, &body.token).ok_or(AppError::NotFound("setup_token"))?;
     let result = create_admin(state, body).await;
     if let Err(e) = &result {
@@ -104,91 +103,4 @@ pub async fn setup_api(
 ) -> AppResult<HttpResponse> {
     let admin = complete(&state, body.into_inner()).await?;
     signed_in(&state, &req, &admin, StatusCode::CREATED).await
-}
-
-#[derive(Template)]
-#[template(path = "setup.html")]
-struct SetupPage {
-    token: String,
-    error: Option<String>,
-    workspace_name: String,
-    display_name: String,
-    email: String,
-}
-
-fn page(state: &AppState, p: SetupPage, status: StatusCode) -> AppResult<HttpResponse> {
-    let html = p.render().map_err(anyhow::Error::from)?;
-    Ok(crate::api::pages::html(state, status, html))
-}
-
-#[derive(Deserialize)]
-pub struct SetupLink {
-    token: Option<String>,
-}
-
-#[get("/setup")]
-pub async fn setup_page(state: web::Data<AppState>, q: web::Query<SetupLink>) -> AppResult<HttpResponse> {
-    let token = q.into_inner().token.unwrap_or_default();
-    if !token_matches(&state, &token) {
-        return crate::api::notice_page::or_notice(&state, Err(AppError::NotFound("setup_token")));
-    }
-    page(
-        &state,
-        SetupPage {
-            token,
-            error: None,
-            workspace_name: String::new(),
-            display_name: String::new(),
-            email: String::new(),
-        },
-        StatusCode::OK,
-    )
-}
-
-#[derive(Deserialize)]
-pub struct SetupForm {
-    token: String,
-    workspace_name: String,
-    display_name: String,
-    email: String,
-    password: String,
-}
-
-#[post("/setup")]
-pub async fn setup_form(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<SetupForm>,
-) -> AppResult<HttpResponse> {
-    let f = form.into_inner();
-    let echo = |error: String| SetupPage {
-        token: f.token.clone(),
-        error: Some(error),
-        workspace_name: f.workspace_name.clone(),
-        display_name: f.display_name.clone(),
-        email: f.email.clone(),
-    };
-    let request = SetupRequest {
-        token: f.token.clone(),
-        workspace_name: f.workspace_name.clone(),
-        display_name: f.display_name.clone(),
-        email: f.email.clone(),
-        username: None,
-        password: f.password.clone(),
-    };
-    match complete(&state, request).await {
-        Ok(admin) => {
-            let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let s =
-                sessions::create(&state.db.conn, admin.id, state.settings.auth.session_idle_hours, ua, None).await?;
-            Ok(HttpResponse::SeeOther()
-                .cookie(session_cookie(&state, s.secret))
-                .insert_header((header::LOCATION, "/"))
-                .finish())
-        }
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            page(&state, echo(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(e) => crate::api::notice_page::or_notice(&state, Err(e)),
-    }
 }

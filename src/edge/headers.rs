@@ -4,8 +4,8 @@
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 
-use crate::api::pages::csp;
 use crate::settings::Settings;
+use crate::web::page::csp;
 
 /// For responses that are not pages (JSON, files, errors): nothing may load or run,
 /// even if a browser is tricked into rendering one as a document.

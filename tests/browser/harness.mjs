@@ -139,7 +139,7 @@ export async function launch() {
 
 /**
  * Opt-in for working on the client: static/js/*.js and static/css/ are embedded in the
- * binary (src/api/client_assets.rs), so an edit there reaches the browser only after
+ * binary (src/web/assets.rs), so an edit there reaches the browser only after
  * a rebuild. With PARLEY_CLIENT_FROM_DISK=1 a context serves them from this checkout
  * instead. Off by default: CI tests the embedded files.
  */

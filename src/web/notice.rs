@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use super::pages::html;
+use super::page::html;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 

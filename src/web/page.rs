@@ -1,13 +1,8 @@
-//! The web client's pages: the chat screen at `/` (an HTML shell; app.js does the rest
-//! over the REST API and the WebSocket), its script and stylesheets, embedded in the
-//! binary. Every page carries a Content-Security-Policy that allows no inline script.
+//! What every page shares: its Content-Security-Policy (no inline script anywhere), the
+//! HTML response with its headers, and redirects.
 use actix_web::http::header;
-use actix_web::{get, web, HttpRequest, HttpResponse};
-use askama::Template;
+use actix_web::HttpResponse;
 
-use super::client_assets;
-use crate::auth::current_user::page_user;
-use crate::error::{AppError, AppResult};
 use crate::settings::{FileBackend, S3Settings, Settings};
 use crate::state::AppState;
 
@@ -54,76 +49,20 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
-const JS: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-
-/// An HTML page with the security headers every page gets.
+/// An HTML page, never cached (the edge adds the headers every response gets).
 pub fn html(state: &AppState, status: actix_web::http::StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, csp(&state.settings)))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::REFERRER_POLICY, "same-origin"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body)
 }
 
+/// 303 to a path this server built. A target that is not a valid header value (it
+/// cannot be, from `next_path::local`) goes home rather than failing.
 pub fn redirect(to: &str) -> HttpResponse {
+    let to = header::HeaderValue::from_str(to).unwrap_or(header::HeaderValue::from_static("/"));
     HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
-}
-
-#[derive(Template)]
-#[template(path = "app.html")]
-struct AppPage {
-    site_name: String,
-}
-
-/// The chat screen for the signed-in; everyone else signs in first.
-#[get("/")]
-pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    if page_user(&state, &req).await?.is_none() {
-        return Ok(redirect("/login"));
-    }
-    let page = AppPage { site_name: "Parley".into() }.render().map_err(anyhow::Error::from)?;
-    Ok(html(&state, actix_web::http::StatusCode::OK, page))
-}
-
-/// Revalidated on every load (an ETag of the content makes that a 304), so a new
-/// server version's client is picked up at the next reload.
-fn asset(req: &HttpRequest, body: &'static str, content_type: &'static str) -> HttpResponse {
-    let tag = format!("\"{:016x}\"", fnv1a(body.as_bytes()));
-    let fresh = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str());
-    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.content_type(content_type)
-        .insert_header((header::ETAG, tag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if fresh {
-        res.finish()
-    } else {
-        res.body(body)
-    }
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
-/// The client's ES modules (and theme.js, the one classic script).
-#[get("/static/js/{name}")]
-pub async fn client_module(req: HttpRequest, name: web::Path<String>) -> AppResult<HttpResponse> {
-    let body = client_assets::module(&name).ok_or(AppError::NotFound("file"))?;
-    Ok(asset(&req, body, JS))
-}
-
-#[get("/static/app.css")]
-pub async fn app_css(req: HttpRequest) -> HttpResponse {
-    asset(&req, client_assets::APP_CSS, CSS)
-}
-
-#[get("/static/parley.css")]
-pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
-    asset(&req, client_assets::PAGE_CSS, CSS)
 }
 
 #[cfg(test)]

@@ -1,5 +1,13 @@
-//! The web client's files, embedded in the binary: the stylesheet and the ES modules
-//! of static/js/ (listed in static/js/MODULES.txt; a test keeps the two in step).
+//! The web client's files, embedded in the binary and served with ETags: the stylesheets
+//! and the ES modules of static/js/ (listed in static/js/MODULES.txt; a test keeps the
+//! two in step).
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+
+use crate::error::{AppError, AppResult};
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
 /// (file name, contents) of every module under /static/js/.
 pub const MODULES: &[(&str, &str)] = &[
@@ -64,6 +72,43 @@ pub const PAGE_CSS: &str = include_str!("../../static/parley.css");
 
 pub fn module(name: &str) -> Option<&'static str> {
     MODULES.iter().find(|(n, _)| *n == name).map(|(_, body)| *body)
+}
+
+/// Revalidated on every load (an ETag of the content makes that a 304), so a new
+/// server version's client is picked up at the next reload.
+fn asset(req: &HttpRequest, body: &'static str, content_type: &'static str) -> HttpResponse {
+    let tag = format!("\"{:016x}\"", fnv1a(body.as_bytes()));
+    let fresh = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str());
+    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.content_type(content_type)
+        .insert_header((header::ETAG, tag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    if fresh {
+        res.finish()
+    } else {
+        res.body(body)
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// The client's ES modules (and theme.js, the one classic script).
+#[get("/static/js/{name}")]
+pub async fn client_module(req: HttpRequest, name: web::Path<String>) -> AppResult<HttpResponse> {
+    let body = module(&name).ok_or(AppError::NotFound("file"))?;
+    Ok(asset(&req, body, JS))
+}
+
+#[get("/static/app.css")]
+pub async fn app_css(req: HttpRequest) -> HttpResponse {
+    asset(&req, APP_CSS, CSS)
+}
+
+#[get("/static/parley.css")]
+pub async fn stylesheet(req: HttpRequest) -> HttpResponse {
+    asset(&req, PAGE_CSS, CSS)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::notice_page::or_notice;
+use super::notice::or_notice;
 use crate::auth::client_ip::client_ip;
 use crate::auth::current_user::{check_origin, page_user};
 use crate::auth::routes::{session_cookie, SignupRequest};
@@ -52,7 +52,7 @@ async fn render(
         email: preview.email.or_else(|| form.map(|f| f.email.clone())).unwrap_or_default(),
     };
     let html = page.render().map_err(anyhow::Error::from)?;
-    Ok(super::pages::html(state, status, html))
+    Ok(super::page::html(state, status, html))
 }
 
 #[get("/invite/{token}")]
@@ -99,12 +99,12 @@ async fn accept(state: &AppState, req: &HttpRequest, token: &str) -> AppResult<H
         if !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(AppError::NotFound("invite"));
         }
-        return Ok(super::pages::redirect(&format!("/login?next=/invite/{token}")));
+        return Ok(super::page::redirect(&format!("/login?next=/invite/{token}")));
     };
     let tx = state.db.write().await?;
     invites::accept(&tx, token, &me).await?;
     tx.commit().await?;
-    Ok(super::pages::redirect("/"))
+    Ok(super::page::redirect("/"))
 }
 
 async fn sign_up(state: &AppState, req: &HttpRequest, token: String, form: InviteForm) -> AppResult<HttpResponse> {

@@ -6,8 +6,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 use serde::Deserialize;
 
-use super::notice_page::or_notice;
-use super::pages::{html, redirect};
+use super::next_path;
+use super::notice::or_notice;
+use super::page::{html, redirect};
 use crate::auth::current_user::{check_origin, page_user};
 use crate::auth::routes::{authenticate, signed_in};
 use crate::error::{AppError, AppResult};
@@ -32,12 +33,9 @@ fn render(
     Ok(html(state, status, page))
 }
 
-/// Only a path on this site: "/x" but not "//host" or "/\host" (both leave the site).
-fn local_path(next: Option<String>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && p.len() <= 2048 => p,
-        _ => String::new(),
-    }
+/// `next` if it is a path on this site (see next_path), else "".
+fn local_path(state: &AppState, next: Option<String>) -> String {
+    next.and_then(|n| next_path::local(&state.settings.server.site_url, &n)).unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -51,7 +49,7 @@ pub async fn login_page(
     req: HttpRequest,
     q: web::Query<LoginQuery>,
 ) -> AppResult<HttpResponse> {
-    let next = local_path(q.into_inner().next);
+    let next = local_path(&state, q.into_inner().next);
     if page_user(&state, &req).await?.is_some() {
         return Ok(redirect(if next.is_empty() { "/" } else { &next }));
     }
@@ -72,7 +70,7 @@ pub async fn login_form(
     form: web::Form<LoginForm>,
 ) -> AppResult<HttpResponse> {
     let form = form.into_inner();
-    let next = local_path(form.next);
+    let next = local_path(&state, form.next);
     let outcome = match check_origin(&req, &state) {
         Ok(()) => authenticate(&state, &req, &form.email, form.password).await,
         Err(e) => Err(e),

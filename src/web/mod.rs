@@ -1,0 +1,27 @@
+//! Pages people open in a browser, apart from the JSON API: the chat screen and the
+//! client's files, sign-in, first-run setup, invitations and the notice a refused link
+//! shows. Each is plain HTML that works before any script loads; a client error on a
+//! page answers with a page, never JSON.
+pub mod assets;
+pub mod home;
+pub mod invite;
+pub mod login;
+pub mod next_path;
+pub mod notice;
+pub mod page;
+pub mod setup;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(home::home)
+        .service(assets::stylesheet)
+        .service(assets::client_module)
+        .service(assets::app_css)
+        .service(login::login_page)
+        .service(login::login_form)
+        .service(setup::setup_page)
+        .service(setup::setup_form)
+        .service(invite::invite_page)
+        .service(invite::invite_form);
+}
