@@ -174,6 +174,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ),
     ("unauthenticated", 401, "no valid session cookie or bearer token"),
     ("bad_credentials", 401, "email or password is wrong"),
+    (
+        "account_deactivated",
+        403,
+        "the password is right but the account is deactivated; an administrator can reactivate it",
+    ),
     ("csrf_origin_mismatch", 403, "cookie-authenticated unsafe request without a matching Origin"),
     ("ws_origin_mismatch", 403, "WebSocket upgrade from a page on another site"),
     ("not_allowed", 403, "you can see this resource but may not do that to it"),

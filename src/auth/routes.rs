@@ -63,6 +63,7 @@ pub struct LoginRequest {
 /// Sign in with e-mail and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = MeView), (status = 401, body = ErrorBody, description = "bad_credentials"),
+              (status = 403, body = ErrorBody, description = "account_deactivated (the password was right)"),
               (status = 429, body = ErrorBody, description = "rate_limited")))]
 #[post("/auth/login")]
 pub async fn login(
@@ -74,6 +75,8 @@ pub async fn login(
     let user = authenticate(&state, &req, &body.email, body.password).await?;
     signed_in(&state, &req, &user, actix_web::http::StatusCode::OK).await
 }
+
+const DEACTIVATED: &str = "this account has been deactivated; ask an administrator to reactivate it";
 
 /// Checks an e-mail and password under the login throttle (the API and the sign-in
 /// page both come here); records the sign-in.
@@ -93,6 +96,8 @@ pub async fn authenticate(
     let ok = password::verify(given, stored).await?;
     let user = match user {
         Some(u) if ok && u.deactivated_at.is_none() => u,
+        // Said only to someone who knows the password: the account exists but is off.
+        Some(_) if ok => return Err(AppError::forbidden("account_deactivated", DEACTIVATED)),
         _ => {
             tracing::info!(%ip, "failed login");
             state.login_throttle.spend(ip, email);

@@ -1,6 +1,7 @@
 //! Channels and conversations: membership, browsing, archiving, read state.
 pub mod conversations;
 pub mod model;
+pub mod read_routes;
 pub mod read_state;
 pub mod routes;
 pub mod service;

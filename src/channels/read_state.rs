@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::model::member;
+use super::model::{channel, member};
 use crate::access::ChannelAccess;
 use crate::error::{AppError, AppResult};
 use crate::messages::model::{mention, message};
@@ -85,6 +85,71 @@ pub async fn mark_read(conn: &impl ConnectionTrait, access: &ChannelAccess, user
         .exec(conn)
         .await?;
     Ok(target)
+}
+
+/// Moves the caller's read marker back so `from_seq` and everything after it is unread
+/// again ("mark as unread"). Never forward: marking unread something already unread
+/// leaves the marker where it is.
+pub async fn mark_unread(
+    conn: &impl ConnectionTrait,
+    access: &ChannelAccess,
+    user_id: Uuid,
+    from_seq: i64,
+) -> AppResult<i64> {
+    let current =
+        access.membership.as_ref().ok_or(AppError::forbidden("not_channel_member", "join the channel first"))?;
+    if from_seq < 1 || from_seq > access.channel.last_seq {
+        return Err(AppError::invalid("from_seq", "must be the seq of a message in the channel"));
+    }
+    let target = Ord::min(from_seq - 1, current.last_read_seq);
+    member::Entity::update_many()
+        .col_expr(member::Column::LastReadSeq, target.into())
+        .filter(member::Column::ChannelId.eq(access.channel.id))
+        .filter(member::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(target)
+}
+
+/// Marks every channel the caller belongs to in a workspace read to its end; the
+/// channels whose marker moved, with the new marker.
+pub async fn mark_all_read(
+    conn: &impl ConnectionTrait,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Vec<(Uuid, i64)>> {
+    let mine: Vec<Uuid> = member::Entity::find()
+        .filter(member::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.channel_id)
+        .collect();
+    let mut moved = Vec::new();
+    for chunk in mine.chunks(500) {
+        let ends: Vec<(Uuid, i64)> = channel::Entity::find()
+            .select_only()
+            .column(channel::Column::Id)
+            .column(channel::Column::LastSeq)
+            .filter(channel::Column::WorkspaceId.eq(workspace_id))
+            .filter(channel::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (channel_id, last_seq) in ends {
+            let r = member::Entity::update_many()
+                .col_expr(member::Column::LastReadSeq, last_seq.into())
+                .filter(member::Column::ChannelId.eq(channel_id))
+                .filter(member::Column::UserId.eq(user_id))
+                .filter(member::Column::LastReadSeq.lt(last_seq))
+                .exec(conn)
+                .await?;
+            if r.rows_affected > 0 {
+                moved.push((channel_id, last_seq));
+            }
+        }
+    }
+    Ok(moved)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -5,7 +5,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::conversations;
-use super::read_state::{self, NotifyPrefs};
 use super::service::{self, ChannelPatch, NewChannel};
 use super::view::ChannelView;
 use crate::access::{self, Need};
@@ -243,56 +242,6 @@ pub async fn remove_member(
     let tx = state.db.write().await?;
     service::remove_member(&*tx, &a, me.id(), user_id).await?;
     tx.emit(NewEvent::member_left(a.channel.workspace_id, a.channel.id, user_id));
-    tx.commit().await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MarkRead {
-    /// Everything up to and including this seq is read.
-    pub seq: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ReadMarker {
-    pub last_read_seq: i64,
-}
-
-/// Mark the channel read up to a seq (never moves backwards).
-#[utoipa::path(post, path = "/api/v1/channels/{channel_id}/read", tag = "channels", params(("channel_id" = Uuid, Path)),
-    request_body = MarkRead,
-    responses((status = 200, body = ReadMarker), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-#[post("/channels/{channel_id}/read")]
-pub async fn mark_read(
-    state: web::Data<AppState>,
-    me: CurrentUser,
-    path: web::Path<Uuid>,
-    body: web::Json<MarkRead>,
-) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
-    let tx = state.db.write().await?;
-    let seq = read_state::mark_read(&*tx, &a, me.id(), body.seq).await?;
-    let data = json!({"channel_id": a.channel.id, "last_read_seq": seq});
-    tx.emit(NewEvent::user(kind::READ_UPDATED, me.id(), data));
-    tx.commit().await?;
-    Ok(HttpResponse::Ok().json(ReadMarker { last_read_seq: seq }))
-}
-
-/// Mute a channel or choose when it notifies me.
-#[utoipa::path(patch, path = "/api/v1/channels/{channel_id}/notifications", tag = "channels", params(("channel_id" = Uuid, Path)),
-    request_body = NotifyPrefs,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-#[patch("/channels/{channel_id}/notifications")]
-pub async fn notifications(
-    state: web::Data<AppState>,
-    me: CurrentUser,
-    path: web::Path<Uuid>,
-    body: web::Json<NotifyPrefs>,
-) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
-    let tx = state.db.write().await?;
-    read_state::set_prefs(&*tx, &a, me.id(), body.into_inner()).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

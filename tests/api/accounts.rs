@@ -173,7 +173,18 @@ async fn deactivation_locks_the_account_out_everywhere_at_once() {
             r.expect_err(401, "unauthenticated");
         }
     }
-    app.login("bob@acme.test", PASSWORD).await.expect_err(401, "bad_credentials");
+    // Told plainly — but only once the password is right.
+    app.login("bob@acme.test", PASSWORD).await.expect_err(403, "account_deactivated");
+    app.login("bob@acme.test", "a wrong password").await.expect_err(401, "bad_credentials");
+    let page = Client::finish(
+        app.anon()
+            .request(reqwest::Method::POST, "/login")
+            .header("origin", &app.base)
+            .form(&[("email", "bob@acme.test"), ("password", PASSWORD)]),
+    )
+    .await
+    .expect(403);
+    assert!(page.body.as_str().expect("html").contains("deactivated"), "{:?}", page.body);
     let history = ada.history(general, "").await;
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["text"], "before", "nothing was posted or edited after deactivation");

@@ -3,7 +3,8 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{Client, TestApp};
+use crate::helpers::{create_workspace, Client, TestApp};
+use crate::ws_client::Ws;
 
 async fn listed(c: &Client, ws: Uuid, channel: Uuid) -> Option<Value> {
     let r = c.get(&format!("/api/v1/workspaces/{ws}/channels")).await.expect(200);
@@ -88,6 +89,56 @@ async fn unread_and_mention_counts_follow_the_read_marker() {
     let r = read(-1).await.expect_err(422, "invalid_input");
     assert_eq!(r.body["error"]["field"], "seq");
     assert_eq!(listed(&alice, ws, general).await.expect("general")["membership"]["last_read_seq"], 5);
+}
+
+#[tokio::test]
+async fn marking_unread_and_marking_everything_read() {
+    let app = TestApp::spawn().await;
+    let (alice, ws) = app.setup_admin().await;
+    let bob = app.join(&alice, ws, "bob", "member").await;
+    let general = alice.general(ws).await;
+    let town = alice.channel(ws, "town", false).await;
+    bob.post_empty(&format!("/api/v1/channels/{town}/join")).await.expect(204);
+    let mut socket = Ws::connect(&alice).await;
+    for text in ["one", "two @ada", "three"] {
+        bob.say(general, text).await;
+    }
+    bob.say(town, "over here").await;
+    alice.post(&format!("/api/v1/channels/{general}/read"), json!({"seq": 3})).await.expect(200);
+
+    // "Mark as unread" on message 2: it and what follows are unread again.
+    let unread = alice.post(&format!("/api/v1/channels/{general}/unread"), json!({"from_seq": 2})).await.expect(200);
+    assert_eq!(unread.body["last_read_seq"], 1);
+    let m = listed(&alice, ws, general).await.expect("general")["membership"].clone();
+    assert_eq!((m["unread_count"].as_i64(), m["mention_count"].as_i64()), (Some(2), Some(1)), "{m}");
+    let ev = socket
+        .expect("read marker moved back", |e| e["type"] == "read.updated" && e["data"]["last_read_seq"] == 1)
+        .await;
+    assert_eq!(
+        (ev["data"]["channel_id"].as_str(), ev["data"]["last_read_seq"].as_i64()),
+        (Some(&*general.to_string()), Some(1))
+    );
+    // Never forward, and only messages that exist.
+    let same = alice.post(&format!("/api/v1/channels/{general}/unread"), json!({"from_seq": 3})).await.expect(200);
+    assert_eq!(same.body["last_read_seq"], 1);
+    for bad in [0, 99] {
+        alice
+            .post(&format!("/api/v1/channels/{general}/unread"), json!({"from_seq": bad}))
+            .await
+            .expect_err(422, "invalid_input");
+    }
+
+    // "Mark all as read": every channel of the workspace, at once.
+    let all = alice.post_empty(&format!("/api/v1/workspaces/{ws}/read")).await.expect(200);
+    assert_eq!(all.body["channels"], 2);
+    for c in [general, town] {
+        let m = listed(&alice, ws, c).await.expect("channel")["membership"].clone();
+        assert_eq!((m["unread_count"].as_i64(), m["mention_count"].as_i64()), (Some(0), Some(0)), "{m}");
+    }
+    let again = alice.post_empty(&format!("/api/v1/workspaces/{ws}/read")).await.expect(200);
+    assert_eq!(again.body["channels"], 0, "nothing left to mark");
+    let (other, _) = create_workspace(&bob, "Elsewhere").await;
+    alice.post_empty(&format!("/api/v1/workspaces/{other}/read")).await.expect_err(404, "workspace_not_found");
 }
 
 #[tokio::test]
