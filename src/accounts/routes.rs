@@ -61,7 +61,7 @@ pub async fn change_password(
     {
         return Err(AppError::BadCredentials);
     }
-    service::set_password(&state.db.conn, me.id(), body.new_password).await?;
+    service::set_password(&state.db.conn, &me.user, body.new_password).await?;
     let keep = match me.via {
         AuthMethod::Session(id) => Some(id),
         AuthMethod::Token(_) => None,

@@ -62,7 +62,7 @@ pub async fn prepare(new: NewUser, name_max: usize) -> AppResult<PreparedUser> {
     };
     let password_hash = match new.password {
         Some(p) => {
-            password::validate(&p)?;
+            password::validate(&p, &[&email, &username, &display_name])?;
             Some(password::hash(p).await?)
         }
         None => None,
@@ -212,8 +212,9 @@ pub async fn update_profile(
     })
 }
 
-pub async fn set_password(conn: &impl ConnectionTrait, user_id: Uuid, new_password: String) -> AppResult<()> {
-    password::validate(&new_password)?;
+pub async fn set_password(conn: &impl ConnectionTrait, user: &user::Model, new_password: String) -> AppResult<()> {
+    password::validate(&new_password, &[&user.email, &user.username, &user.display_name])?;
+    let user_id = user.id;
     let hash = password::hash(new_password).await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Some(hash).into())

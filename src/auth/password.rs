@@ -53,7 +53,13 @@ fn hasher() -> AppResult<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-pub fn validate(password: &str) -> AppResult<()> {
+/// zxcvbn's estimate must put a new password past 10^8 guesses: out of reach of the
+/// common-password lists, keyboard walks, dates and the person's own name and address.
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
+
+/// The rules for a new password, wherever one is set: length, and not guessable from
+/// common-password lists or from `personal` (the person's name, username, e-mail).
+pub fn validate(password: &str, personal: &[&str]) -> AppResult<()> {
     let n = password.chars().count();
     if n < MIN_LEN {
         return Err(AppError::invalid("password", format!("must be at least {MIN_LEN} characters")));
@@ -61,7 +67,25 @@ pub fn validate(password: &str) -> AppResult<()> {
     if password.len() > MAX_LEN {
         return Err(AppError::invalid("password", format!("must be at most {MAX_LEN} bytes")));
     }
-    Ok(())
+    let mut inputs: Vec<&str> = personal.iter().copied().filter(|s| !s.is_empty()).collect();
+    inputs.extend(personal.iter().filter_map(|s| s.split_once('@')).map(|(local, _)| local));
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if estimate.score() >= MIN_SCORE {
+        return Ok(());
+    }
+    let mut reason = String::from("is too easy to guess");
+    if let Some(f) = estimate.feedback() {
+        if let Some(w) = f.warning() {
+            reason = format!("{reason}: {}", w.to_string().trim_end_matches('.'));
+        }
+        if let Some(s) = f.suggestions().first() {
+            reason = format!("{reason}. {s}");
+        }
+    }
+    if !reason.ends_with('.') {
+        reason.push('.');
+    }
+    Err(AppError::invalid("password", reason))
 }
 
 pub async fn hash(password: String) -> AppResult<String> {
@@ -95,6 +119,21 @@ const DUMMY_HASH: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_and_personal_passwords_are_refused() {
+        for weak in ["password", "password1", "12345678", "qwertyuiop", "iloveyou", "Passw0rd!", "letmein123"] {
+            let e = validate(weak, &[]).expect_err(weak);
+            assert!(e.to_string().contains("too easy to guess"), "{weak}: {e}");
+        }
+        assert!(validate("adalovelace1815", &["Ada Lovelace", "ada@acme.test", "adalovelace"]).is_err());
+        assert!(validate("ada@acme.test", &["ada@acme.test"]).is_err(), "the e-mail itself");
+        for good in
+            ["correct horse battery staple", "load-generator password", "a brand new passphrase", "k7#Vq9!mZ2pL"]
+        {
+            assert!(validate(good, &["Ada", "ada@acme.test"]).is_ok(), "{good}");
+        }
+    }
 
     #[tokio::test]
     async fn hash_then_verify() {

@@ -48,10 +48,23 @@ async fn setup_link_works_once() {
     anon.post("/api/v1/setup", setup_body("setup_wrong", "ada@acme.test"))
         .await
         .expect_err(404, "setup_token_not_found");
-    let mut bad = setup_body(&token, "ada@acme.test");
-    bad["password"] = json!("short");
-    let r = anon.post("/api/v1/setup", bad).await.expect_err(422, "invalid_input");
-    assert_eq!(r.body["error"]["field"], "password");
+    // Too short, common, or made of the person's own name or address.
+    for weak in ["short", "password", "password1", "qwertyuiop", "ada@acme.test", "adaadmin1"] {
+        let mut bad = setup_body(&token, "ada@acme.test");
+        bad["password"] = json!(weak);
+        let r = anon.post("/api/v1/setup", bad).await.expect_err(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], "password", "{weak}");
+    }
+    let page = Client::finish(anon.request(reqwest::Method::POST, "/setup").header("origin", &app.base).form(&[
+        ("token", token.as_str()),
+        ("workspace_name", "Acme"),
+        ("display_name", "Ada Admin"),
+        ("email", "ada@acme.test"),
+        ("password", "password"),
+    ]))
+    .await
+    .expect(422);
+    assert!(page.body.as_str().expect("html").contains("too easy to guess"), "{:?}", page.body);
     // Neither refusal used up the link.
     anon.get(&format!("/setup?token={token}")).await.expect(200);
 
@@ -301,4 +314,30 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     .await;
     let got = failed_logins_from(&app, &["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.1", "10.0.0.1"]).await;
     assert_eq!(got, [401, 401, 401, 401, 429]);
+}
+
+#[tokio::test]
+async fn a_new_password_must_not_be_common_or_personal_wherever_it_is_set() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let inv = ada.post(&format!("/api/v1/workspaces/{ws}/invites"), json!({"role": "member"})).await.expect(201);
+    let token = inv.body["token"].as_str().expect("token").to_owned();
+    for weak in ["iloveyou", "Password123", "bob.builder@acme.test", "bobbuilder"] {
+        let r = app
+            .anon()
+            .post(
+                "/api/v1/auth/signup",
+                json!({"invite_token": token, "email": "bob.builder@acme.test", "display_name": "Bob Builder",
+                       "username": "bobbuilder", "password": weak}),
+            )
+            .await
+            .expect_err(422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], "password", "{weak}");
+    }
+    let r = ada
+        .post("/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": "letmein123"}))
+        .await
+        .expect_err(422, "invalid_input");
+    assert!(r.body["error"]["message"].as_str().is_some_and(|m| m.contains("too easy to guess")), "{:?}", r.body);
+    app.login("ada@acme.test", PASSWORD).await.expect(200);
 }

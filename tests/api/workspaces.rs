@@ -2,7 +2,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{create_workspace, Client, TestApp};
+use crate::helpers::{create_workspace, Client, TestApp, PASSWORD};
 
 async fn role_of(c: &Client, ws: Uuid, user: Uuid) -> Option<String> {
     let r = c.get(&format!("/api/v1/workspaces/{ws}/members")).await.expect(200);
@@ -209,11 +209,11 @@ async fn a_revoked_invitation_no_longer_works() {
         .anon()
         .post(
             "/api/v1/auth/signup",
-            json!({"invite_token": token, "email": "late@acme.test", "display_name": "Late", "password": "long enough pw"}),
+            json!({"invite_token": token, "email": "late@acme.test", "display_name": "Late", "password": PASSWORD}),
         )
         .await;
     assert!(matches!(signup.status, 404 | 409), "{:?}", signup.body);
-    app.login("late@acme.test", "long enough pw").await.expect_err(401, "bad_credentials");
+    app.login("late@acme.test", PASSWORD).await.expect_err(401, "bad_credentials");
     let (outsider, _) = app.outsider(&ada, "outsider").await;
     let r = outsider.post_empty(&format!("/api/v1/invites/{token}/accept")).await;
     assert!(matches!(r.status, 404 | 409), "{:?}", r.body);
