@@ -36,7 +36,7 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .add_tags(["span", "del", "input"])
         .link_rel(Some("noopener nofollow ugc"))
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
-        .add_allowed_classes("span", ["mention", "channel-ref"])
+        .add_allowed_classes("span", ["mention", "channel-ref", "link-host"])
         .add_tag_attributes("span", ["data-mention", "data-channel"])
         .add_tag_attributes("input", ["type", "checked", "disabled"]);
     b
@@ -123,6 +123,46 @@ fn inline_ref_events(text: &str, out: &mut Rendered) -> Option<String> {
     Some(html)
 }
 
+/// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069)
+/// reorder what follows them: "invoice\u{202e}gnp.exe" shows as "invoiceexe.png". They
+/// are dropped from what is shown (the stored text keeps them). The marks U+200E/U+200F,
+/// which right-to-left writing needs, stay.
+fn without_bidi_controls(text: CowStr<'_>) -> CowStr<'_> {
+    let is_control = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if text.contains(is_control) {
+        CowStr::from(text.replace(is_control, ""))
+    } else {
+        text
+    }
+}
+
+/// Link text that reads like an address or a file name ("bank.example/login",
+/// "invoice.pdf") but may point anywhere.
+fn reads_like_address_or_file(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && !t.contains(char::is_whitespace) && (t.contains("://") || t.contains('.'))
+}
+
+/// The host a link really goes to, shown after link text that could pass for
+/// another address or a file; None when the text already names that host.
+fn revealed_host(href: &str, text: &str) -> Option<String> {
+    let url = url::Url::parse(href).ok().filter(|u| matches!(u.scheme(), "http" | "https"))?;
+    let host = url.host_str()?;
+    let shown = text.trim();
+    if !reads_like_address_or_file(shown) {
+        return None;
+    }
+    // The host the text itself names ("https://a.example/x", "a.example/x"), if any.
+    let named = url::Url::parse(shown)
+        .ok()
+        .filter(|u| u.host_str().is_some())
+        .or_else(|| url::Url::parse(&format!("https://{shown}")).ok());
+    match named.as_ref().and_then(url::Url::host_str) {
+        Some(h) if h == host => None,
+        _ => Some(host.to_owned()),
+    }
+}
+
 pub fn render(source: &str) -> Rendered {
     let mut out = Rendered::default();
     let mut options = Options::empty();
@@ -131,8 +171,31 @@ pub fn render(source: &str) -> Rendered {
     options.insert(Options::ENABLE_TASKLISTS);
     let mut in_code = 0usize;
     let mut events = Vec::new();
+    // The link being rendered: its destination and its text so far.
+    let mut link: Option<(String, String)> = None;
     for event in Parser::new_ext(source, options) {
+        let event = match event {
+            Event::Text(t) => Event::Text(without_bidi_controls(t)),
+            Event::Code(t) => Event::Code(without_bidi_controls(t)),
+            other => other,
+        };
+        if let (Some((_, text)), Event::Text(t) | Event::Code(t)) = (&mut link, &event) {
+            text.push_str(t);
+        }
         match event {
+            Event::Start(Tag::Link { ref dest_url, .. }) => {
+                link = Some((dest_url.to_string(), String::new()));
+                events.push(event);
+            }
+            Event::End(TagEnd::Link) => {
+                events.push(event);
+                if let Some(host) = link.take().and_then(|(href, text)| revealed_host(&href, &text)) {
+                    events.push(Event::InlineHtml(CowStr::from(format!(
+                        " <span class=\"link-host\">({})</span>",
+                        escape(&host)
+                    ))));
+                }
+            }
             Event::Start(Tag::CodeBlock(_)) => {
                 in_code += 1;
                 events.push(event);
@@ -198,6 +261,38 @@ mod tests {
         assert_eq!(r.users, vec!["ann".to_owned()]);
         let heading = render("# Title\n\n#Upper stays text");
         assert!(heading.html.contains("<h1>Title</h1>") && !heading.html.contains("channel-ref"), "{}", heading.html);
+    }
+
+    #[test]
+    fn direction_overrides_are_dropped_from_what_is_shown() {
+        let r = render("[invoice\u{202e}gnp.exe](https://files.example/x) and `code\u{2066}x\u{2069}` \u{202d}plain");
+        for c in ['\u{202e}', '\u{2066}', '\u{2069}', '\u{202d}'] {
+            assert!(!r.html.contains(c), "{:?}", r.html);
+        }
+        assert!(r.html.contains(">invoicegnp.exe</a> <span class=\"link-host\">(files.example)</span>"), "{}", r.html);
+        let rtl = render("\u{200f}שלום\u{200e} ok");
+        assert!(rtl.html.contains('\u{200f}') && rtl.html.contains('\u{200e}'), "marks stay");
+    }
+
+    #[test]
+    fn links_dressed_as_another_address_or_a_file_show_their_real_host() {
+        let shown = |md: &str| render(md).html;
+        let h = shown("[https://bank.example/login](https://evil.example/phish)");
+        assert!(h.contains("</a> <span class=\"link-host\">(evil.example)</span>"), "{h}");
+        let h = shown("[bank.example](https://evil.example/)");
+        assert!(h.contains("(evil.example)"), "{h}");
+        let h = shown("[report.pdf](https://evil.example/report.exe)");
+        assert!(h.contains("(evil.example)"), "{h}");
+        // Honest links stay as they are.
+        for md in [
+            "[https://docs.example/a](https://docs.example/a)",
+            "[docs.example](https://docs.example/)",
+            "<https://docs.example/page>",
+            "https://docs.example/page",
+            "[the docs](https://docs.example/)",
+        ] {
+            assert!(!shown(md).contains("link-host"), "{md}: {}", shown(md));
+        }
     }
 
     #[test]
