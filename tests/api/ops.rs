@@ -56,6 +56,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/channels/{channel_id}/members"),
     ("delete", "/api/v1/channels/{channel_id}/members/{user_id}"),
     ("post", "/api/v1/channels/{channel_id}/read"),
+    ("post", "/api/v1/channels/{channel_id}/unread"),
+    ("post", "/api/v1/workspaces/{workspace_id}/read"),
     ("patch", "/api/v1/channels/{channel_id}/notifications"),
     ("post", "/api/v1/channels/{channel_id}/messages"),
     ("get", "/api/v1/channels/{channel_id}/messages"),
