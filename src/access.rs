@@ -14,6 +14,8 @@ use crate::workspaces::model::{member as ws_member, workspace};
 )]
 #[serde(rename_all = "snake_case")]
 pub enum WorkspaceRole {
+    /// A bot: sees only the channels it was added to, like a guest, and is shown as an app.
+    Bot,
     Guest,
     Member,
     Admin,
@@ -23,6 +25,7 @@ pub enum WorkspaceRole {
 impl WorkspaceRole {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Bot => "bot",
             Self::Guest => "guest",
             Self::Member => "member",
             Self::Admin => "admin",
@@ -34,6 +37,7 @@ impl WorkspaceRole {
             "owner" => Self::Owner,
             "admin" => Self::Admin,
             "member" => Self::Member,
+            "bot" => Self::Bot,
             _ => Self::Guest,
         }
     }
@@ -88,8 +92,8 @@ impl WorkspaceAccess {
         }
     }
     pub fn require_full_member(&self) -> AppResult<()> {
-        if self.role == WorkspaceRole::Guest {
-            Err(not_allowed("guests may not do this"))
+        if self.role < WorkspaceRole::Member {
+            Err(not_allowed("guests and bots may not do this"))
         } else {
             Ok(())
         }
@@ -157,7 +161,7 @@ pub async fn channel(
     let role = WorkspaceRole::parse(&ws.role);
     let membership = channel_member::Entity::find_by_id((channel_id, user_id)).one(conn).await?;
     let kind = ChannelKind::parse(&channel.kind);
-    let visible = membership.is_some() || (kind == ChannelKind::Public && role != WorkspaceRole::Guest);
+    let visible = membership.is_some() || (kind == ChannelKind::Public && role >= WorkspaceRole::Member);
     if !visible {
         return Err(AppError::NotFound("channel"));
     }

@@ -19,7 +19,14 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub files: FileSettings,
     pub search: SearchSettings,
+    pub integrations: IntegrationSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IntegrationSettings {
+    pub hook_burst: u32,
+    pub hook_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -33,6 +40,8 @@ pub struct ServerSettings {
     pub shutdown_timeout_s: u64,
     pub listen_backlog: i32,
     pub max_connections_per_ip: usize,
+    /// 32 bytes, base64: seals secrets Parley reads back. Empty: a key file in data_dir.
+    pub secret_key: SecretString,
     pub body_idle_timeout_s: u64,
     pub body_timeout_s: u64,
 }

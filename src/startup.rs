@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
+use secrecy::ExposeSecret;
 use tokio::sync::watch;
 
 use crate::auth::throttle::LoginThrottle;
@@ -70,6 +71,14 @@ impl Application {
                 settings.server.max_connections_per_ip,
                 settings.server.trusted_proxies.clone(),
             ),
+            sealer: Arc::new(crate::auth::sealed::Sealer::from_settings(
+                settings.server.secret_key.expose_secret(),
+                &settings.server.data_dir,
+            )?),
+            hook_limiter: Arc::new(crate::webhooks::incoming::rate::HookLimiter::new(
+                settings.integrations.hook_per_minute,
+                settings.integrations.hook_burst,
+            )),
             settings: Arc::new(settings),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -160,6 +169,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.login_throttle.prune();
+        state.hook_limiter.prune();
         crate::ops::memory::release_free_memory();
         if minutes.is_multiple_of(60) {
             let cutoff = crate::clock::now_ms() - state.settings.realtime.retention_days.max(1) * 86_400_000;

@@ -24,4 +24,8 @@ pub struct AppState {
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Open connections and requests in progress (per-address cap, drain on shutdown).
     pub connections: Arc<Connections>,
+    /// Seals and opens secrets kept at rest (auth::sealed).
+    pub sealer: Arc<crate::auth::sealed::Sealer>,
+    /// Per-hook rate limits of incoming webhooks.
+    pub hook_limiter: Arc<crate::webhooks::incoming::rate::HookLimiter>,
 }

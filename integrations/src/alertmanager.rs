@@ -40,7 +40,8 @@ pub fn convert(v: &Value) -> Result<Message, ConvertError> {
     let status = s(v, "/status").unwrap_or("firing");
     let firing = alerts.iter().filter(|a| s(a, "/status") != Some("resolved")).count();
     let resolved = alerts.len() - firing;
-    let group = string_map(v, "/groupLabels").into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+    let group =
+        string_map(v, "/groupLabels").into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
     let counts = match (firing, resolved) {
         (f, 0) => format!("{f} firing"),
         (0, r) => format!("{r} resolved"),
@@ -54,7 +55,10 @@ pub fn convert(v: &Value) -> Result<Message, ConvertError> {
     }
     let mut attachments: Vec<Attachment> = alerts.iter().take(MAX_ALERTS).map(alert_card).collect();
     if alerts.len() > MAX_ALERTS {
-        attachments.push(Attachment { text: Some(format!("… and {} more alerts", alerts.len() - MAX_ALERTS)), ..Default::default() });
+        attachments.push(Attachment {
+            text: Some(format!("… and {} more alerts", alerts.len() - MAX_ALERTS)),
+            ..Default::default()
+        });
     }
     Ok(Message { text, attachments, ..Default::default() })
 }

@@ -207,7 +207,10 @@ fn workflow_run(v: &Value) -> Message {
 fn generic(event: &str, v: &Value) -> Message {
     let event = if event.is_empty() { "an event" } else { event };
     let action = s(v, "/action").map(|a| format!(" ({})", escape(a))).unwrap_or_default();
-    Message { text: format!("{} sent GitHub {}{action} for {}", actor(v), code_link(event, None), repo(v)), ..Default::default() }
+    Message {
+        text: format!("{} sent GitHub {}{action} for {}", actor(v), code_link(event, None), repo(v)),
+        ..Default::default()
+    }
 }
 
 pub fn convert(event: &str, v: &Value) -> Result<Message, ConvertError> {
@@ -222,7 +225,11 @@ pub fn convert(event: &str, v: &Value) -> Result<Message, ConvertError> {
         "release" => release(v),
         "workflow_run" => workflow_run(v),
         "ping" => Message {
-            text: format!("GitHub is connected to this channel for {}: {}", repo(v), escape(s(v, "/zen").unwrap_or(""))),
+            text: format!(
+                "GitHub is connected to this channel for {}: {}",
+                repo(v),
+                escape(s(v, "/zen").unwrap_or(""))
+            ),
             ..Default::default()
         },
         other => generic(other, v),

@@ -47,11 +47,17 @@ fn push(v: &Value, tag: bool) -> Message {
         let name = git_ref.strip_prefix("refs/tags/").unwrap_or(git_ref);
         let url = web.map(|w| format!("{w}/-/tags/{name}"));
         let verb = if deleted { "deleted tag" } else { "pushed tag" };
-        return Message { text: format!("{} {verb} {} to {}", user(v), code_link(name, url.as_deref()), project(v)), ..Default::default() };
+        return Message {
+            text: format!("{} {verb} {} to {}", user(v), code_link(name, url.as_deref()), project(v)),
+            ..Default::default()
+        };
     }
     let branch = git_ref.strip_prefix("refs/heads/").unwrap_or(git_ref);
     if deleted {
-        return Message { text: format!("{} deleted branch {} of {}", user(v), code_link(branch, None), project(v)), ..Default::default() };
+        return Message {
+            text: format!("{} deleted branch {} of {}", user(v), code_link(branch, None), project(v)),
+            ..Default::default()
+        };
     }
     let count = n(v, "/total_commits_count").map_or(arr(v, "/commits").len(), |c| usize::try_from(c).unwrap_or(0));
     let noun = if count == 1 { "commit" } else { "commits" };
@@ -94,7 +100,12 @@ fn merge_request(v: &Value) -> Message {
             code_link(s(mr, "/target_branch").unwrap_or_default(), None),
             code_link(s(mr, "/source_branch").unwrap_or_default(), None)
         ),
-        attachments: vec![card(color, Some(format!("!{iid} {}", first_line(s(mr, "/title").unwrap_or_default(), 250))), url, body)],
+        attachments: vec![card(
+            color,
+            Some(format!("!{iid} {}", first_line(s(mr, "/title").unwrap_or_default(), 250))),
+            url,
+            body,
+        )],
         ..Default::default()
     }
 }
@@ -110,7 +121,8 @@ fn pipeline(v: &Value) -> Message {
         "running" | "pending" | "created" => ("is running", YELLOW),
         other => (other, GREY),
     };
-    let url = s(p, "/url").map(str::to_owned).or_else(|| s(v, "/project/web_url").map(|w| format!("{w}/-/pipelines/{id}")));
+    let url =
+        s(p, "/url").map(str::to_owned).or_else(|| s(v, "/project/web_url").map(|w| format!("{w}/-/pipelines/{id}")));
     let mut fields = Vec::new();
     let failed: Vec<String> = arr(v, "/builds")
         .iter()
@@ -150,7 +162,12 @@ fn issue(v: &Value) -> Message {
     let body = if verb == "opened" { excerpt(s(i, "/description")) } else { None };
     Message {
         text: format!("{} {verb} issue {} in {}", user(v), link(&format!("#{iid}"), url), project(v)),
-        attachments: vec![card(color, Some(format!("#{iid} {}", first_line(s(i, "/title").unwrap_or_default(), 250))), url, body)],
+        attachments: vec![card(
+            color,
+            Some(format!("#{iid} {}", first_line(s(i, "/title").unwrap_or_default(), 250))),
+            url,
+            body,
+        )],
         ..Default::default()
     }
 }
@@ -176,7 +193,10 @@ pub fn convert(event_header: &str, v: &Value) -> Result<Message, ConvertError> {
         other => {
             let what = if other.is_empty() { event_header } else { other };
             let what = if what.is_empty() { "an event" } else { what };
-            Message { text: format!("{} sent GitLab {} for {}", user(v), code_link(what, None), project(v)), ..Default::default() }
+            Message {
+                text: format!("{} sent GitLab {} for {}", user(v), code_link(what, None), project(v)),
+                ..Default::default()
+            }
         }
     })
 }

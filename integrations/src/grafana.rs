@@ -12,11 +12,8 @@ fn alert_card(a: &Value) -> Attachment {
     let firing = s(a, "/status") != Some("resolved");
     let labels = string_map(a, "/labels");
     let name = labels.iter().find(|(k, _)| k == "alertname").map_or("alert", |(_, v)| v.as_str());
-    let mut lines: Vec<String> = [s(a, "/annotations/summary"), s(a, "/annotations/description")]
-        .into_iter()
-        .flatten()
-        .map(escape)
-        .collect();
+    let mut lines: Vec<String> =
+        [s(a, "/annotations/summary"), s(a, "/annotations/description")].into_iter().flatten().map(escape).collect();
     if let Some(values) = s(a, "/valueString") {
         lines.push(format!("`{}`", values.replace('`', "'").chars().take(300).collect::<String>()));
     }
@@ -57,7 +54,10 @@ pub fn convert(v: &Value) -> Result<Message, ConvertError> {
     let alerts = arr(v, "/alerts");
     let mut attachments: Vec<Attachment> = alerts.iter().take(MAX_ALERTS).map(alert_card).collect();
     if alerts.len() > MAX_ALERTS {
-        attachments.push(Attachment { text: Some(format!("… and {} more alerts", alerts.len() - MAX_ALERTS)), ..Default::default() });
+        attachments.push(Attachment {
+            text: Some(format!("… and {} more alerts", alerts.len() - MAX_ALERTS)),
+            ..Default::default()
+        });
     }
     if alerts.is_empty() {
         let color = match s(v, "/state").or_else(|| s(v, "/status")) {
@@ -65,7 +65,11 @@ pub fn convert(v: &Value) -> Result<Message, ConvertError> {
             Some("alerting" | "firing") => RED,
             _ => YELLOW,
         };
-        attachments.push(Attachment { color: Some(color.into()), footer: Some("Grafana".into()), ..Default::default() });
+        attachments.push(Attachment {
+            color: Some(color.into()),
+            footer: Some("Grafana".into()),
+            ..Default::default()
+        });
     }
     Ok(Message { text, attachments, ..Default::default() })
 }

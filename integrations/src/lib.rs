@@ -9,8 +9,8 @@ mod alertmanager;
 mod blocks;
 mod github;
 mod gitlab;
-mod json;
 mod grafana;
+mod json;
 pub mod limits;
 pub mod markdown;
 pub mod mrkdwn;
@@ -136,21 +136,40 @@ pub(crate) fn header<'a>(headers: Headers<'a>, name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
-/// Checks the sender's signature (when the hook has a `secret`) and converts `body`.
-/// For Slack's format `body` is the JSON document (the server unwraps `payload=` forms).
-pub fn convert(source: Source, headers: Headers<'_>, body: &[u8], secret: Option<&[u8]>) -> Result<Message, ConvertError> {
-    if let Some(secret) = secret {
-        signature::verify(source, headers, body, secret)?;
+/// Checks the sender's signature over the raw request body, when the hook has a secret.
+pub fn verify(
+    source: Source,
+    headers: Headers<'_>,
+    raw_body: &[u8],
+    secret: Option<&[u8]>,
+) -> Result<(), ConvertError> {
+    match secret {
+        Some(secret) => signature::verify(source, headers, raw_body, secret),
+        None => Ok(()),
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+}
+
+/// Checks the signature (when the hook has a `secret`) and converts a JSON `body`.
+pub fn convert(
+    source: Source,
+    headers: Headers<'_>,
+    body: &[u8],
+    secret: Option<&[u8]>,
+) -> Result<Message, ConvertError> {
+    verify(source, headers, body, secret)?;
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+    convert_value(source, headers, &json)
+}
+
+/// Converts a payload already parsed (its signature checked by the caller).
+pub fn convert_value(source: Source, headers: Headers<'_>, json: &serde_json::Value) -> Result<Message, ConvertError> {
     let message = match source {
-        Source::Slack => slack::convert(&json)?,
-        Source::GitHub => github::convert(header(headers, "x-github-event").unwrap_or(""), &json)?,
-        Source::GitLab => gitlab::convert(header(headers, "x-gitlab-event").unwrap_or(""), &json)?,
-        Source::Alertmanager => alertmanager::convert(&json)?,
-        Source::Grafana => grafana::convert(&json)?,
-        Source::Sentry => sentry::convert(header(headers, "sentry-hook-resource").unwrap_or(""), &json)?,
+        Source::Slack => slack::convert(json)?,
+        Source::GitHub => github::convert(header(headers, "x-github-event").unwrap_or(""), json)?,
+        Source::GitLab => gitlab::convert(header(headers, "x-gitlab-event").unwrap_or(""), json)?,
+        Source::Alertmanager => alertmanager::convert(json)?,
+        Source::Grafana => grafana::convert(json)?,
+        Source::Sentry => sentry::convert(header(headers, "sentry-hook-resource").unwrap_or(""), json)?,
     };
     limits::check(&message)?;
     Ok(message)

@@ -75,9 +75,8 @@ fn pieces(line: &str) -> Vec<Piece> {
             }
         }
         if c == '&' {
-            if let Some((entity, ch)) = [("&lt;", '<'), ("&gt;", '>'), ("&amp;", '&')]
-                .into_iter()
-                .find(|(e, _)| rest.starts_with(e))
+            if let Some((entity, ch)) =
+                [("&lt;", '<'), ("&gt;", '>'), ("&amp;", '&')].into_iter().find(|(e, _)| rest.starts_with(e))
             {
                 out.push(Piece::Char(ch));
                 rest = &rest[entity.len()..];
@@ -192,7 +191,10 @@ mod tests {
         assert_eq!(md("*bold* _it_ ~gone~"), "**bold** *it* ~~gone~~");
         assert_eq!(md("a * b * c"), "a \\* b \\* c", "spaced stars are not bold");
         assert_eq!(md("snake_case_name"), "snake\\_case\\_name");
-        assert_eq!(md("*<https://ci.example.com/1|Build 1>* passed"), "**[Build 1](<https://ci.example.com/1>)** passed");
+        assert_eq!(
+            md("*<https://ci.example.com/1|Build 1>* passed"),
+            "**[Build 1](<https://ci.example.com/1>)** passed"
+        );
         assert_eq!(md("`*not bold*` and ```\nfn x() {}\n```"), "`*not bold*` and\n```\nfn x() {}\n```\n");
     }
 

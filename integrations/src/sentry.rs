@@ -21,7 +21,9 @@ fn event_alert(v: &Value) -> Message {
     let url = s(e, "/web_url").or_else(|| s(e, "/url"));
     let rule = s(v, "/data/triggered_rule").unwrap_or("an alert rule");
     let mut fields = Vec::new();
-    for (label, pointer) in [("Level", "/level"), ("Culprit", "/culprit"), ("Environment", "/environment"), ("Release", "/release")] {
+    for (label, pointer) in
+        [("Level", "/level"), ("Culprit", "/culprit"), ("Environment", "/environment"), ("Release", "/release")]
+    {
         if let Some(value) = s(e, pointer) {
             fields.push(Field { title: label.into(), value: escape(value), short: true });
         }
@@ -71,7 +73,13 @@ pub fn convert(resource: &str, v: &Value) -> Result<Message, ConvertError> {
         return Err(invalid("a Sentry payload is a JSON object"));
     }
     let resource = if resource.is_empty() {
-        if v.pointer("/data/event").is_some() { "event_alert" } else if v.pointer("/data/issue").is_some() { "issue" } else { "" }
+        if v.pointer("/data/event").is_some() {
+            "event_alert"
+        } else if v.pointer("/data/issue").is_some() {
+            "issue"
+        } else {
+            ""
+        }
     } else {
         resource
     };

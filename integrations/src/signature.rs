@@ -58,16 +58,28 @@ mod tests {
         let body = b"Hello, World!";
         let secret = b"It's a Secret to Everybody";
         assert_eq!(verify(Source::GitHub, &[("x-hub-signature-256", sig)], body, secret), Ok(()));
-        assert_eq!(verify(Source::GitHub, &[("x-hub-signature-256", sig)], b"Hello, World?", secret), Err(ConvertError::BadSignature));
+        assert_eq!(
+            verify(Source::GitHub, &[("x-hub-signature-256", sig)], b"Hello, World?", secret),
+            Err(ConvertError::BadSignature)
+        );
         assert_eq!(verify(Source::GitHub, &[], body, secret), Err(ConvertError::MissingSignature));
-        assert_eq!(verify(Source::GitHub, &[("x-hub-signature-256", "sha1=00")], body, secret), Err(ConvertError::BadSignature));
+        assert_eq!(
+            verify(Source::GitHub, &[("x-hub-signature-256", "sha1=00")], body, secret),
+            Err(ConvertError::BadSignature)
+        );
     }
 
     #[test]
     fn tokens_and_bearer_secrets() {
         assert_eq!(verify(Source::GitLab, &[("x-gitlab-token", "s3cret")], b"{}", b"s3cret"), Ok(()));
-        assert_eq!(verify(Source::GitLab, &[("x-gitlab-token", "s3cre")], b"{}", b"s3cret"), Err(ConvertError::BadSignature));
+        assert_eq!(
+            verify(Source::GitLab, &[("x-gitlab-token", "s3cre")], b"{}", b"s3cret"),
+            Err(ConvertError::BadSignature)
+        );
         assert_eq!(verify(Source::Grafana, &[("authorization", "Bearer s3cret")], b"{}", b"s3cret"), Ok(()));
-        assert_eq!(verify(Source::Alertmanager, &[("authorization", "Basic s3cret")], b"{}", b"s3cret"), Err(ConvertError::BadSignature));
+        assert_eq!(
+            verify(Source::Alertmanager, &[("authorization", "Basic s3cret")], b"{}", b"s3cret"),
+            Err(ConvertError::BadSignature)
+        );
     }
 }

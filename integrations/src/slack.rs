@@ -151,7 +151,9 @@ mod tests {
 
     #[test]
     fn empty_or_malformed_payloads_are_refused() {
-        for bad in [json!({}), json!({"text": "  "}), json!([1]), json!({"attachments": "x"}), json!({"attachments": [5]})] {
+        for bad in
+            [json!({}), json!({"text": "  "}), json!([1]), json!({"attachments": "x"}), json!({"attachments": [5]})]
+        {
             assert!(convert(&bad).is_err(), "{bad}");
         }
     }

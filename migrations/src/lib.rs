@@ -5,6 +5,7 @@ mod m0001_initial;
 mod m0002_realtime;
 mod m0003_files;
 mod m0004_search;
+mod m0005_integrations;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_realtime::Migration),
             Box::new(m0003_files::Migration),
             Box::new(m0004_search::Migration),
+            Box::new(m0005_integrations::Migration),
         ]
     }
 }

@@ -20,6 +20,9 @@ pub mod user {
         /// Do-not-disturb, set by the user (presence).
         pub dnd: bool,
         pub created_at: i64,
+        /// A bot or the identity of an incoming webhook, not a person.
+        pub is_bot: bool,
+        pub avatar_url: Option<String>,
         pub updated_at: i64,
     }
 

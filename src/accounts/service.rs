@@ -30,6 +30,8 @@ pub struct PreparedUser {
     display_name: String,
     password_hash: Option<String>,
     is_admin: bool,
+    is_bot: bool,
+    avatar_url: Option<String>,
 }
 
 /// Validates and hashes a password sign-up (the setup form, an invitation, open sign-up).
@@ -45,6 +47,20 @@ pub async fn prepare_signup(
 }
 
 impl PreparedUser {
+    /// A bot or hook identity: no password, an address that can never receive mail
+    /// (`.invalid`, RFC 2606), a username of its own.
+    pub fn bot(id_hint: Uuid, username: String, display_name: String, avatar_url: Option<String>) -> Self {
+        Self {
+            email: format!("bot-{}@bots.invalid", id_hint.simple()),
+            username,
+            display_name,
+            password_hash: None,
+            is_admin: false,
+            is_bot: true,
+            avatar_url,
+        }
+    }
+
     /// Sets an already computed password hash (the load-test seeder hashes one password
     /// for all its synthetic people instead of running argon2 once per person).
     pub fn with_password_hash(mut self, hash: String) -> Self {
@@ -67,7 +83,15 @@ pub async fn prepare(new: NewUser, name_max: usize) -> AppResult<PreparedUser> {
         }
         None => None,
     };
-    Ok(PreparedUser { email, username, display_name, password_hash, is_admin: new.is_admin })
+    Ok(PreparedUser {
+        email,
+        username,
+        display_name,
+        password_hash,
+        is_admin: new.is_admin,
+        is_bot: false,
+        avatar_url: None,
+    })
 }
 
 fn username_from_email(email: &str) -> String {
@@ -112,6 +136,8 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         dnd: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
+        is_bot: Set(p.is_bot),
+        avatar_url: Set(p.avatar_url),
     };
     model.insert(conn).await.map_err(|e| {
         if is_unique_violation(&e) {

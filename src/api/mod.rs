@@ -6,7 +6,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{accounts, auth, channels, files, messages, ops, realtime, search, workspaces};
+use crate::{accounts, auth, bots, channels, files, messages, ops, realtime, search, webhooks, workspaces};
 
 fn json_error(err: JsonPayloadError) -> AppError {
     match err {
@@ -69,6 +69,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(ops::prometheus::metrics_endpoint)
     .configure(crate::web::configure)
     .service(docs::docs_page)
+    .service(webhooks::incoming::receive::slack_format)
+    .service(webhooks::incoming::receive::native_format)
     .service(
         web::scope("/api/v1")
             .service(openapi::openapi_json)
@@ -136,7 +138,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(files::routes::thumbnail)
             .service(files::routes::remove)
             .service(files::routes::storage)
-            .service(search::routes::search),
+            .service(search::routes::search)
+            .service(bots::routes::create)
+            .service(bots::routes::list)
+            .service(bots::routes::update)
+            .service(bots::routes::deactivate)
+            .service(bots::routes::reactivate)
+            .service(bots::routes::create_token)
+            .service(bots::routes::tokens)
+            .service(bots::routes::revoke_token)
+            .service(webhooks::incoming::routes::create)
+            .service(webhooks::incoming::routes::list)
+            .service(webhooks::incoming::routes::update)
+            .service(webhooks::incoming::routes::rotate)
+            .service(webhooks::incoming::routes::remove)
+            .service(webhooks::incoming::routes::settings),
     )
     .default_service(web::to(not_found));
 }

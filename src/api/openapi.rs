@@ -3,7 +3,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accounts, auth, channels, files, messages, ops, realtime, search, workspaces};
+use crate::{accounts, auth, bots, channels, files, messages, ops, realtime, search, webhooks, workspaces};
 
 struct Security;
 
@@ -48,6 +48,11 @@ impl Modify for Security {
         files::routes::thumbnail, files::routes::remove, files::routes::storage,
         search::routes::search,
         realtime::routes::websocket, realtime::presence_routes::presence, realtime::presence_routes::set_presence,
+        bots::routes::create, bots::routes::list, bots::routes::update, bots::routes::deactivate,
+        bots::routes::reactivate, bots::routes::create_token, bots::routes::tokens, bots::routes::revoke_token,
+        webhooks::incoming::routes::create, webhooks::incoming::routes::list, webhooks::incoming::routes::update,
+        webhooks::incoming::routes::rotate, webhooks::incoming::routes::remove, webhooks::incoming::routes::settings,
+        webhooks::incoming::receive::slack_format, webhooks::incoming::receive::native_format,
     ),
     tags(
         (name = "auth", description = "Sign-in, sessions, sign-up, API tokens, first-run setup"),
@@ -58,6 +63,7 @@ impl Modify for Security {
         (name = "files", description = "Uploads, downloads, thumbnails, storage quota"),
         (name = "search", description = "Search everything you may read"),
         (name = "admin", description = "Instance administration"),
+        (name = "integrations", description = "Incoming webhooks, bots and their scoped tokens"),
         (name = "realtime", description = "The WebSocket: live events, resume (docs/realtime.md)"),
         (name = "operations", description = "Health and readiness"),
     )

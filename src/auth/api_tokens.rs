@@ -56,6 +56,7 @@ pub async fn create(
         created_at: Set(now),
         last_used_at: Set(None),
         expires_at: Set(expires_in_hours.map(|h| now + h * HOUR_MS)),
+        scopes: Set(None),
     }
     .insert(conn)
     .await?;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{api_tokens, sessions};
 use crate::accounts::model::user;
+use crate::bots::scopes;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -24,6 +25,8 @@ pub enum AuthMethod {
 pub struct CurrentUser {
     pub user: user::Model,
     pub via: AuthMethod,
+    /// A bot token's scopes (space-separated); None for a person.
+    pub scopes: Option<String>,
 }
 
 impl CurrentUser {
@@ -78,15 +81,19 @@ pub fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError>
 async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("no app state"))?;
     let conn = &state.db.conn;
-    let (user_id, via) = if let Some(token) = bearer(&req) {
+    let (user_id, via, scopes) = if let Some(token) = bearer(&req) {
         let t = api_tokens::resolve(conn, &token).await?.ok_or(AppError::Unauthenticated)?;
-        (t.user_id, AuthMethod::Token(t.id))
+        if t.scopes.is_some() {
+            let pattern = req.match_pattern().unwrap_or_default();
+            scopes::check(t.scopes.as_deref(), scopes::required(req.method(), &pattern))?;
+        }
+        (t.user_id, AuthMethod::Token(t.id), t.scopes)
     } else if let Some(cookie) = req.cookie(session_cookie_name(state)) {
         let s = sessions::resolve(conn, cookie.value(), state.settings.auth.session_idle_hours)
             .await?
             .ok_or(AppError::Unauthenticated)?;
         check_origin(&req, state)?;
-        (s.user_id, AuthMethod::Session(s.id))
+        (s.user_id, AuthMethod::Session(s.id), None)
     } else {
         return Err(AppError::Unauthenticated);
     };
@@ -94,7 +101,7 @@ async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
     if user.deactivated_at.is_some() {
         return Err(AppError::Unauthenticated);
     }
-    Ok(CurrentUser { user, via })
+    Ok(CurrentUser { user, via, scopes })
 }
 
 impl FromRequest for CurrentUser {

@@ -5,6 +5,7 @@ pub mod current_user;
 pub mod model;
 pub mod password;
 pub mod routes;
+pub mod sealed;
 pub mod secret_token;
 pub mod sessions;
 pub mod setup;

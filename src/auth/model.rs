@@ -37,6 +37,8 @@ pub mod api_token {
         pub created_at: i64,
         pub last_used_at: Option<i64>,
         pub expires_at: Option<i64>,
+        /// A bot token's scopes, space-separated; None for a person's token.
+        pub scopes: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

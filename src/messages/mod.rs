@@ -1,5 +1,6 @@
 //! Messages: posting with gapless per-channel seqs, history, threads, edits,
 //! deletes, reactions, pins, mentions and Markdown.
+pub mod cards;
 pub mod history;
 pub mod markdown;
 pub mod model;

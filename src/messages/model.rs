@@ -19,6 +19,10 @@ pub mod message {
         pub deleted_at: Option<i64>,
         pub reply_count: i32,
         pub last_reply_at: Option<i64>,
+        /// JSON array of cards (integrations::Attachment with rendered HTML).
+        pub attachments: Option<String>,
+        /// JSON: the app name and picture a hook or bot posted with.
+        pub app: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::cards::AppPost;
 use super::markdown::{self, Rendered};
 use super::model::{mention, message, pin, reaction};
 use super::view::{self, MessageView};
@@ -38,6 +39,10 @@ pub struct NewMessage {
     /// With files, `text` may be empty.
     #[serde(default)]
     pub file_ids: Vec<Uuid>,
+    /// Cards and app identity, from integrations only (never from a request body).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub app: Option<AppPost>,
 }
 
 fn validate_text(text: &str, max_chars: usize, has_files: bool) -> AppResult<()> {
@@ -148,7 +153,8 @@ pub async fn post(
 ) -> AppResult<(MessageView, bool)> {
     let me = author.id;
     let file_ids = files::service::validate_ids(&new.file_ids)?;
-    validate_text(&new.text, max_chars, !file_ids.is_empty())?;
+    let has_cards = new.app.as_ref().is_some_and(|a| !a.cards.is_empty());
+    validate_text(&new.text, max_chars, !file_ids.is_empty() || has_cards)?;
     let channel_id = access.channel.id;
     if let Some(cmid) = &new.client_msg_id {
         if cmid.is_empty() || cmid.chars().count() > CLIENT_MSG_ID_MAX || cmid.chars().any(char::is_control) {
@@ -196,6 +202,8 @@ pub async fn post(
         deleted_at: Set(None),
         reply_count: Set(0),
         last_reply_at: Set(None),
+        attachments: Set(new.app.as_ref().and_then(|a| a.cards_json())),
+        app: Set(new.app.as_ref().and_then(|a| a.identity_json())),
     };
     let msg = match row.insert(&*tx).await {
         Ok(m) => m,
@@ -306,6 +314,7 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
     let deleted = message::Entity::update_many()
         .col_expr(message::Column::Body, "".into())
         .col_expr(message::Column::BodyHtml, "".into())
+        .col_expr(message::Column::Attachments, Option::<String>::None.into())
         .col_expr(message::Column::DeletedAt, Some(now_ms()).into())
         .filter(message::Column::Id.eq(msg.id))
         .filter(message::Column::DeletedAt.is_null())

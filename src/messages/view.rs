@@ -5,6 +5,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::cards::{self, AppView, CardView};
 use super::model::{message, pin, reaction};
 use crate::accounts::model::user;
 use crate::clock::{opt_rfc3339, rfc3339};
@@ -16,6 +17,8 @@ pub struct AuthorView {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
+    /// A bot or an incoming webhook: shown as an app.
+    pub is_bot: bool,
 }
 
 #[derive(Serialize, Clone, utoipa::ToSchema)]
@@ -47,6 +50,12 @@ pub struct MessageView {
     pub pinned: bool,
     /// Attached files, in upload order.
     pub files: Vec<FileView>,
+    /// Cards an integration attached.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<CardView>,
+    /// The app name and picture an integration posted with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppView>,
 }
 
 /// Builds views for a page of messages with four queries, whatever its size.
@@ -115,6 +124,7 @@ fn build(
             id: u.id,
             username: u.username.clone(),
             display_name: u.display_name.clone(),
+            is_bot: u.is_bot,
         }),
         client_msg_id: m.client_msg_id.clone(),
         text: m.body.clone(),
@@ -127,6 +137,8 @@ fn build(
         reactions,
         pinned,
         files,
+        attachments: cards::cards_of(m.attachments.as_deref()),
+        app: cards::app_of(m.app.as_deref()),
     }
 }
 

@@ -112,6 +112,8 @@ pub async fn run(db: &Db, index: &dyn SearchIndex, opts: Options) -> anyhow::Res
                 deleted_at: Set(None),
                 reply_count: Set(0),
                 last_reply_at: Set(None),
+                attachments: Set(None),
+                app: Set(None),
             });
         }
         let tx = db.write().await?;

@@ -93,7 +93,11 @@ pub async fn documents(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> 
                 is_thread: m.thread_root_id.is_some() || m.reply_count > 0,
                 has_file: !file_names.is_empty(),
                 has_link: m.body_html.contains("<a ") || has_bare_url(&m.body),
-                text: m.body.clone(),
+                // An integration's cards are searched with the message they hang from.
+                text: match m.attachments.as_deref() {
+                    Some(cards) => format!("{}\n{}", m.body, crate::messages::cards::searchable_text(Some(cards))),
+                    None => m.body.clone(),
+                },
                 file_names,
             })
         })

@@ -55,7 +55,7 @@ pub async fn readable_channels(
         .filter(|c| {
             joined.contains(&c.id)
                 || (ChannelKind::parse(&c.kind) == ChannelKind::Public
-                    && roles.get(&c.workspace_id).is_some_and(|r| *r != WorkspaceRole::Guest))
+                    && roles.get(&c.workspace_id).is_some_and(|r| *r >= WorkspaceRole::Member))
         })
         .collect())
 }

@@ -56,7 +56,7 @@ pub async fn create(
     default_ttl_hours: i64,
 ) -> AppResult<CreatedInvite> {
     ws.require_admin()?;
-    if input.role == WorkspaceRole::Owner {
+    if matches!(input.role, WorkspaceRole::Owner | WorkspaceRole::Bot) {
         return Err(AppError::invalid("role", "invite as admin, member or guest; promote to owner later"));
     }
     let email = input.email.as_deref().map(validate::email).transpose()?;

@@ -11,6 +11,8 @@ pub mod workspace {
         pub slug: String,
         pub created_by: Uuid,
         pub created_at: i64,
+        /// Members (not only admins) may create incoming webhooks in their channels.
+        pub members_create_hooks: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,8 @@ pub struct WorkspaceView {
     pub slug: String,
     pub my_role: WorkspaceRole,
     pub created_at: String,
+    /// Members, not only admins, may create incoming webhooks in their channels.
+    pub members_create_hooks: bool,
 }
 
 impl WorkspaceView {
@@ -34,6 +36,7 @@ impl WorkspaceView {
             slug: ws.slug.clone(),
             my_role: role,
             created_at: rfc3339(ws.created_at),
+            members_create_hooks: ws.members_create_hooks,
         }
     }
 }
@@ -89,6 +92,7 @@ pub async fn create(
         slug: Set(slug),
         created_by: Set(owner),
         created_at: Set(now),
+        members_create_hooks: Set(false),
     }
     .insert(&**tx)
     .await
@@ -147,7 +151,7 @@ pub async fn add_member(tx: &WriteTx, ws_id: Uuid, user_id: Uuid, role: Workspac
         NewEvent::workspace(kind::WORKSPACE_MEMBER_ADDED, ws_id, json!({"user_id": user_id, "role": role}))
             .about(user_id),
     );
-    if role != WorkspaceRole::Guest {
+    if role >= WorkspaceRole::Member {
         let general = channel::Entity::find()
             .filter(channel::Column::WorkspaceId.eq(ws_id))
             .filter(channel::Column::Name.eq("general"))
@@ -242,6 +246,9 @@ pub async fn change_role(
     let tx = db.write().await?;
     let target = target_membership(&*tx, ws.workspace.id, user_id).await?;
     let current = WorkspaceRole::parse(&target.role);
+    if (current == WorkspaceRole::Bot) != (role == WorkspaceRole::Bot) {
+        return Err(AppError::invalid("role", "bots keep the bot role, and people cannot be given it"));
+    }
     if (current == WorkspaceRole::Owner || role == WorkspaceRole::Owner) && ws.role != WorkspaceRole::Owner {
         return Err(access::not_allowed("only owners may grant or change ownership"));
     }
