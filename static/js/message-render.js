@@ -173,7 +173,7 @@ export function renderPending(p, grouped) {
   const failed = p.status === "failed";
   const node = h("div", {
     class: cls("msg", "pending", grouped && "grouped", failed && "failed"),
-    "data-testid": "message", "data-pending": "true", "data-client-msg-id": p.client_msg_id, "aria-busy": failed ? null : "true",
+    "data-testid": "message", "data-pending": "true", "data-client-msg-id": p.client_msg_id, "aria-busy": failed ? null : "true", tabindex: "-1",
   });
   const gutter = h("div", { class: "msg-gutter" }, grouped ? null : avatar(S.me.id, S.me.display_name));
   const main = h("div", { class: "msg-main" });
