@@ -24,7 +24,7 @@ import { ensureUsers, loadWsMembers, rememberUser } from "./users.js";
 import { closePanel, togglePanel } from "./panel.js";
 import { renderThreadComposerState } from "./thread.js";
 import { MessageList } from "./message-list.js";
-import { go, parseHash } from "./nav.js";
+import { go, lastChannel, lastWorkspace, parseHash } from "./nav.js";
 import { loadWorkspaces } from "./channels.js";
 import { maybeMarkRead, updateJumpButtons } from "./unread.js";
 import { jumpToLatest, jumpToUnread, onMainScroll } from "./channel-view.js";
@@ -53,7 +53,7 @@ function bindUI() {
   $("#backdrop").addEventListener("click", closeDrawer);
   $("#ws-select").addEventListener("change", (e) => {
     const ws = e.target.value;
-    const d = defaultChannel(ws);
+    const d = lastChannel(ws) || defaultChannel(ws);
     go(ws, d ? d.id : null);
   });
   $("#create-channel-btn").addEventListener("click", openCreateChannel);
@@ -126,7 +126,7 @@ async function boot() {
   try {
     const convMembers = await loadWorkspaces();
     const { ws } = parseHash();
-    S.wsId = S.workspaces.some((w) => w.id === ws) ? ws : (S.workspaces[0] || {}).id || null;
+    S.wsId = S.workspaces.some((w) => w.id === ws) ? ws : lastWorkspace() || (S.workspaces[0] || {}).id || null;
     if (S.wsId) await loadWsMembers(S.wsId);
     for (const w of S.workspaces) if (w.id !== S.wsId) loadWsMembers(w.id);
     ensureUsers(convMembers);

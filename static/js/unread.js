@@ -1,5 +1,10 @@
 /*
- * Read state of the open conversation: the read marker, "jump to first unread" and "new messages".
+ * Read state: the read marker of the open conversation, "jump to first unread" and
+ * "new messages".
+ *
+ * Nothing is marked read that the person has not seen: only while the page is
+ * visible and focused, and only up to the last message on screen (everything, when
+ * the view is at the end).
  */
 
 import { $, pageFocused } from "./dom.js";
@@ -27,21 +32,34 @@ export function updateJumpButtons() {
   $("#jump-latest-text").textContent = V.hasMoreAfter ? "Jump to recent messages" : "New messages";
 }
 
+/** The seq of the last message of the main list that is on screen (its first lines at least). */
+function lastSeenSeq() {
+  const view = V.list.scroller.getBoundingClientRect();
+  const nodes = V.list.el.querySelectorAll('[data-testid="message"][data-seq]');
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const r = nodes[i].getBoundingClientRect();
+    if (r.top + Math.min(r.height, 40) <= view.bottom && r.bottom > view.top) return Number(nodes[i].dataset.seq);
+  }
+  return 0;
+}
+
 let markTimer = 0;
-/** Marks the open conversation read when it is visible, focused and scrolled to the end. */
-export function maybeMarkRead(force = false) {
+/** Marks the open conversation read as far as the person can see it, if they can see it. */
+export function maybeMarkRead() {
   const ch = S.channels.get(V.channelId);
-  if (!ch || !ch.membership || V.hasMoreAfter || V.loading) return;
-  if (!pageFocused()) return;
-  if (!force && !V.list.stick) return;
+  if (!ch || !ch.membership || V.loading || !pageFocused()) return;
   const m = ch.membership;
   if (m.last_read_seq >= ch.last_seq && !m.unread_count && !m.mention_count) return;
-  // Read up to what is on screen now. By the time the timer fires the person may have
-  // switched away, and a message that arrived since was never seen: it stays unread.
+  // Decided when the timer fires, on what is on screen then: by that time the person may
+  // have switched away or scrolled, and what they never saw stays unread.
   const chId = ch.id;
-  const seq = ch.last_seq || 0;
   clearTimeout(markTimer);
-  markTimer = setTimeout(() => { if (V.channelId === chId && pageFocused()) markRead(chId, seq); }, 250);
+  markTimer = setTimeout(() => {
+    if (V.channelId !== chId || V.loading || !pageFocused()) return;
+    const atEnd = V.list.stick && !V.hasMoreAfter;
+    const seq = atEnd ? ch.last_seq || 0 : lastSeenSeq();
+    if (seq > m.last_read_seq || (atEnd && (m.unread_count || m.mention_count))) markRead(chId, seq);
+  }, 250);
 }
 
 async function markRead(chId, seq) {
