@@ -17,7 +17,7 @@ import { cancelEdit } from "./message-actions.js";
 import { closePanel, refreshPanel } from "./panel.js";
 import { go, rememberOpen } from "./nav.js";
 import { renderComposerState } from "./channels.js";
-import { maybeMarkRead, updateJumpButtons } from "./unread.js";
+import { maybeMarkRead, resumeReading, updateJumpButtons } from "./unread.js";
 
 /**
  * Shows a conversation. opts: aroundId (message id), aroundSeq, highlightId.
@@ -38,6 +38,7 @@ export async function openChannelView(chId, opts = {}) {
     V.unreadAfter = m && (m.unread_count || 0) > 0 && m.last_read_seq < ch.last_seq ? m.last_read_seq : null;
     V.unreadDismissed = false;
     V.newBelow = false;
+    resumeReading();
     if (ch.membership) rememberOpen(ch.workspace_id, chId);
     mainComposer.setTarget(chId, null);
     if (Panel.mode === "details" || Panel.mode === "pins") refreshPanel();

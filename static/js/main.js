@@ -26,7 +26,7 @@ import { renderThreadComposerState } from "./thread.js";
 import { MessageList } from "./message-list.js";
 import { go, lastChannel, lastWorkspace, parseHash } from "./nav.js";
 import { loadWorkspaces } from "./channels.js";
-import { maybeMarkRead, updateJumpButtons } from "./unread.js";
+import { bindReadControls, maybeMarkRead, onInteraction, updateJumpButtons } from "./unread.js";
 import { jumpToLatest, jumpToUnread, onMainScroll } from "./channel-view.js";
 import { route } from "./router.js";
 import { bindDropZone, Composer } from "./composer.js";
@@ -47,6 +47,8 @@ function bindUI() {
   $(".skip-link").addEventListener("click", (e) => { e.preventDefault(); mainComposer.focus(); });
   document.addEventListener("keydown", onGlobalKey);
   document.addEventListener("pointerdown", noteActivity, { passive: true });
+  document.addEventListener("pointerdown", onInteraction, { passive: true });
+  document.addEventListener("keydown", onInteraction);
   $("#sidebar").addEventListener("keydown", onSidebarKey);
   $("#sidebar").addEventListener("click", (e) => { if (e.target.closest(".channel-item")) closeDrawer(); });
   $("#sidebar-toggle").addEventListener("click", () => (document.body.classList.contains("sidebar-open") ? closeDrawer() : openDrawer()));
@@ -85,6 +87,7 @@ function bindUI() {
   bindCreateChannel();
   bindInvite();
   bindNewConversation();
+  bindReadControls();
   Switcher.bind();
   // Files dropped outside a drop zone must not navigate away from the app.
   document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });

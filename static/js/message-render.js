@@ -14,6 +14,7 @@ import {
   toggleReaction,
 } from "./message-actions.js";
 import { openThread } from "./thread.js";
+import { markUnread } from "./unread.js";
 
 /** A channel of this workspace I know by this name: one I am in, or a public one. */
 function channelNamed(name) {
@@ -113,6 +114,7 @@ function messageActions(m, list, mine, ch) {
   if (postable) bar.append(actionBtn("smile-plus", "Add reaction", (e) => EmojiPicker.open(e.currentTarget, (emoji) => addReaction(m.id, emoji))));
   if (postable && list.mode === "channel") bar.append(actionBtn("reply", "Reply in thread", () => openThread(m.id)));
   if (postable) bar.append(actionBtn("pin", m.pinned ? "Unpin message" : "Pin message", () => togglePin(m.id)));
+  if (ch.membership && list.mode === "channel") bar.append(actionBtn("mail", "Mark as unread", () => markUnread(list.get(m.id) || m)));
   if (mine && postable) bar.append(actionBtn("edit", "Edit message", () => { const cur = list.get(m.id); if (cur) startEdit(cur, list); }));
   if (mine || canManage(ch)) bar.append(actionBtn("trash", "Delete message", () => deleteMessage(m.id), "danger"));
   return bar.childElementCount ? bar : null;

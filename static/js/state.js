@@ -31,6 +31,8 @@ export const V = {
   channelId: null, list: null, token: 0, loading: false,
   hasMoreBefore: false, hasMoreAfter: false, loadingOlder: false, loadingNewer: false,
   unreadAfter: null, unreadDismissed: false, newBelow: false,
+  readPaused: false,       // "Mark as unread" was used here: nothing is marked read (unread.js)
+  resumeOnInteract: false, // a message arrived since: the next interaction ends the pause
 };
 
 /** The thread panel. */

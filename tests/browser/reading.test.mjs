@@ -1,6 +1,7 @@
 // What is read and what is not, in real headless Chromium (its own server and browser):
 // reopening the app goes back to the conversation open last and marks nothing else
-// read; a page in the background marks nothing read, nor what is not on screen.
+// read; a page in the background marks nothing read; "Mark as unread" and "Mark all as
+// read", live on the person's other devices.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Api, launch, messages, open, Server, sidebarItem as item, signedIn, unreadBadge as badge } from "./harness.mjs";
@@ -122,6 +123,79 @@ test("opening a conversation at its first unread marks read only what is on scre
   await unread(B.page, random).waitFor({ state: "detached" });
   const all = await membership(random);
   assert.ok(all.last_read_seq >= last.seq && all.unread_count === 0, JSON.stringify(all));
+});
+
+test("Mark as unread: the conversation stays unread while Bob looks at it, on both his devices", async () => {
+  await open(B.page, general);
+  await open(B2.page, random);
+  const target = messages(B.page, "written while Bob's tab was hidden");
+  const seq = Number(await target.getAttribute("data-seq"));
+  await target.hover();
+  await target.getByRole("button", { name: "Mark as unread" }).click();
+  await unread(B.page, general).waitFor();
+  await unread(B2.page, general).waitFor(); // read.updated reached the other device
+  await badge(B2.page, general).filter({ hasText: /^1$/ }).waitFor(); // the mention after it
+  await B.page.getByTestId("unread-divider").waitFor();
+  const next = await B.page.evaluate(() => document.querySelector('[data-testid="unread-divider"]').nextElementSibling.dataset.seq);
+  assert.equal(Number(next), seq, "the New line is just above that message");
+  await settle(B.page);
+  await B.page.mouse.click(640, 300); // looking and clicking around is not reading it again
+  await settle(B.page);
+  assert.equal((await membership(general)).last_read_seq, seq - 1);
+  await unread(B.page, general).waitFor();
+
+  // A new message, then an interaction: read again.
+  await ada.say(general, "one more thing");
+  await messages(B.page, "one more thing").waitFor();
+  await settle(B.page);
+  assert.equal((await membership(general)).last_read_seq, seq - 1, "an arrival alone does not read it");
+  await B.page.mouse.click(640, 300);
+  await unread(B.page, general).waitFor({ state: "detached" });
+  await unread(B2.page, general).waitFor({ state: "detached" });
+
+  // Marked unread again, then away and back: read.
+  await target.hover();
+  await target.getByRole("button", { name: "Mark as unread" }).click();
+  await unread(B.page, general).waitFor();
+  await open(B.page, random);
+  await settle(B.page);
+  assert.equal((await membership(general)).last_read_seq, seq - 1);
+  await open(B.page, general);
+  await unread(B.page, general).waitFor({ state: "detached" });
+  await unread(B2.page, general).waitFor({ state: "detached" });
+});
+
+test("Mark all as read: Shift+Esc and the sidebar button clear every badge, on both devices", async () => {
+  await open(B.page, random);
+  await open(B2.page, random);
+  const bobId = (await bob.call("GET", "/api/v1/me")).json.id;
+  const dm = (await ada.call("POST", `/api/v1/workspaces/${ws}/conversations`, { user_ids: [bobId] })).json.id;
+  const makeUnread = async () => {
+    await ada.say(general, "@bob please review");
+    await ada.say(dm, "a direct question");
+    await badge(B.page, general).waitFor();
+    await badge(B.page, dm).waitFor();
+    await badge(B2.page, dm).waitFor();
+  };
+  await makeUnread();
+  await B.page.getByTestId("composer").focus();
+  await B.page.keyboard.press("Shift+Escape");
+  for (const page of [B.page, B2.page]) {
+    await badge(page, general).waitFor({ state: "detached" });
+    await badge(page, dm).waitFor({ state: "detached" });
+    await unread(page, general).waitFor({ state: "detached" });
+  }
+  for (const id of [general, dm, random]) {
+    const m = await membership(id);
+    assert.ok(m.unread_count === 0 && m.mention_count === 0, `${id}: ${JSON.stringify(m)}`);
+  }
+  await makeUnread();
+  await B.page.getByRole("button", { name: "Mark all as read" }).click();
+  for (const page of [B.page, B2.page]) {
+    await badge(page, general).waitFor({ state: "detached" });
+    await badge(page, dm).waitFor({ state: "detached" });
+  }
+  await B.page.getByTestId("toast").filter({ hasText: "Everything in Acme is marked as read." }).first().waitFor();
 });
 
 test("no script errors in either page", () => {
