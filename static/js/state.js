@@ -72,6 +72,9 @@ export function userName(id, fallback) {
   return (u && u.display_name) || fallback || "Someone";
 }
 
+/** A deactivated account: shown as such, never offered for a new conversation or an @mention. */
+export const isDeactivated = (id) => !!(S.users.get(id) || {}).deactivated;
+
 export function convOthers(ch) { return (ch.conversation_members || []).filter((id) => id !== S.me.id); }
 
 export function channelLabel(ch, withHash = true) {
