@@ -22,6 +22,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("details.js", include_str!("../../static/js/details.js")),
     ("dom.js", include_str!("../../static/js/dom.js")),
     ("emoji-picker.js", include_str!("../../static/js/emoji-picker.js")),
+    ("errors.js", include_str!("../../static/js/errors.js")),
     ("events.js", include_str!("../../static/js/events.js")),
     ("hooks.js", include_str!("../../static/js/hooks.js")),
     ("icons.js", include_str!("../../static/js/icons.js")),

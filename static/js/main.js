@@ -153,7 +153,7 @@ function bootFailed(e) {
   const loader = $("#boot-loader");
   loader.hidden = false;
   loader.classList.add("failed");
-  loader.replaceChildren(h("p", null, `Parley could not load: ${e.message || "unknown error"}`),
+  loader.replaceChildren(h("p", null, `Parley could not load. ${e.message || ""}`.trim()),
     h("button", { type: "button", class: "btn primary", onclick: () => location.reload() }, "Try again"));
 }
 
