@@ -36,6 +36,8 @@ pub const MODULES: &[(&str, &str)] = &[
     ("nav.js", include_str!("../../static/js/nav.js")),
     ("new-conversation.js", include_str!("../../static/js/new-conversation.js")),
     ("notify.js", include_str!("../../static/js/notify.js")),
+    ("offline.js", include_str!("../../static/js/offline.js")),
+    ("outbox.js", include_str!("../../static/js/outbox.js")),
     ("panel.js", include_str!("../../static/js/panel.js")),
     ("pins.js", include_str!("../../static/js/pins.js")),
     ("presence.js", include_str!("../../static/js/presence.js")),

@@ -1,12 +1,13 @@
 /*
  * The JSON API under /api/v1 and file uploads. Errors become ApiError (a sentence for
  * people, errors.js; shown as a toast unless quiet); a 401 other than a wrong password
- * sends the browser to /login.
+ * sends the browser to /login. Whether requests reach the server feeds the offline bar.
  */
 
 import { API } from "./constants.js";
 import { ApiError } from "./errors.js";
 import { toastError } from "./toast.js";
+import { noteServerAnswered, noteServerUnreachable } from "./offline.js";
 
 let leaving = false;
 export function goLogin() {
@@ -31,10 +32,12 @@ export async function api(method, path, body, opts = {}) {
   try {
     res = await fetch(API + path, init);
   } catch {
+    noteServerUnreachable();
     const e = new ApiError(0, "network_error");
     if (!opts.quiet) toastError(e);
     throw e;
   }
+  noteServerAnswered(res.status);
   let data = null;
   if (res.status !== 204) {
     const text = await res.text();
@@ -64,12 +67,13 @@ export function uploadFile(channelId, file, name, onProgress) {
     xhr.addEventListener("load", () => {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch { data = null; }
+      noteServerAnswered(xhr.status);
       if (xhr.status === 401) { goLogin(); reject(new ApiError(401, "unauthenticated", "signed out")); return; }
       if (xhr.status >= 200 && xhr.status < 300 && data) { resolve(data); return; }
       const d = (data && data.error) || {};
       reject(new ApiError(xhr.status, d.code || `http_${xhr.status}`, d.message, d.field, xhr.getResponseHeader("Retry-After")));
     });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "upload_network_error")));
+    xhr.addEventListener("error", () => { noteServerUnreachable(); reject(new ApiError(0, "upload_network_error")); });
     xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted")));
     const fd = new FormData();
     fd.append("file", file, name);

@@ -41,6 +41,7 @@ import { Switcher } from "./switcher.js";
 import { drainEvents, onMessageCreated, onMessageDeleted } from "./events.js";
 import { noteActivity, rtConnect, rtReconnectNow, showReconnecting, waitReady } from "./realtime.js";
 import { onGlobalKey, onSidebarKey } from "./keyboard.js";
+import { bindOffline } from "./offline.js";
 
 function bindUI() {
   // The skip link must not touch location.hash (the router owns it).
@@ -88,6 +89,7 @@ function bindUI() {
   bindInvite();
   bindNewConversation();
   bindReadControls();
+  bindOffline();
   Switcher.bind();
   // Files dropped outside a drop zone must not navigate away from the app.
   document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });

@@ -10,9 +10,9 @@ import { EmojiPicker } from "./emoji-picker.js";
 import { authorId, canManage, canPost, hashFor, mentionsMe, S, userName } from "./state.js";
 import { avatar } from "./presence.js";
 import {
-  addReaction, deleteMessage, discardPending, editBox, postPending, startEdit, togglePin,
-  toggleReaction,
+  addReaction, deleteMessage, editBox, startEdit, togglePin, toggleReaction,
 } from "./message-actions.js";
+import { discardPending, postPending } from "./outbox.js";
 import { openThread } from "./thread.js";
 import { markUnread } from "./unread.js";
 
@@ -175,7 +175,8 @@ export function renderPending(p, grouped) {
   const failed = p.status === "failed";
   const node = h("div", {
     class: cls("msg", "pending", grouped && "grouped", failed && "failed"),
-    "data-testid": "message", "data-pending": "true", "data-client-msg-id": p.client_msg_id, "aria-busy": failed ? null : "true", tabindex: "-1",
+    "data-testid": "message", "data-pending": "true", "data-status": p.status, "data-client-msg-id": p.client_msg_id,
+    "aria-busy": p.status === "sending" ? "true" : null, tabindex: "-1",
   });
   const gutter = h("div", { class: "msg-gutter" }, grouped ? null : avatar(S.me.id, S.me.display_name));
   const main = h("div", { class: "msg-main" });
@@ -184,11 +185,16 @@ export function renderPending(p, grouped) {
   if (p.files.length) main.append(h("div", { class: "msg-files" }, ...p.files.map((f) =>
     h("span", { class: "file-card pending-file" }, h("span", { class: "file-card-icon" }, icon("file")),
       h("span", { class: "file-card-text" }, h("span", { class: "file-name" }, f.name), h("span", { class: "file-size" }, fmtSize(f.size)))))));
-  main.append(failed
-    ? h("div", { class: "msg-status error", role: "alert" }, `Not sent${p.error ? ` — ${p.error}` : ""}. `,
-      h("button", { type: "button", class: "link-btn", onclick: () => postPending(p) }, "Retry"), " · ",
-      h("button", { type: "button", class: "link-btn", onclick: () => discardPending(p) }, "Discard"))
-    : h("div", { class: "msg-status" }, "Sending…"));
+  const discard = h("button", { type: "button", class: "link-btn", onclick: () => discardPending(p) }, "Discard");
+  if (failed) {
+    main.append(h("div", { class: "msg-status error", role: "alert", "data-testid": "pending-status" }, `Not sent. ${p.error || ""} `.replace(/\s+/g, " "),
+      h("button", { type: "button", class: "link-btn", onclick: () => postPending(p) }, "Retry"), " · ", discard));
+  } else if (p.status === "queued") {
+    main.append(h("div", { class: "msg-status", "data-testid": "pending-status" },
+      "Not sent yet. It goes out by itself when the connection is back. ", discard));
+  } else {
+    main.append(h("div", { class: "msg-status", "data-testid": "pending-status" }, "Sending…"));
+  }
   node.append(gutter, main);
   return node;
 }
