@@ -1,20 +1,13 @@
 /*
- * The JSON API under /api/v1 and file uploads. Errors become ApiError (shown as a
- * toast unless quiet); a 401 other than a wrong password sends the browser to /login.
+ * The JSON API under /api/v1 and file uploads. Errors become ApiError (a sentence for
+ * people, errors.js; shown as a toast unless quiet); a 401 other than a wrong password
+ * sends the browser to /login. Whether requests reach the server feeds the offline bar.
  */
 
 import { API } from "./constants.js";
+import { ApiError } from "./errors.js";
 import { toastError } from "./toast.js";
-
-class ApiError extends Error {
-  constructor(status, code, message, field, retryAfter) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.field = field || null;
-    this.retryAfter = retryAfter || null;
-  }
-}
+import { noteServerAnswered, noteServerUnreachable } from "./offline.js";
 
 let leaving = false;
 export function goLogin() {
@@ -39,10 +32,12 @@ export async function api(method, path, body, opts = {}) {
   try {
     res = await fetch(API + path, init);
   } catch {
-    const e = new ApiError(0, "network_error", "Could not reach the server. Check your connection.");
+    noteServerUnreachable();
+    const e = new ApiError(0, "network_error");
     if (!opts.quiet) toastError(e);
     throw e;
   }
+  noteServerAnswered(res.status);
   let data = null;
   if (res.status !== 204) {
     const text = await res.text();
@@ -51,12 +46,11 @@ export async function api(method, path, body, opts = {}) {
   // A wrong password (bad_credentials, e.g. when changing it) is an answer, not a sign-out.
   if (res.status === 401 && !(data && data.error && data.error.code === "bad_credentials")) {
     goLogin();
-    throw new ApiError(401, "unauthenticated", "Signed out");
+    throw new ApiError(401, "unauthenticated", "signed out");
   }
   if (!res.ok) {
     const d = (data && data.error) || {};
-    const e = new ApiError(res.status, d.code || `http_${res.status}`, d.message || res.statusText || "Request failed",
-      d.field, res.headers.get("Retry-After"));
+    const e = new ApiError(res.status, d.code || `http_${res.status}`, d.message, d.field, res.headers.get("Retry-After"));
     if (!opts.quiet) toastError(e);
     throw e;
   }
@@ -73,13 +67,14 @@ export function uploadFile(channelId, file, name, onProgress) {
     xhr.addEventListener("load", () => {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch { data = null; }
-      if (xhr.status === 401) { goLogin(); reject(new ApiError(401, "unauthenticated", "Signed out")); return; }
+      noteServerAnswered(xhr.status);
+      if (xhr.status === 401) { goLogin(); reject(new ApiError(401, "unauthenticated", "signed out")); return; }
       if (xhr.status >= 200 && xhr.status < 300 && data) { resolve(data); return; }
       const d = (data && data.error) || {};
-      reject(new ApiError(xhr.status, d.code || `http_${xhr.status}`, d.message || "Upload failed", d.field));
+      reject(new ApiError(xhr.status, d.code || `http_${xhr.status}`, d.message, d.field, xhr.getResponseHeader("Retry-After")));
     });
-    xhr.addEventListener("error", () => reject(new ApiError(0, "network_error", "Upload failed: network error")));
-    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted", "Upload cancelled")));
+    xhr.addEventListener("error", () => { noteServerUnreachable(); reject(new ApiError(0, "upload_network_error")); });
+    xhr.addEventListener("abort", () => reject(new ApiError(0, "aborted")));
     const fd = new FormData();
     fd.append("file", file, name);
     xhr.send(fd);

@@ -15,9 +15,9 @@ import { ensureChannelMembers } from "./users.js";
 import { renderTyping } from "./typing.js";
 import { cancelEdit } from "./message-actions.js";
 import { closePanel, refreshPanel } from "./panel.js";
-import { go } from "./nav.js";
+import { go, rememberOpen } from "./nav.js";
 import { renderComposerState } from "./channels.js";
-import { maybeMarkRead, updateJumpButtons } from "./unread.js";
+import { maybeMarkRead, resumeReading, updateJumpButtons } from "./unread.js";
 
 /**
  * Shows a conversation. opts: aroundId (message id), aroundSeq, highlightId.
@@ -38,6 +38,8 @@ export async function openChannelView(chId, opts = {}) {
     V.unreadAfter = m && (m.unread_count || 0) > 0 && m.last_read_seq < ch.last_seq ? m.last_read_seq : null;
     V.unreadDismissed = false;
     V.newBelow = false;
+    resumeReading();
+    if (ch.membership) rememberOpen(ch.workspace_id, chId);
     mainComposer.setTarget(chId, null);
     if (Panel.mode === "details" || Panel.mode === "pins") refreshPanel();
     // A thread belongs to its channel: leaving the channel closes it (one being opened
@@ -91,7 +93,7 @@ export async function openChannelView(chId, opts = {}) {
   if (token !== V.token) return;
   renderHistoryTop();
   updateJumpButtons();
-  maybeMarkRead(true);
+  maybeMarkRead();
   ensureChannelMembers(chId).then(() => { if (chId === V.channelId) renderHeader(); });
   fillViewport();
 }
@@ -178,7 +180,8 @@ export function onMainScroll() {
   const s = V.list.scroller;
   if (s.scrollTop < 400 && V.hasMoreBefore) loadOlder();
   if (V.hasMoreAfter && s.scrollHeight - s.scrollTop - s.clientHeight < 400) loadNewer();
-  if (V.list.stick) { V.newBelow = false; maybeMarkRead(); }
+  if (V.list.stick) V.newBelow = false;
+  maybeMarkRead();
   updateJumpButtons();
 }
 

@@ -13,7 +13,8 @@ import { canPost, S, T, V } from "./state.js";
 import { ensureChannelMembers } from "./users.js";
 import { sendTyping } from "./typing.js";
 import { refreshPendingViews } from "./messages.js";
-import { lastOwnMessage, postPending, startEdit } from "./message-actions.js";
+import { lastOwnMessage, startEdit } from "./message-actions.js";
+import { sendPending } from "./outbox.js";
 import { jumpToLatest } from "./channel-view.js";
 import { browseLoading, channelCandidates, loadBrowse, mentionCandidates } from "./autocomplete.js";
 
@@ -214,7 +215,7 @@ export class Composer {
       if (V.hasMoreAfter) jumpToLatest();
     }
     refreshPendingViews();
-    postPending(p);
+    sendPending(p);
   }
 
   // — @mention and #channel autocomplete —

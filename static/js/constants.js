@@ -16,6 +16,7 @@ export const MAX_CONVERSATION = 8;         // other people in a group conversati
 export const PRESENCE_MAX = 500;           // presence_sub limit
 export const LS_THEME = "parley.theme";
 export const LS_NOTIFY = "parley.notifications";
+export const LS_LAST = "parley.last";       // + .{user}: workspace; + .{user}.{workspace}: conversation
 export const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 export const BROADCAST_MENTIONS = new Set(["channel", "here", "all", "everyone"]);
 

@@ -2,13 +2,13 @@
  * The details panel: about and topic, notification controls, members, leave.
  */
 
-import { $, h } from "./dom.js";
+import { $, cls, h } from "./dom.js";
 import { fmtFull, toDate } from "./util.js";
 import { toast } from "./toast.js";
 import { api } from "./api.js";
 import { promptDialog } from "./prompts.js";
-import { canEditTopic, canPost, isConv, mergeChannel, Panel, S, userName, V } from "./state.js";
-import { avatar, presenceDot, updatePresenceSubSoon } from "./presence.js";
+import { canEditTopic, canPost, isConv, isDeactivated, mergeChannel, Panel, S, userName, V } from "./state.js";
+import { avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
 import { renderSidebarSoon } from "./sidebar.js";
 import { renderHeader } from "./channel-header.js";
 import { ensureChannelMembers, ensureUsers, loadWsMembers } from "./users.js";
@@ -56,10 +56,10 @@ async function setNotify(chId, patch) {
 function userRow(uid, extra) {
   const u = S.users.get(uid) || { id: uid, display_name: userName(uid), username: "" };
   const st = u.status;
-  return h("li", { class: "member-row", "data-user-id": uid, "data-testid": "member" },
-    h("span", { class: "avatar-wrap" }, avatar(uid, u.display_name, "sm"), presenceDot(uid)),
+  return h("li", { class: cls("member-row", u.deactivated && "deactivated"), "data-user-id": uid, "data-testid": "member" },
+    h("span", { class: "avatar-wrap" }, avatar(uid, u.display_name, "sm"), u.deactivated ? null : presenceDot(uid)),
     h("span", { class: "member-text" },
-      h("span", { class: "member-name" }, u.display_name, uid === S.me.id ? h("span", { class: "tag" }, "you") : null),
+      h("span", { class: "member-name" }, u.display_name, uid === S.me.id ? h("span", { class: "tag" }, "you") : null, deactivatedTag(uid)),
       h("span", { class: "member-sub" }, [u.username ? `@${u.username}` : "", st ? `${st.emoji || ""} ${st.text || ""}`.trim() : ""].filter(Boolean).join(" · "))),
     extra || null);
 }
@@ -94,12 +94,12 @@ export async function renderDetails() {
   ensureUsers(ids);
   membersHead.textContent = `Members (${ids.length})`;
   const sorted = ids.slice().sort((a, b) => (a === S.me.id) - (b === S.me.id) || userName(a).localeCompare(userName(b)));
-  membersList.replaceChildren(...sorted.map((uid) => userRow(uid,
-    h("button", { type: "button", class: "btn small", "aria-label": `Message ${userName(uid)}`, onclick: () => startConversation(uid === S.me.id ? [] : [uid]) }, "Message"))));
+  membersList.replaceChildren(...sorted.map((uid) => userRow(uid, isDeactivated(uid) ? null
+    : h("button", { type: "button", class: "btn small", "aria-label": `Message ${userName(uid)}`, onclick: () => startConversation(uid === S.me.id ? [] : [uid]) }, "Message"))));
   if (!isConv(ch) && canPost(ch)) {
     const ws = await loadWsMembers(ch.workspace_id);
     const inCh = new Set(ids);
-    const candidates = (ws || []).filter((mv) => !mv.deactivated_at && !inCh.has(mv.user.id))
+    const candidates = (ws || []).filter((mv) => !mv.deactivated_at && !mv.user.deactivated && !inCh.has(mv.user.id))
       .sort((a, b) => a.user.display_name.localeCompare(b.user.display_name));
     if (candidates.length && ch.id === V.channelId && Panel.mode === "details") {
       const sel = h("select", { id: "add-member-select", "aria-label": "Person to add" },

@@ -20,7 +20,7 @@ import { go } from "./nav.js";
 import {
   ensureChannel, loadWorkspaces, refreshChannelSoon, removeChannel, renderComposerState,
 } from "./channels.js";
-import { applyRead, maybeMarkRead, updateJumpButtons } from "./unread.js";
+import { applyRead, maybeMarkRead, noteArrival, resumeReading, updateJumpButtons } from "./unread.js";
 import { renderHistoryTop } from "./channel-view.js";
 import { loadPinsSoon } from "./pins.js";
 import { renderDetails } from "./details.js";
@@ -57,7 +57,7 @@ const EVENTS = {
   "channel.unarchived": (e) => setArchived(e.data.channel_id, false),
   "member.joined": (e) => onMemberJoined(e.data),
   "member.left": (e) => onMemberLeft(e.data),
-  "read.updated": (e) => applyRead(e.data.channel_id, e.data.last_read_seq),
+  "read.updated": (e) => applyRead(e.data.channel_id, e.data.last_read_seq, true),
   "user.updated": (e) => onUserUpdated(e.data),
   "workspace.member_added": (e) => onWorkspaceMemberAdded(e.workspace_id, e.data),
   "workspace.member_removed": (e) => onWorkspaceMemberRemoved(e.workspace_id, e.data),
@@ -82,9 +82,11 @@ export function onMessageCreated(m, local) {
       if (mine) {
         // Posting marks the channel read up to the new message (messages/service.rs).
         applyRead(ch.id, m.seq);
+        if (V.channelId === ch.id) resumeReading();
       } else if (isNew && !local) {
         // Arriving in the conversation on screen: it is read at once (maybeMarkRead below).
-        const onScreen = V.channelId === ch.id && pageFocused() && V.list.stick && !V.hasMoreAfter && !V.loading;
+        const onScreen = V.channelId === ch.id && pageFocused() && V.list.stick && !V.hasMoreAfter && !V.loading && !V.readPaused;
+        if (V.channelId === ch.id) noteArrival();
         if (!onScreen) {
           if (!m.thread_root_id) mem.unread_count = (mem.unread_count || 0) + 1;
           if (mentionsMe(m)) mem.mention_count = (mem.mention_count || 0) + 1;

@@ -7,7 +7,7 @@
  *   route             router.js      nav.js go() to the hash we are already on
  *   renderDetails     details.js     panel.js refreshPanel(), users.js renderAllSoon()
  *   loadPins          pins.js        panel.js refreshPanel()
- *   onMessageCreated  events.js      message-actions.js: the answer to our own POST
+ *   onMessageCreated  events.js      outbox.js: the answer to our own POST
  *   onMessageDeleted  events.js      message-actions.js: the answer to our own DELETE
  */
 

@@ -1,5 +1,5 @@
 /*
- * Keyboard: global shortcuts (Ctrl+K, Alt+↑/↓, Escape) and arrow keys in the sidebar.
+ * Keyboard: global shortcuts (Ctrl+K, Alt+↑/↓, Escape, Shift+Escape) and arrow keys in the sidebar.
  */
 
 import { $, $$ } from "./dom.js";
@@ -11,6 +11,7 @@ import { closePanel } from "./panel.js";
 import { go } from "./nav.js";
 import { Switcher } from "./switcher.js";
 import { noteActivity } from "./realtime.js";
+import { markAllRead } from "./unread.js";
 
 /** Alt+↑ / Alt+↓: previous / next conversation in the sidebar. */
 function stepChannel(dir) {
@@ -32,6 +33,11 @@ export function onGlobalKey(e) {
   if (e.altKey && !e.ctrlKey && !e.metaKey && (key === "ArrowUp" || key === "ArrowDown")) {
     e.preventDefault();
     stepChannel(key === "ArrowDown" ? 1 : -1);
+    return;
+  }
+  if (key === "Escape" && e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey && !$("dialog[open]")) {
+    e.preventDefault();
+    markAllRead();
     return;
   }
   if (key === "Escape" && !e.defaultPrevented) {

@@ -24,9 +24,9 @@ import { ensureUsers, loadWsMembers, rememberUser } from "./users.js";
 import { closePanel, togglePanel } from "./panel.js";
 import { renderThreadComposerState } from "./thread.js";
 import { MessageList } from "./message-list.js";
-import { go, parseHash } from "./nav.js";
+import { go, lastChannel, lastWorkspace, parseHash } from "./nav.js";
 import { loadWorkspaces } from "./channels.js";
-import { maybeMarkRead, updateJumpButtons } from "./unread.js";
+import { bindReadControls, maybeMarkRead, onInteraction, updateJumpButtons } from "./unread.js";
 import { jumpToLatest, jumpToUnread, onMainScroll } from "./channel-view.js";
 import { route } from "./router.js";
 import { bindDropZone, Composer } from "./composer.js";
@@ -41,19 +41,22 @@ import { Switcher } from "./switcher.js";
 import { drainEvents, onMessageCreated, onMessageDeleted } from "./events.js";
 import { noteActivity, rtConnect, rtReconnectNow, showReconnecting, waitReady } from "./realtime.js";
 import { onGlobalKey, onSidebarKey } from "./keyboard.js";
+import { bindOffline } from "./offline.js";
 
 function bindUI() {
   // The skip link must not touch location.hash (the router owns it).
   $(".skip-link").addEventListener("click", (e) => { e.preventDefault(); mainComposer.focus(); });
   document.addEventListener("keydown", onGlobalKey);
   document.addEventListener("pointerdown", noteActivity, { passive: true });
+  document.addEventListener("pointerdown", onInteraction, { passive: true });
+  document.addEventListener("keydown", onInteraction);
   $("#sidebar").addEventListener("keydown", onSidebarKey);
   $("#sidebar").addEventListener("click", (e) => { if (e.target.closest(".channel-item")) closeDrawer(); });
   $("#sidebar-toggle").addEventListener("click", () => (document.body.classList.contains("sidebar-open") ? closeDrawer() : openDrawer()));
   $("#backdrop").addEventListener("click", closeDrawer);
   $("#ws-select").addEventListener("change", (e) => {
     const ws = e.target.value;
-    const d = defaultChannel(ws);
+    const d = lastChannel(ws) || defaultChannel(ws);
     go(ws, d ? d.id : null);
   });
   $("#create-channel-btn").addEventListener("click", openCreateChannel);
@@ -85,6 +88,8 @@ function bindUI() {
   bindCreateChannel();
   bindInvite();
   bindNewConversation();
+  bindReadControls();
+  bindOffline();
   Switcher.bind();
   // Files dropped outside a drop zone must not navigate away from the app.
   document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
@@ -126,7 +131,7 @@ async function boot() {
   try {
     const convMembers = await loadWorkspaces();
     const { ws } = parseHash();
-    S.wsId = S.workspaces.some((w) => w.id === ws) ? ws : (S.workspaces[0] || {}).id || null;
+    S.wsId = S.workspaces.some((w) => w.id === ws) ? ws : lastWorkspace() || (S.workspaces[0] || {}).id || null;
     if (S.wsId) await loadWsMembers(S.wsId);
     for (const w of S.workspaces) if (w.id !== S.wsId) loadWsMembers(w.id);
     ensureUsers(convMembers);
@@ -150,7 +155,7 @@ function bootFailed(e) {
   const loader = $("#boot-loader");
   loader.hidden = false;
   loader.classList.add("failed");
-  loader.replaceChildren(h("p", null, `Parley could not load: ${e.message || "unknown error"}`),
+  loader.replaceChildren(h("p", null, `Parley could not load. ${e.message || ""}`.trim()),
     h("button", { type: "button", class: "btn primary", onclick: () => location.reload() }, "Try again"));
 }
 

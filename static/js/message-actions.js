@@ -1,5 +1,5 @@
 /*
- * Message actions: reactions, pins, inline edit, delete, and sending optimistic messages.
+ * Message actions: reactions, pins, inline edit, delete (sending: outbox.js).
  */
 
 import { autogrow, h } from "./dom.js";
@@ -8,9 +8,7 @@ import { api } from "./api.js";
 import { hooks } from "./hooks.js";
 import { confirmDialog } from "./prompts.js";
 import { authorId, Edit, mainComposer, S, T, threadComposer } from "./state.js";
-import {
-  applyMessageUpdate, findMessage, patchMessage, reactionAdd, reactionRemove, refreshPendingViews,
-} from "./messages.js";
+import { applyMessageUpdate, findMessage, patchMessage, reactionAdd, reactionRemove } from "./messages.js";
 
 function hasMyReaction(id, emoji) {
   const m = findMessage(id);
@@ -136,29 +134,4 @@ export function lastOwnMessage(list) {
     if (authorId(m) === S.me.id) return m;
   }
   return null;
-}
-
-/** Sends (or resends) an optimistic message; the server's copy replaces it. */
-export async function postPending(p) {
-  p.status = "sending";
-  p.error = "";
-  refreshPendingViews();
-  const body = { text: p.text, client_msg_id: p.client_msg_id, thread_root_id: p.thread_root_id || null, file_ids: p.files.map((f) => f.id) };
-  try {
-    const m = await api("POST", `/channels/${p.channel_id}/messages`, body, { quiet: true });
-    S.pending.delete(p.client_msg_id);
-    hooks.onMessageCreated(m, true);
-  } catch (e) {
-    if (e.status === 401) return;
-    if (!S.pending.has(p.client_msg_id)) return; // the event already delivered it
-    p.status = "failed";
-    p.error = e.message;
-    toastError(e);
-    refreshPendingViews();
-  }
-}
-
-export function discardPending(p) {
-  S.pending.delete(p.client_msg_id);
-  refreshPendingViews();
 }

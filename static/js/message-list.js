@@ -1,5 +1,9 @@
 /*
- * Message list: ordered messages, keyed DOM reconciliation, scroll anchoring.
+ * Message list: ordered messages, keyed DOM reconciliation, scroll anchoring, and
+ * keyboard focus: the list is one Tab stop (a roving tabindex on one message, the
+ * newest unless another was focused last); ↑ ↓ Home End move between messages, and
+ * Tab from a message walks its own links and buttons, which are out of the Tab
+ * order otherwise.
  */
 
 import { GROUP_MS } from "./constants.js";
@@ -11,6 +15,13 @@ import { daySeparator, renderMessage, renderPending } from "./message-render.js"
 let REV = 0; // global revision: a node is rebuilt when its message's _rev changes
 
 const bySeq = (a, b) => a.seq - b.seq;
+const CONTROLS = "a[href], button, input, select, summary";
+const isMessage = (node) => node.dataset.testid === "message";
+
+/** Puts a message's own controls in the Tab order (while it has focus) or takes them out. */
+function setControls(node, on) {
+  for (const c of node.querySelectorAll(CONTROLS)) c.tabIndex = on ? 0 : -1;
+}
 
 function canGroup(prev, m) {
   if (!prev || prev.deleted || m.deleted) return false;
@@ -39,6 +50,7 @@ export class MessageList {
     this.timer = 0;
     this.onScroll = null;
     this.onRender = null;
+    this.current = null; // data-key of the message that is the list's Tab stop
     scroller.addEventListener("scroll", () => {
       this.stick = this.atBottom();
       if (this.onScroll) this.onScroll();
@@ -48,20 +60,46 @@ export class MessageList {
     ro.observe(scroller);
     el.addEventListener("load", () => { if (this.stick) this.toBottom(); }, true); // images
     el.addEventListener("keydown", (e) => this.arrowKeys(e));
+    el.addEventListener("focusin", (e) => this.focusIn(e));
+    el.addEventListener("focusout", (e) => {
+      const here = e.target.closest('[data-testid="message"]');
+      if (here && !(e.relatedTarget && here.contains(e.relatedTarget))) setControls(here, false);
+    });
   }
 
-  /** ↑ / ↓ on a message (or one of its buttons) moves to the message before / after. */
+  /** ↑ / ↓ (Home / End) on a message or one of its controls: the message before / after (first / last). */
   arrowKeys(e) {
-    if ((e.key !== "ArrowUp" && e.key !== "ArrowDown") || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    if (!["ArrowUp", "ArrowDown", "Home", "End"].includes(e.key) || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
     if (e.target.closest("textarea, input, [role=menu], [role=dialog]")) return;
     const here = e.target.closest('[data-testid="message"]');
     if (!here) return;
-    const all = [...this.el.querySelectorAll('[data-testid="message"]')];
-    const next = all[all.indexOf(here) + (e.key === "ArrowUp" ? -1 : 1)];
-    if (!next) return;
+    const all = [...this.el.children].filter(isMessage);
+    const i = all.indexOf(here);
+    const next = e.key === "Home" ? all[0] : e.key === "End" ? all[all.length - 1] : all[i + (e.key === "ArrowUp" ? -1 : 1)];
+    if (!next || next === here) return;
     e.preventDefault();
     next.focus({ preventScroll: true });
     next.scrollIntoView({ block: "nearest" });
+  }
+
+  /** The focused message becomes the list's Tab stop, and its controls join the Tab order. */
+  focusIn(e) {
+    const here = e.target.closest('[data-testid="message"]');
+    if (!here || here.parentElement !== this.el) return;
+    setControls(here, true);
+    const all = [...this.el.children].filter(isMessage);
+    // On the newest message the stop keeps following the newest as messages arrive.
+    const key = here === all[all.length - 1] ? null : here.dataset.key;
+    if (this.current === key) return;
+    this.current = key;
+    this.applyRoving();
+  }
+
+  /** One message has tabindex 0: the current one if it is still here, else the newest. */
+  applyRoving() {
+    const all = [...this.el.children].filter(isMessage);
+    const cur = all.find((n) => n.dataset.key === this.current) || all[all.length - 1];
+    for (const n of all) n.tabIndex = n === cur ? 0 : -1;
   }
 
   reset(channelId, rootId = null) {
@@ -74,6 +112,7 @@ export class MessageList {
     this.unreadAfter = null;
     this.highlightId = null;
     this.stick = true;
+    this.current = null;
   }
 
   setItems(list) {
@@ -147,6 +186,7 @@ export class MessageList {
       if (!rec || rec.sig !== sig) {
         rec = { node: make(), sig };
         rec.node.dataset.key = key;
+        if (isMessage(rec.node)) setControls(rec.node, false);
         this.nodes.set(key, rec);
       }
       used.add(key);
@@ -216,6 +256,7 @@ export class MessageList {
     } else if (active === Edit.ta && Edit.ta && document.activeElement !== Edit.ta && Edit.ta.isConnected) {
       Edit.ta.focus({ preventScroll: true });
     }
+    this.applyRoving();
     if (stick) this.toBottom();
     else if (anchor) this.restoreAnchor(anchor);
     if (this.onRender) this.onRender();

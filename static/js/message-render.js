@@ -10,10 +10,11 @@ import { EmojiPicker } from "./emoji-picker.js";
 import { authorId, canManage, canPost, hashFor, mentionsMe, S, userName } from "./state.js";
 import { avatar } from "./presence.js";
 import {
-  addReaction, deleteMessage, discardPending, editBox, postPending, startEdit, togglePin,
-  toggleReaction,
+  addReaction, deleteMessage, editBox, startEdit, togglePin, toggleReaction,
 } from "./message-actions.js";
+import { discardPending, postPending } from "./outbox.js";
 import { openThread } from "./thread.js";
+import { markUnread } from "./unread.js";
 
 /** A channel of this workspace I know by this name: one I am in, or a public one. */
 function channelNamed(name) {
@@ -113,6 +114,7 @@ function messageActions(m, list, mine, ch) {
   if (postable) bar.append(actionBtn("smile-plus", "Add reaction", (e) => EmojiPicker.open(e.currentTarget, (emoji) => addReaction(m.id, emoji))));
   if (postable && list.mode === "channel") bar.append(actionBtn("reply", "Reply in thread", () => openThread(m.id)));
   if (postable) bar.append(actionBtn("pin", m.pinned ? "Unpin message" : "Pin message", () => togglePin(m.id)));
+  if (ch.membership && list.mode === "channel") bar.append(actionBtn("mail", "Mark as unread", () => markUnread(list.get(m.id) || m)));
   if (mine && postable) bar.append(actionBtn("edit", "Edit message", () => { const cur = list.get(m.id); if (cur) startEdit(cur, list); }));
   if (mine || canManage(ch)) bar.append(actionBtn("trash", "Delete message", () => deleteMessage(m.id), "danger"));
   return bar.childElementCount ? bar : null;
@@ -173,7 +175,8 @@ export function renderPending(p, grouped) {
   const failed = p.status === "failed";
   const node = h("div", {
     class: cls("msg", "pending", grouped && "grouped", failed && "failed"),
-    "data-testid": "message", "data-pending": "true", "data-client-msg-id": p.client_msg_id, "aria-busy": failed ? null : "true",
+    "data-testid": "message", "data-pending": "true", "data-status": p.status, "data-client-msg-id": p.client_msg_id,
+    "aria-busy": p.status === "sending" ? "true" : null, tabindex: "-1",
   });
   const gutter = h("div", { class: "msg-gutter" }, grouped ? null : avatar(S.me.id, S.me.display_name));
   const main = h("div", { class: "msg-main" });
@@ -182,11 +185,16 @@ export function renderPending(p, grouped) {
   if (p.files.length) main.append(h("div", { class: "msg-files" }, ...p.files.map((f) =>
     h("span", { class: "file-card pending-file" }, h("span", { class: "file-card-icon" }, icon("file")),
       h("span", { class: "file-card-text" }, h("span", { class: "file-name" }, f.name), h("span", { class: "file-size" }, fmtSize(f.size)))))));
-  main.append(failed
-    ? h("div", { class: "msg-status error", role: "alert" }, `Not sent${p.error ? ` — ${p.error}` : ""}. `,
-      h("button", { type: "button", class: "link-btn", onclick: () => postPending(p) }, "Retry"), " · ",
-      h("button", { type: "button", class: "link-btn", onclick: () => discardPending(p) }, "Discard"))
-    : h("div", { class: "msg-status" }, "Sending…"));
+  const discard = h("button", { type: "button", class: "link-btn", onclick: () => discardPending(p) }, "Discard");
+  if (failed) {
+    main.append(h("div", { class: "msg-status error", role: "alert", "data-testid": "pending-status" }, `Not sent. ${p.error || ""} `.replace(/\s+/g, " "),
+      h("button", { type: "button", class: "link-btn", onclick: () => postPending(p) }, "Retry"), " · ", discard));
+  } else if (p.status === "queued") {
+    main.append(h("div", { class: "msg-status", "data-testid": "pending-status" },
+      "Not sent yet. It goes out by itself when the connection is back. ", discard));
+  } else {
+    main.append(h("div", { class: "msg-status", "data-testid": "pending-status" }, "Sending…"));
+  }
   node.append(gutter, main);
   return node;
 }

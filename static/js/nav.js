@@ -1,9 +1,13 @@
 /*
- * Navigation by the location hash (#/w/{workspace}/c/{channel}); router.js shows what it names.
+ * Navigation by the location hash (#/w/{workspace}/c/{channel}); router.js shows what it
+ * names. The last conversation open in each workspace, and the last workspace, are kept
+ * per person in localStorage: opening the app without a hash goes back there.
  */
 
+import { LS_LAST } from "./constants.js";
+import { store } from "./util.js";
 import { hooks } from "./hooks.js";
-import { hashFor } from "./state.js";
+import { hashFor, S } from "./state.js";
 
 let nextJump = null;
 
@@ -25,4 +29,24 @@ export function takeJump(chId) {
 export function parseHash() {
   const m = /^#\/w\/([0-9a-fA-F-]{36})(?:\/c\/([0-9a-fA-F-]{36}))?/.exec(location.hash || "");
   return m ? { ws: m[1].toLowerCase(), ch: m[2] ? m[2].toLowerCase() : null } : { ws: null, ch: null };
+}
+
+/** Remembers the conversation open now, for the next time the app opens. */
+export function rememberOpen(wsId, chId) {
+  if (!S.me || !wsId || !chId) return;
+  store.set(`${LS_LAST}.${S.me.id}`, wsId);
+  store.set(`${LS_LAST}.${S.me.id}.${wsId}`, chId);
+}
+
+/** The workspace open last, if I am still in it. */
+export function lastWorkspace() {
+  const id = S.me && store.get(`${LS_LAST}.${S.me.id}`);
+  return id && S.workspaces.some((w) => w.id === id) ? id : null;
+}
+
+/** The conversation open last in a workspace, if I am still a member of it. */
+export function lastChannel(wsId) {
+  const id = S.me && store.get(`${LS_LAST}.${S.me.id}.${wsId}`);
+  const ch = id && S.channels.get(id);
+  return ch && ch.membership && ch.workspace_id === wsId ? ch : null;
 }

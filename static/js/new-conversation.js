@@ -3,12 +3,12 @@
  */
 
 import { MAX_CONVERSATION } from "./constants.js";
-import { $, $$, h } from "./dom.js";
+import { $, $$, cls, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { toast } from "./toast.js";
 import { api } from "./api.js";
 import { mergeChannel, S, userName } from "./state.js";
-import { avatar, presenceDot, updatePresenceSubSoon } from "./presence.js";
+import { avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
 import { renderSidebar } from "./sidebar.js";
 import { ensureUsers, loadWsMembers } from "./users.js";
 import { go } from "./nav.js";
@@ -42,11 +42,15 @@ function renderDmList() {
     .filter((mv) => !mv.deactivated_at && mv.user.id !== S.me.id)
     .map((mv) => mv.user)
     .filter((u) => !q || u.display_name.toLowerCase().includes(q) || u.username.includes(q))
-    .sort((a, b) => a.display_name.localeCompare(b.display_name))
+    // Deactivated accounts are listed last, as such, and cannot be chosen.
+    .sort((a, b) => (a.deactivated - b.deactivated) || a.display_name.localeCompare(b.display_name))
     .slice(0, 200);
   const rows = people.map((u) => {
     const checked = DM.selected.includes(u.id);
-    const box = h("input", { type: "checkbox", value: u.id, checked, "aria-label": `${u.display_name} (@${u.username})` });
+    const box = h("input", {
+      type: "checkbox", value: u.id, checked, disabled: u.deactivated,
+      "aria-label": `${u.display_name} (@${u.username})${u.deactivated ? ", deactivated" : ""}`,
+    });
     box.addEventListener("change", () => {
       if (box.checked) {
         if (DM.selected.length >= MAX_CONVERSATION) { box.checked = false; toast(`A group conversation has at most ${MAX_CONVERSATION + 1} people.`, "error"); return; }
@@ -54,10 +58,10 @@ function renderDmList() {
       } else DM.selected = DM.selected.filter((x) => x !== u.id);
       renderDmChips();
     });
-    return h("li", { "data-user-id": u.id, "data-testid": "person" },
+    return h("li", { class: cls(u.deactivated && "deactivated"), "data-user-id": u.id, "data-testid": "person" },
       h("label", { class: "pick-row" }, box,
-        h("span", { class: "avatar-wrap" }, avatar(u.id, u.display_name, "sm"), presenceDot(u.id)),
-        h("span", { class: "member-text" }, h("span", { class: "member-name" }, u.display_name), h("span", { class: "member-sub" }, `@${u.username}`))));
+        h("span", { class: "avatar-wrap" }, avatar(u.id, u.display_name, "sm"), u.deactivated ? null : presenceDot(u.id)),
+        h("span", { class: "member-text" }, h("span", { class: "member-name" }, u.display_name, deactivatedTag(u.id)), h("span", { class: "member-sub" }, `@${u.username}`))));
   });
   const self = !q || S.me.display_name.toLowerCase().includes(q) || "note to self".includes(q)
     ? [h("li", null, h("button", { type: "button", class: "pick-row as-button", onclick: () => { $("#dm-dialog").close(); startConversation([]); } },
@@ -72,11 +76,11 @@ function renderDmList() {
 export function bindNewConversation() {
   $("#dm-filter").addEventListener("input", renderDmList);
   $("#dm-filter").addEventListener("keydown", (e) => {
-    if (e.key === "ArrowDown") { e.preventDefault(); const first = $("#dm-people input, #dm-people button"); if (first) first.focus(); }
+    if (e.key === "ArrowDown") { e.preventDefault(); const first = $("#dm-people input:not(:disabled), #dm-people button"); if (first) first.focus(); }
   });
   $("#dm-people").addEventListener("keydown", (e) => {
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-    const items = $$("#dm-people input, #dm-people button.pick-row");
+    const items = $$("#dm-people input:not(:disabled), #dm-people button.pick-row");
     const i = items.indexOf(document.activeElement);
     if (i < 0) return;
     e.preventDefault();

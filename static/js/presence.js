@@ -5,7 +5,7 @@
 import { PRESENCE_MAX } from "./constants.js";
 import { $, $$, cls, fill, h } from "./dom.js";
 import { batched, colorIndex, initials } from "./util.js";
-import { channelsOf, isConv, Panel, RT, S, userName, V } from "./state.js";
+import { channelsOf, isConv, isDeactivated, Panel, RT, S, userName, V } from "./state.js";
 
 const PRESENCE_LABEL = { online: "Online", away: "Away", dnd: "Do not disturb", offline: "Offline", unknown: "Status unknown" };
 
@@ -30,7 +30,13 @@ export function setPresence(uid, status) {
 
 export function avatar(uid, name, size) {
   const n = name || userName(uid);
-  return h("span", { class: cls("avatar", size && `avatar-${size}`, `avatar-c${colorIndex(uid || n)}`), "aria-hidden": "true" }, initials(n));
+  const colour = uid && isDeactivated(uid) ? "avatar-gone" : `avatar-c${colorIndex(uid || n)}`;
+  return h("span", { class: cls("avatar", size && `avatar-${size}`, colour), "aria-hidden": "true" }, initials(n));
+}
+
+/** The "deactivated" tag beside a deactivated person's name. */
+export function deactivatedTag(uid) {
+  return isDeactivated(uid) ? h("span", { class: "tag", "data-testid": "deactivated-tag" }, "deactivated") : null;
 }
 
 /** Which people this socket follows: me, my conversation partners, a visible member list. */

@@ -16,6 +16,8 @@ import { loadWorkspaces } from "./channels.js";
 import { openChannelView } from "./channel-view.js";
 import { route } from "./router.js";
 import { applyEvent } from "./events.js";
+import { noteServerAnswered } from "./offline.js";
+import { flushOutbox } from "./outbox.js";
 
 export function rtConnect() {
   clearTimeout(RT.retryTimer);
@@ -134,6 +136,8 @@ function rtReady(f) {
   RT.everConnected = true;
   for (const fn of RT.waiters.splice(0)) fn();
   if (needResync) resync();
+  noteServerAnswered();
+  flushOutbox();
 }
 
 export function waitReady(ms) {

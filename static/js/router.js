@@ -9,7 +9,7 @@ import { closeDrawer, renderSidebar } from "./sidebar.js";
 import { showEmpty } from "./channel-header.js";
 import { loadWsMembers } from "./users.js";
 import { closePanel } from "./panel.js";
-import { parseHash, takeJump } from "./nav.js";
+import { lastChannel, parseHash, takeJump } from "./nav.js";
 import { ensureChannel } from "./channels.js";
 import { openChannelView } from "./channel-view.js";
 
@@ -23,11 +23,12 @@ export async function route() {
   if (hCh) chan = S.channels.get(hCh) || await ensureChannel(hCh, true);
   if (tok !== routeToken) return;
   let ws = chan ? chan.workspace_id : hWs;
-  if (!ws || !S.workspaces.some((w) => w.id === ws)) ws = S.workspaces.length ? S.workspaces[0].id : null;
+  const known = (id) => !!id && S.workspaces.some((w) => w.id === id);
+  if (!known(ws)) ws = known(S.wsId) ? S.wsId : S.workspaces.length ? S.workspaces[0].id : null;
   if (!ws) { showEmpty("You are not a member of any workspace yet. Ask an administrator for an invitation link."); return; }
   if (chan && chan.workspace_id !== ws) chan = null;
   if (ws !== S.wsId) switchWorkspace(ws);
-  if (!chan) chan = defaultChannel(ws);
+  if (!chan) chan = lastChannel(ws) || defaultChannel(ws);
   if (!chan) {
     history.replaceState(null, "", hashFor(ws, null));
     showEmpty("There are no conversations here yet. Create a channel or browse the existing ones.");

@@ -31,6 +31,8 @@ export const V = {
   channelId: null, list: null, token: 0, loading: false,
   hasMoreBefore: false, hasMoreAfter: false, loadingOlder: false, loadingNewer: false,
   unreadAfter: null, unreadDismissed: false, newBelow: false,
+  readPaused: false,       // "Mark as unread" was used here: nothing is marked read (unread.js)
+  resumeOnInteract: false, // a message arrived since: the next interaction ends the pause
 };
 
 /** The thread panel. */
@@ -69,6 +71,9 @@ export function userName(id, fallback) {
   const u = S.users.get(id);
   return (u && u.display_name) || fallback || "Someone";
 }
+
+/** A deactivated account: shown as such, never offered for a new conversation or an @mention. */
+export const isDeactivated = (id) => !!(S.users.get(id) || {}).deactivated;
 
 export function convOthers(ch) { return (ch.conversation_members || []).filter((id) => id !== S.me.id); }
 

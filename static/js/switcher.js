@@ -39,7 +39,7 @@ export const Switcher = {
     const wm = S.wsMembers.get(S.wsId);
     for (const mv of (wm && wm.list) || []) {
       const u = mv.user;
-      if (mv.deactivated_at || u.id === S.me.id || dmWith.has(u.id)) continue;
+      if (mv.deactivated_at || u.deactivated || u.id === S.me.id || dmWith.has(u.id)) continue;
       out.push({ kind: "user", user: u, label: u.display_name, match: `${u.display_name} ${u.username}`, sub: `@${u.username}`, recency: "" });
     }
     return out;

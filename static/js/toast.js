@@ -1,16 +1,17 @@
 /*
- * Toasts: short notes and errors in the corner of the screen.
+ * Toasts: short notes and errors in the corner of the screen, each a plain sentence
+ * (an error's code is kept in data-code, out of sight).
  */
 
 import { $, h } from "./dom.js";
 import { icon } from "./icons.js";
+import { sentence } from "./errors.js";
 
 export function toast(message, kind = "info", code = null) {
   const box = $("#toasts");
   if (!box) return;
-  const t = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status", "data-testid": "toast" },
-    h("span", { class: "toast-text" }, message),
-    code && h("code", { class: "toast-code" }, code),
+  const t = h("div", { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : "status", "data-testid": "toast", "data-code": code },
+    h("span", { class: "toast-text" }, sentence(message)),
     h("button", { type: "button", class: "icon-btn small toast-close", "aria-label": "Dismiss", onclick: () => t.remove() }, icon("x")));
   box.append(t);
   // Re-shown, the popover goes to the top of the top layer: above any open dialog.
@@ -24,7 +25,5 @@ export function toast(message, kind = "info", code = null) {
 
 export function toastError(e) {
   if (!e || e.code === "aborted" || e.status === 401) return;
-  let msg = e.message || "Something went wrong.";
-  if (e.code === "rate_limited" && e.retryAfter) msg += ` Try again in ${e.retryAfter} s.`;
-  toast(msg, "error", e.code);
+  toast(e.message || "Something went wrong.", "error", e.code);
 }
