@@ -88,7 +88,10 @@ fn rich_inline(el: &Value) -> String {
     if text.trim().is_empty() {
         return text;
     }
-    let mut t = text;
+    // Emphasis must hug its text in CommonMark: keep surrounding spaces outside.
+    let lead = &text[..text.len() - text.trim_start().len()];
+    let trail = &text[text.trim_end().len()..];
+    let mut t = text.trim().to_owned();
     if on("code") {
         t = format!("`{}`", t.replace('`', "'"));
     }
@@ -101,7 +104,7 @@ fn rich_inline(el: &Value) -> String {
     if on("bold") {
         t = format!("**{t}**");
     }
-    t
+    format!("{lead}{t}{trail}")
 }
 
 /// "1f600" or "1f1fa-1f1f8" → the emoji itself.

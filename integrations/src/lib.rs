@@ -171,6 +171,7 @@ pub fn convert_value(source: Source, headers: Headers<'_>, json: &serde_json::Va
         Source::Grafana => grafana::convert(json)?,
         Source::Sentry => sentry::convert(header(headers, "sentry-hook-resource").unwrap_or(""), json)?,
     };
+    let message = markdown::clean_labels(message);
     limits::check(&message)?;
     Ok(message)
 }

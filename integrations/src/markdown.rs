@@ -95,6 +95,42 @@ pub fn color(value: &str) -> Option<String> {
     }
 }
 
+/// Characters that must not survive into a one-line label a client shows as text:
+/// controls, direction overrides and isolates (they reorder what follows), and
+/// zero-width characters (they hide what is there).
+fn hidden_or_reordering(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+pub fn clean_label(s: &str) -> String {
+    s.chars().filter(|c| !hidden_or_reordering(*c)).collect::<String>().trim().to_owned()
+}
+
+/// Cleans every plain-text label of a message (Markdown fields go through the server's
+/// renderer, which drops the same characters).
+pub fn clean_labels(mut m: crate::Message) -> crate::Message {
+    let clean = |s: &mut Option<String>| {
+        if let Some(v) = s.as_mut() {
+            *v = clean_label(v);
+        }
+        if s.as_deref().is_some_and(str::is_empty) {
+            *s = None;
+        }
+    };
+    clean(&mut m.username);
+    clean(&mut m.icon_emoji);
+    for a in &mut m.attachments {
+        clean(&mut a.title);
+        clean(&mut a.author);
+        clean(&mut a.footer);
+        for f in &mut a.fields {
+            f.title = clean_label(&f.title);
+        }
+    }
+    m
+}
+
 pub const RED: &str = "#e01e5a";
 pub const GREEN: &str = "#2eb67d";
 pub const YELLOW: &str = "#ecb22e";

@@ -31,10 +31,7 @@ pub async fn patch_me(
 ) -> AppResult<HttpResponse> {
     let tx = state.db.write().await?;
     let updated = service::update_profile(&*tx, me.user, body.into_inner(), state.settings.limits.name_chars).await?;
-    let data = serde_json::to_value(UserView::from(&updated)).map_err(anyhow::Error::from)?;
-    for ws in crate::workspaces::service::list_mine(&*tx, updated.id).await? {
-        tx.emit(NewEvent::workspace(kind::USER_UPDATED, ws.id, data.clone()).about(updated.id));
-    }
+    announce(&tx, &updated).await?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(MeView::from(&updated)))
 }
@@ -98,6 +95,15 @@ pub async fn admin_list_users(state: web::Data<AppState>, _admin: InstanceAdmin)
     Ok(HttpResponse::Ok().json(users.iter().map(MeView::from).collect::<Vec<_>>()))
 }
 
+/// Tells everyone who shares a workspace with `user` how it is shown now (`user.updated`).
+pub async fn announce(tx: &crate::db::WriteTx, user: &crate::accounts::model::user::Model) -> AppResult<()> {
+    let data = serde_json::to_value(UserView::from(user)).map_err(anyhow::Error::from)?;
+    for ws in crate::workspaces::service::list_mine(&**tx, user.id).await? {
+        tx.emit(NewEvent::workspace(kind::USER_UPDATED, ws.id, data.clone()).about(user.id));
+    }
+    Ok(())
+}
+
 async fn set_active(state: &AppState, admin: &CurrentUser, id: Uuid, active: bool) -> AppResult<HttpResponse> {
     if id == admin.id() && !active {
         return Err(AppError::conflict("cannot_deactivate_self", "ask another administrator"));
@@ -106,6 +112,9 @@ async fn set_active(state: &AppState, admin: &CurrentUser, id: Uuid, active: boo
     service::set_active(&*tx, id, active).await?;
     if !active {
         tx.emit(NewEvent::user(kind::USER_DEACTIVATED, id, serde_json::json!({"user_id": id})));
+    }
+    if let Some(u) = <crate::accounts::model::user::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&*tx).await? {
+        announce(&tx, &u).await?;
     }
     let action = if active { "user.reactivated" } else { "user.deactivated" };
     audit::record(&*tx, AuditEvent::new(Some(admin.id()), action).target("user", id)).await?;

@@ -20,6 +20,9 @@ pub struct UserView {
     pub display_name: String,
     pub status: Option<StatusView>,
     pub deactivated: bool,
+    /// A bot or an incoming webhook's identity: shown as an app, not a person.
+    pub is_bot: bool,
+    pub avatar_url: Option<String>,
 }
 
 /// What a person sees of themself.
@@ -58,6 +61,8 @@ impl From<&user::Model> for UserView {
             display_name: u.display_name.clone(),
             status: status_of(u),
             deactivated: u.deactivated_at.is_some(),
+            is_bot: u.is_bot,
+            avatar_url: u.avatar_url.clone(),
         }
     }
 }

@@ -72,6 +72,11 @@ async fn set_active(state: &AppState, me: &CurrentUser, bot_id: Uuid, active: bo
     if !active {
         tx.emit(NewEvent::user(kind::USER_DEACTIVATED, bot_id, serde_json::json!({"user_id": bot_id})));
     }
+    if let Some(u) =
+        <crate::accounts::model::user::Entity as sea_orm::EntityTrait>::find_by_id(bot_id).one(&*tx).await?
+    {
+        crate::accounts::routes::announce(&tx, &u).await?;
+    }
     let action = if active { "bot.reactivated" } else { "bot.deactivated" };
     audit::record(&*tx, AuditEvent::new(Some(me.id()), action).workspace(bot.workspace_id).target("user", bot_id))
         .await?;

@@ -86,6 +86,10 @@ pub async fn login_form(
         Err(AppError::BadCredentials) => {
             (StatusCode::UNAUTHORIZED, "That e-mail and password do not match.".to_owned())
         }
+        Err(AppError::Forbidden { code: "account_deactivated", .. }) => (
+            StatusCode::FORBIDDEN,
+            "This account has been deactivated. Ask an administrator to reactivate it.".to_owned(),
+        ),
         Err(AppError::RateLimited { retry_after_s }) => {
             (StatusCode::TOO_MANY_REQUESTS, format!("Too many attempts. Wait {retry_after_s} seconds and try again."))
         }
