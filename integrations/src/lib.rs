@@ -15,7 +15,7 @@ pub mod limits;
 pub mod markdown;
 pub mod mrkdwn;
 mod sentry;
-mod signature;
+pub mod signature;
 pub mod slack;
 
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,19 @@ use subtle::ConstantTimeEq;
 
 use crate::{header, ConvertError, Headers, Source};
 
+/// HMAC-SHA256 of `data` under `key` (what GitHub, Sentry and Standard Webhooks sign with).
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// GitHub's `X-Hub-Signature-256` value for `body`.
+pub fn github_signature(secret: &[u8], body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(hmac_sha256(secret, body)))
+}
+
 fn hmac_matches(secret: &[u8], body: &[u8], hex_signature: &str) -> bool {
     let Ok(given) = hex::decode(hex_signature.trim()) else { return false };
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else { return false };

@@ -202,7 +202,11 @@ pub async fn browse(
     me: Uuid,
     include_archived: bool,
 ) -> AppResult<Vec<ChannelView>> {
-    ws.require_full_member()?;
+    // Guests see only what they were added to; bots may list public channels (with
+    // channels:read) to find where to ask to be added.
+    if ws.role == crate::access::WorkspaceRole::Guest {
+        return Err(crate::access::not_allowed("guests may not browse channels"));
+    }
     let mut q = channel::Entity::find()
         .filter(channel::Column::WorkspaceId.eq(ws.workspace.id))
         .filter(channel::Column::Kind.eq("public"));
