@@ -19,3 +19,9 @@ pub fn opt_rfc3339(ms: Option<i64>) -> Option<String> {
 }
 
 pub const HOUR_MS: i64 = 3_600_000;
+
+/// Unix milliseconds of an RFC 3339 timestamp.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}

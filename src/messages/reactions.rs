@@ -4,8 +4,10 @@ use uuid::Uuid;
 
 use super::model::{message, reaction};
 use crate::clock::now_ms;
-use crate::db::is_unique_violation;
+use crate::db::{is_unique_violation, Db};
 use crate::error::{AppError, AppResult};
+use crate::realtime::event::{kind, NewEvent};
+use serde_json::json;
 
 /// A shortcode (`thumbsup`, `+1`) or up to 16 characters of emoji, no spaces.
 pub fn validate_emoji(emoji: &str) -> AppResult<String> {
@@ -45,6 +47,25 @@ pub async fn add(
         Err(e) if is_unique_violation(&e) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Reacts to a message in one transaction with its event (adding twice is harmless).
+pub async fn react(db: &Db, msg: &message::Model, workspace_id: Uuid, me: Uuid, emoji: &str) -> AppResult<()> {
+    let tx = db.write().await?;
+    if let Some(emoji) = add(&*tx, msg, me, emoji).await? {
+        let data = json!({"message_id": msg.id, "emoji": emoji, "user_id": me});
+        tx.emit(NewEvent::channel(kind::REACTION_ADDED, workspace_id, msg.channel_id, data));
+    }
+    tx.commit().await
+}
+
+/// Takes my reaction back, with its event.
+pub async fn unreact(db: &Db, msg: &message::Model, workspace_id: Uuid, me: Uuid, emoji: &str) -> AppResult<()> {
+    let tx = db.write().await?;
+    let emoji = remove(&*tx, msg, me, emoji).await?;
+    let data = json!({"message_id": msg.id, "emoji": emoji, "user_id": me});
+    tx.emit(NewEvent::channel(kind::REACTION_REMOVED, workspace_id, msg.channel_id, data));
+    tx.commit().await
 }
 
 /// Removes my reaction; returns the normalised emoji.

@@ -144,12 +144,7 @@ pub async fn add_reaction(
     body: web::Json<NewReaction>,
 ) -> AppResult<HttpResponse> {
     let (msg, a) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
-    let tx = state.db.write().await?;
-    if let Some(emoji) = reactions::add(&*tx, &msg, me.id(), &body.emoji).await? {
-        let data = json!({"message_id": msg.id, "emoji": emoji, "user_id": me.id()});
-        tx.emit(NewEvent::channel(kind::REACTION_ADDED, a.channel.workspace_id, msg.channel_id, data));
-    }
-    tx.commit().await?;
+    reactions::react(&state.db, &msg, a.channel.workspace_id, me.id(), &body.emoji).await?;
     Ok(HttpResponse::Ok().json(view::view(&state.db.conn, &msg).await?))
 }
 
@@ -165,11 +160,7 @@ pub async fn remove_reaction(
 ) -> AppResult<HttpResponse> {
     let (id, emoji) = path.into_inner();
     let (msg, a) = access::message(&state.db.conn, me.id(), id, Need::Post).await?;
-    let tx = state.db.write().await?;
-    let emoji = reactions::remove(&*tx, &msg, me.id(), &emoji).await?;
-    let data = json!({"message_id": msg.id, "emoji": emoji, "user_id": me.id()});
-    tx.emit(NewEvent::channel(kind::REACTION_REMOVED, a.channel.workspace_id, msg.channel_id, data));
-    tx.commit().await?;
+    reactions::unreact(&state.db, &msg, a.channel.workspace_id, me.id(), &emoji).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -24,5 +24,6 @@ mod realtime;
 mod search;
 mod search_meili;
 mod shutdown;
+mod slack_api;
 mod workspaces;
 mod ws_client;

@@ -74,6 +74,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/workspaces/{workspace_id}/settings"),
     ("post", "/hooks/{token}"),
     ("post", "/hooks/{token}/{format}"),
+    ("get", "/slack/api/{method}"),
+    ("post", "/slack/api/{method}"),
     ("patch", "/api/v1/channels/{channel_id}/notifications"),
     ("post", "/api/v1/channels/{channel_id}/messages"),
     ("get", "/api/v1/channels/{channel_id}/messages"),

@@ -1,0 +1,146 @@
+"""The unmodified Slack SDK (slack_sdk, PyPI) against a real Parley server.
+
+WebhookClient posts text, blocks and attachments to an incoming webhook; WebClient,
+pointed at /slack/api/ with a Parley bot token, runs auth.test, chat.postMessage
+(channel by id and by name), chat.update, reactions.add, conversations.history and
+conversations.replies. Every result is checked through Parley's own REST API.
+
+Usage: python3 run.py PATH_TO_PARLEY_BINARY
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+PASSWORD = "correct horse battery staple"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    """Parley's REST API with a bearer token."""
+
+    def __init__(self, base, token=None):
+        self.base, self.token = base, token
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("content-type", "application/json")
+        if self.token:
+            req.add_header("authorization", "Bearer " + self.token)
+        with urllib.request.urlopen(req) as r:
+            text = r.read().decode()
+            return json.loads(text) if text else None
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok:", what)
+
+
+def main(binary):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    data = tempfile.mkdtemp(prefix="parley-slack-sdk-")
+    env = dict(os.environ, PARLEY_SERVER__BIND=f"127.0.0.1:{port}", PARLEY_SERVER__SITE_URL=base,
+               PARLEY_SERVER__DATA_DIR=data, PARLEY_LOG__FILTER="warn")
+    server = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        token = None
+        deadline = time.time() + 60
+        while token is None and time.time() < deadline:
+            line = server.stdout.readline()
+            m = re.search(r"setup\?token=(\S+)", line)
+            token = m and m.group(1)
+        check(token, "the server printed its setup link")
+        anon = Api(base)
+        anon.call("POST", "/api/v1/setup", {"token": token, "workspace_name": "Acme", "display_name": "Ada",
+                                          "email": "ada@acme.test", "username": "ada", "password": PASSWORD})
+        # A session cookie is not needed from here: Ada works with a personal token.
+        login = urllib.request.Request(base + "/api/v1/auth/login", method="POST",
+                                       data=json.dumps({"email": "ada@acme.test", "password": PASSWORD}).encode(),
+                                       headers={"content-type": "application/json"})
+        cookie = urllib.request.urlopen(login).headers["set-cookie"].split(";")[0]
+        req = urllib.request.Request(base + "/api/v1/me/tokens", method="POST", data=b'{"name":"sdk"}',
+                                     headers={"content-type": "application/json", "cookie": cookie, "origin": base})
+        ada = Api(base, json.loads(urllib.request.urlopen(req).read())["token"])
+        ws = ada.call("GET", "/api/v1/workspaces")[0]["id"]
+        general = next(c for c in ada.call("GET", f"/api/v1/workspaces/{ws}/channels") if c["name"] == "general")["id"]
+
+        # Incoming webhook, unmodified WebhookClient.
+        hook = ada.call("POST", f"/api/v1/channels/{general}/hooks", {"name": "CI"})
+        client = WebhookClient(hook["url"])
+        r = client.send(text="Build *42* passed")
+        check(r.status_code == 200 and r.body == "ok", "WebhookClient text")
+        r = client.send(text="fallback", blocks=[
+            {"type": "header", "text": {"type": "plain_text", "text": "Deploy report"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*prod* is on <https://example.com/v2|v2>"}}])
+        check(r.status_code == 200, "WebhookClient blocks")
+        r = client.send(text="", attachments=[{"color": "danger", "title": "Disk full", "text": "95% used",
+                                               "fields": [{"title": "Host", "value": "db-1", "short": True}]}])
+        check(r.status_code == 200, "WebhookClient attachments")
+        r = client.send(text="")
+        check(r.status_code == 400 and r.body == "invalid_payload", "WebhookClient: nothing to post is refused")
+        history = ada.call("GET", f"/api/v1/channels/{general}/messages")["messages"]
+        check([m["app"]["name"] for m in history[-3:]] == ["CI"] * 3, "three messages as the hook")
+        check("<strong>42</strong>" in history[-3]["html"], "mrkdwn rendered")
+        check("Deploy report" in history[-2]["text"] and "href=\"https://example.com/v2\"" in history[-2]["html"], "blocks rendered")
+        check(history[-1]["attachments"][0]["title"] == "Disk full", "the attachment became a card")
+
+        # A bot with a token, unmodified WebClient.
+        bot = ada.call("POST", f"/api/v1/workspaces/{ws}/bots", {"username": "deployer", "display_name": "Deployer"})
+        scopes = ["channels:read", "channels:history", "chat:write", "reactions:write", "users:read"]
+        bot_token = ada.call("POST", f"/api/v1/bots/{bot['id']}/tokens", {"name": "sdk", "scopes": scopes})["token"]
+        ada.call("POST", f"/api/v1/channels/{general}/members", {"user_id": bot["id"]})
+        web = WebClient(token=bot_token, base_url=base + "/slack/api/")
+        me = web.auth_test()
+        check(me["ok"] and me["user"] == "deployer" and me["user_id"].startswith("U"), "auth.test")
+        channels = web.conversations_list()["channels"]
+        slack_general = next(c for c in channels if c["name"] == "general")["id"]
+        check(slack_general.startswith("C"), "conversations.list gives Slack-style ids")
+        by_id = web.chat_postMessage(channel=slack_general, text="Deploying *v2* now, <@%s>" % me["user_id"])
+        by_name = web.chat_postMessage(channel="#general", text="second", thread_ts=by_id["ts"])
+        check(by_id["ok"] and by_name["ok"], "chat.postMessage by id and by name")
+        web.chat_update(channel=slack_general, ts=by_id["ts"], text="Deployed *v2*")
+        web.reactions_add(channel=slack_general, timestamp=by_id["ts"], name="rocket")
+        latest = web.conversations_history(channel=slack_general, limit=10)["messages"]
+        check(latest[0]["ts"] == by_id["ts"] and latest[0]["text"] == "Deployed **v2**", "conversations.history, newest first, edited")
+        check(latest[0]["reactions"][0]["name"] == "rocket", "reactions.add")
+        thread = web.conversations_replies(channel=slack_general, ts=by_id["ts"])["messages"]
+        check([m["text"] for m in thread] == ["Deployed **v2**", "second"], "conversations.replies")
+        try:
+            web.chat_postMessage(channel="#nowhere", text="x")
+            check(False, "an unknown channel is refused")
+        except SlackApiError as e:
+            check(e.response["error"] == "channel_not_found", "channel_not_found, in Slack's envelope")
+
+        # Checked through Parley's own API.
+        mine = [m for m in ada.call("GET", f"/api/v1/channels/{general}/messages?include_replies=true")["messages"]
+                if m["author"]["id"] == bot["id"]]
+        check(len(mine) == 2 and mine[0]["author"]["is_bot"], "the bot's two messages, marked as a bot")
+        check(mine[0]["text"] == "Deployed **v2**" and mine[0]["edited_at"], "the edit is stored")
+        check(mine[1]["thread_root_id"] == mine[0]["id"], "the reply is in the thread")
+        check(mine[0]["reactions"][0]["emoji"] == "rocket", "the reaction is stored")
+        print("slack_sdk: all checks passed")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
