@@ -206,6 +206,8 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("missing_file", 400, "a multipart upload without a `file` part that has a file name"),
     ("malformed_multipart", 400, "the body is not valid multipart/form-data"),
     ("upload_expired", 400, "the upload streamed for over six hours and was swept; send it again"),
+    ("malformed_body", 400, "the request body could not be read to its end"),
+    ("already_uploaded", 409, "a Slack-style upload URL takes its bytes once; ask for a new one"),
     ("storage_unavailable", 503, "the file store cannot be reached; nothing was stored; retry"),
     ("unsupported_media_type", 415, "send application/json"),
     ("rate_limited", 429, "too many attempts; see Retry-After"),

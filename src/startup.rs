@@ -40,6 +40,7 @@ impl Application {
     pub async fn build_on(listener: TcpListener, settings: Settings, mut jobs: JobRegistry) -> anyhow::Result<Self> {
         crate::files::jobs::register(&mut jobs);
         crate::search::jobs::register(&mut jobs);
+        crate::slack_api::uploads::jobs::register(&mut jobs);
         let blobs = crate::blobs::from_settings(&settings)?;
         if let Err(e) = blobs.check().await {
             tracing::warn!(store = blobs.name(), error = %e, "file storage is not answering; uploads fail until it does");

@@ -6,6 +6,7 @@ mod m0002_realtime;
 mod m0003_files;
 mod m0004_search;
 mod m0005_integrations;
+mod m0006_staged_uploads;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_files::Migration),
             Box::new(m0004_search::Migration),
             Box::new(m0005_integrations::Migration),
+            Box::new(m0006_staged_uploads::Migration),
         ]
     }
 }

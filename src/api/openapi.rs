@@ -53,7 +53,7 @@ impl Modify for Security {
         webhooks::incoming::routes::create, webhooks::incoming::routes::list, webhooks::incoming::routes::update,
         webhooks::incoming::routes::rotate, webhooks::incoming::routes::remove, webhooks::incoming::routes::settings,
         webhooks::incoming::receive::slack_format, webhooks::incoming::receive::native_format,
-        crate::slack_api::web_api,
+        crate::slack_api::web_api, crate::slack_api::uploads::receive::receive,
     ),
     tags(
         (name = "auth", description = "Sign-in, sessions, sign-up, API tokens, first-run setup"),

@@ -30,7 +30,13 @@ fn has_body(req: &ServiceRequest) -> bool {
 }
 
 fn is_upload(req: &ServiceRequest) -> bool {
-    matches!(req.mime_type(), Ok(Some(m)) if m.type_() == actix_web::mime::MULTIPART)
+    matches!(req.mime_type(), Ok(Some(m)) if m.type_() == actix_web::mime::MULTIPART) || is_raw_upload(req)
+}
+
+/// Slack-style upload URLs take the file as the raw body, whatever content type the
+/// client library puts on it (urllib says it is a form): bytes, not text fields.
+fn is_raw_upload(req: &ServiceRequest) -> bool {
+    req.path().starts_with("/slack/upload/")
 }
 
 pub async fn guard(
@@ -60,7 +66,7 @@ pub async fn guard(
             let total = Duration::from_secs(server.body_timeout_s.max(1));
             (Duration::from_secs(server.body_idle_timeout_s.max(1)), Some(total))
         };
-        let scanner = Scanner::for_request(&req);
+        let scanner = if is_raw_upload(&req) { Scanner::None } else { Scanner::for_request(&req) };
         let (body, slot) = GuardedBody::new(req.take_payload(), scanner, idle, total);
         req.extensions_mut().insert(slot);
         req.set_payload(Payload::from(Box::pin(body) as super::BoxedStream));

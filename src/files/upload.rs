@@ -2,7 +2,8 @@
 //! store while it is hashed, sniffed and measured. The size limit is enforced as the
 //! bytes arrive; a refused or failed upload leaves no object and no row behind.
 use actix_multipart::{Field, Multipart, MultipartError};
-use futures_util::TryStreamExt;
+use actix_web::web::Bytes;
+use futures_util::{Stream, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use super::model::file;
@@ -33,7 +34,7 @@ pub fn storage_error(e: BlobError) -> AppError {
     }
 }
 
-fn too_large(limit: u64) -> AppError {
+pub fn too_large(limit: u64) -> AppError {
     AppError::TooLarge { code: "file_too_large", message: format!("files may be at most {limit} bytes") }
 }
 
@@ -124,10 +125,12 @@ impl Drop for PendingGuard {
     }
 }
 
-struct Streamed {
-    size: u64,
-    sha256: String,
-    head: Vec<u8>,
+/// What a stored upload measured on the way in.
+pub struct Streamed {
+    pub size: u64,
+    pub sha256: String,
+    /// The first bytes, for sniffing the type.
+    pub head: Vec<u8>,
 }
 
 async fn stream_into_store(
@@ -136,8 +139,23 @@ async fn stream_into_store(
     field: &mut Field,
     limit: u64,
 ) -> AppResult<Streamed> {
-    let mut writer = state.blobs.start(&pending.storage_key).await.map_err(storage_error)?;
-    match copy(field, writer.as_mut(), limit).await {
+    store_stream(state, &pending.storage_key, field, limit, multipart_error).await
+}
+
+/// Streams `body` into the blob `key`, hashing and measuring it; nothing is left
+/// behind when it fails or passes `limit` bytes.
+pub async fn store_stream<S, E>(
+    state: &AppState,
+    key: &str,
+    body: &mut S,
+    limit: u64,
+    read_error: fn(E) -> AppError,
+) -> AppResult<Streamed>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let mut writer = state.blobs.start(key).await.map_err(storage_error)?;
+    match copy(body, writer.as_mut(), limit, read_error).await {
         Ok(streamed) => {
             writer.finish().await.map_err(storage_error)?;
             Ok(streamed)
@@ -149,11 +167,19 @@ async fn stream_into_store(
     }
 }
 
-async fn copy(field: &mut Field, writer: &mut dyn BlobWriter, limit: u64) -> AppResult<Streamed> {
+async fn copy<S, E>(
+    body: &mut S,
+    writer: &mut dyn BlobWriter,
+    limit: u64,
+    read_error: fn(E) -> AppError,
+) -> AppResult<Streamed>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let mut head: Vec<u8> = Vec::with_capacity(sniff::HEAD_BYTES);
-    while let Some(chunk) = field.try_next().await.map_err(multipart_error)? {
+    while let Some(chunk) = body.try_next().await.map_err(read_error)? {
         size += chunk.len() as u64;
         if size > limit {
             return Err(too_large(limit));

@@ -10,6 +10,7 @@ mod conversations;
 pub mod ids;
 mod people;
 pub mod shape;
+pub mod uploads;
 
 use actix_web::{route, web, HttpRequest, HttpResponse};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -56,6 +57,8 @@ impl From<AppError> for SlackError {
             AppError::Invalid { .. } | AppError::BadRequest { .. } => "invalid_arguments",
             AppError::Unauthenticated | AppError::BadCredentials => "invalid_auth",
             AppError::RateLimited { .. } => "ratelimited",
+            AppError::TooLarge { code: "storage_quota_exceeded", .. } => "storage_quota_exceeded",
+            AppError::TooLarge { .. } => "file_too_large",
             AppError::Unavailable(_) | AppError::StorageUnavailable => "service_unavailable",
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "slack api call failed");
@@ -150,6 +153,7 @@ fn needs(method: &str) -> Option<BotAccess> {
         "conversations.history" | "conversations.replies" => Needs(Scope::ChannelsHistory),
         "conversations.join" => Needs(Scope::ChannelsManage),
         "users.info" | "users.list" => Needs(Scope::UsersRead),
+        "files.getUploadURLExternal" | "files.completeUploadExternal" => Needs(Scope::FilesWrite),
         _ => return None,
     })
 }
@@ -185,6 +189,8 @@ async fn call(
         "conversations.join" => conversations::join(state, &who, &args).await,
         "users.info" => people::user_info(state, &who, &args).await,
         "users.list" => people::users_list(state, &who).await,
+        "files.getUploadURLExternal" => uploads::get_upload_url(state, &who, &args).await,
+        "files.completeUploadExternal" => uploads::complete(state, &who, &args).await,
         _ => Err(SlackError("unknown_method")),
     }
 }

@@ -76,6 +76,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/hooks/{token}/{format}"),
     ("get", "/slack/api/{method}"),
     ("post", "/slack/api/{method}"),
+    ("post", "/slack/upload/{token}"),
     ("patch", "/api/v1/channels/{channel_id}/notifications"),
     ("post", "/api/v1/channels/{channel_id}/messages"),
     ("get", "/api/v1/channels/{channel_id}/messages"),

@@ -2,8 +2,8 @@
 
 WebhookClient posts text, blocks and attachments to an incoming webhook; WebClient,
 pointed at /slack/api/ with a Parley bot token, runs auth.test, chat.postMessage
-(channel by id and by name), chat.update, reactions.add, conversations.history and
-conversations.replies. Every result is checked through Parley's own REST API.
+(channel by id and by name), chat.update, reactions.add, conversations.history,
+conversations.replies and files_upload_v2. Every result is checked through Parley's own REST API.
 
 Usage: python3 run.py PATH_TO_PARLEY_BINARY
 """
@@ -104,7 +104,7 @@ def main(binary):
 
         # A bot with a token, unmodified WebClient.
         bot = ada.call("POST", f"/api/v1/workspaces/{ws}/bots", {"username": "deployer", "display_name": "Deployer"})
-        scopes = ["channels:read", "channels:history", "chat:write", "reactions:write", "users:read"]
+        scopes = ["channels:read", "channels:history", "chat:write", "reactions:write", "users:read", "files:write"]
         bot_token = ada.call("POST", f"/api/v1/bots/{bot['id']}/tokens", {"name": "sdk", "scopes": scopes})["token"]
         ada.call("POST", f"/api/v1/channels/{general}/members", {"user_id": bot["id"]})
         web = WebClient(token=bot_token, base_url=base + "/slack/api/")
@@ -123,6 +123,11 @@ def main(binary):
         check(latest[0]["reactions"][0]["name"] == "rocket", "reactions.add")
         thread = web.conversations_replies(channel=slack_general, ts=by_id["ts"])["messages"]
         check([m["text"] for m in thread] == ["Deployed **v2**", "second"], "conversations.replies")
+        report = bytes(range(256)) * 8
+        uploaded = web.files_upload_v2(channel=slack_general, content=report, filename="report.bin",
+                                       title="Nightly report", initial_comment="Tonight's report")
+        check(uploaded["file"]["title"] == "Nightly report" and uploaded["file"]["size"] == len(report),
+              "files_upload_v2 (getUploadURLExternal, the bytes, completeUploadExternal)")
         try:
             web.chat_postMessage(channel="#nowhere", text="x")
             check(False, "an unknown channel is refused")
@@ -132,10 +137,16 @@ def main(binary):
         # Checked through Parley's own API.
         mine = [m for m in ada.call("GET", f"/api/v1/channels/{general}/messages?include_replies=true")["messages"]
                 if m["author"]["id"] == bot["id"]]
-        check(len(mine) == 2 and mine[0]["author"]["is_bot"], "the bot's two messages, marked as a bot")
+        check(len(mine) == 3 and mine[0]["author"]["is_bot"], "the bot's three messages, marked as a bot")
         check(mine[0]["text"] == "Deployed **v2**" and mine[0]["edited_at"], "the edit is stored")
         check(mine[1]["thread_root_id"] == mine[0]["id"], "the reply is in the thread")
         check(mine[0]["reactions"][0]["emoji"] == "rocket", "the reaction is stored")
+        shared = mine[2]
+        check(shared["text"] == "Tonight's report" and shared["files"][0]["name"] == "report.bin", "the file is shared in #general")
+        with urllib.request.urlopen(urllib.request.Request(
+                base + f"/api/v1/files/{shared['files'][0]['id']}/content",
+                headers={"authorization": "Bearer " + ada.token})) as r:
+            check(r.read() == report, "the file's bytes, unchanged")
         print("slack_sdk: all checks passed")
     finally:
         server.terminate()
