@@ -28,6 +28,8 @@ function canGroup(prev, m) {
   const a = prev.author ? prev.author.id : null;
   const b = m.author ? m.author.id : null;
   if (!a || a !== b) return false;
+  // One hook may post under several app names (Slack's "username"): each shows its own.
+  if ((prev.app ? prev.app.name : null) !== (m.app ? m.app.name : null)) return false;
   const dt = toDate(m.created_at) - toDate(prev.created_at);
   return dt >= 0 && dt < GROUP_MS;
 }

@@ -7,8 +7,9 @@ import { cls, h } from "./dom.js";
 import { dayLabel, emojiChar, fmtFull, fmtSize, fmtTime, fmtWhen, toDate } from "./util.js";
 import { icon } from "./icons.js";
 import { EmojiPicker } from "./emoji-picker.js";
-import { authorId, canManage, canPost, hashFor, mentionsMe, S, userName } from "./state.js";
-import { avatar } from "./presence.js";
+import { authorId, authorName, canManage, canPost, hashFor, mentionsMe, S, userName } from "./state.js";
+import { appBadge, avatar } from "./presence.js";
+import { messageAvatar, renderCards } from "./cards.js";
 import {
   addReaction, deleteMessage, editBox, startEdit, togglePin, toggleReaction,
 } from "./message-actions.js";
@@ -120,9 +121,10 @@ function messageActions(m, list, mine, ch) {
   return bar.childElementCount ? bar : null;
 }
 
-function messageHead(aid, name, date, pinned) {
+function messageHead(aid, name, date, pinned, app) {
   return h("div", { class: "msg-head" },
     h("span", { class: "msg-author", title: aid && S.users.get(aid) ? `@${S.users.get(aid).username}` : null }, name),
+    app ? appBadge() : null,
     h("time", { class: "msg-time", datetime: date.toISOString(), title: fmtFull(date) }, fmtTime(date)),
     pinned ? h("span", { class: "msg-flag" }, icon("pin"), "Pinned") : null);
 }
@@ -132,7 +134,8 @@ export function renderMessage(m, { grouped, list, editing }) {
   const mine = !!S.me && aid === S.me.id;
   const ch = S.channels.get(m.channel_id);
   const created = toDate(m.created_at);
-  const name = aid ? userName(aid, m.author.display_name) : "Unknown";
+  const name = authorName(m);
+  const app = !!(m.app || (m.author && m.author.is_bot));
   const node = h("div", {
     class: cls("msg", grouped && "grouped", m.deleted && "deleted", !mine && !m.deleted && mentionsMe(m) && "mentioned",
       list.highlightId === m.id && "highlight", editing && "editing", list.mode === "thread" && m.id === list.rootId && "thread-root"),
@@ -140,9 +143,9 @@ export function renderMessage(m, { grouped, list, editing }) {
   });
   const gutter = h("div", { class: "msg-gutter" }, grouped
     ? h("time", { class: "msg-hover-time", datetime: created.toISOString(), title: fmtFull(created) }, fmtTime(created))
-    : avatar(aid, name));
+    : messageAvatar(m, aid, name));
   const main = h("div", { class: "msg-main" });
-  if (!grouped) main.append(messageHead(aid, name, created, m.pinned));
+  if (!grouped) main.append(messageHead(aid, name, created, m.pinned, app));
   else if (m.pinned) main.append(h("div", { class: "msg-flag" }, icon("pin"), "Pinned"));
   if (m.deleted) {
     main.append(h("div", { class: "msg-body msg-deleted" }, "This message was deleted."));
@@ -159,6 +162,7 @@ export function renderMessage(m, { grouped, list, editing }) {
     }
     main.append(body);
   }
+  if (!m.deleted && m.attachments && m.attachments.length) main.append(renderCards(m.attachments, decorateBody));
   if (!m.deleted && m.files && m.files.length) main.append(renderFiles(m.files));
   if (!m.deleted && m.reactions && m.reactions.length) main.append(renderReactions(m, canPost(ch)));
   if (list.mode === "channel" && m.reply_count > 0) main.append(threadLink(m));

@@ -5,7 +5,7 @@
 import { LS_NOTIFY } from "./constants.js";
 import { pageFocused } from "./dom.js";
 import { store } from "./util.js";
-import { authorId, channelLabel, isConv, mentionsMe, S, userName } from "./state.js";
+import { authorName, channelLabel, isConv, mentionsMe, S } from "./state.js";
 import { jumpToMessage } from "./search.js";
 
 function notificationsOn() {
@@ -25,7 +25,7 @@ export function maybeNotify(ch, m) {
   if (level === "default") level = isConv(ch) ? "all" : "mentions";
   if (level === "none") return;
   if (level === "mentions" && !mentionsMe(m)) return;
-  const who = userName(authorId(m), m.author ? m.author.display_name : "Someone");
+  const who = m.author || m.app ? authorName(m) : "Someone";
   const title = isConv(ch) ? (ch.kind === "group" ? `${who} in ${channelLabel(ch)}` : who) : `${who} in #${ch.name}`;
   let body = String(m.text || "").replace(/\s+/g, " ").trim();
   if (!body && m.files && m.files.length) body = m.files.length === 1 ? `Shared ${m.files[0].name}` : `Shared ${m.files.length} files`;

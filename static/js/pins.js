@@ -5,7 +5,7 @@
 import { $, h } from "./dom.js";
 import { debounce, fmtFull, fmtWhen, toDate } from "./util.js";
 import { api } from "./api.js";
-import { authorId, canPost, Panel, S, userName, V } from "./state.js";
+import { authorId, authorName, canPost, Panel, S, V } from "./state.js";
 import { avatar } from "./presence.js";
 import { togglePin } from "./message-actions.js";
 import { decorateBody } from "./message-render.js";
@@ -31,8 +31,8 @@ export async function loadPins() {
     const when = toDate(m.created_at);
     return h("article", { class: "pin-item", "data-testid": "pinned-message", "data-message-id": m.id },
       h("div", { class: "result-meta" },
-        avatar(aid, m.author ? m.author.display_name : "?", "xs"),
-        h("span", { class: "result-author" }, aid ? userName(aid, m.author.display_name) : "Unknown"),
+        avatar(aid, authorName(m), "xs"),
+        h("span", { class: "result-author" }, authorName(m)),
         h("time", { class: "result-time", datetime: when.toISOString(), title: fmtFull(when) }, fmtWhen(when))),
       body,
       m.files && m.files.length ? h("p", { class: "muted" }, `${m.files.length} attachment${m.files.length === 1 ? "" : "s"}`) : null,

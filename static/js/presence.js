@@ -39,6 +39,16 @@ export function deactivatedTag(uid) {
   return isDeactivated(uid) ? h("span", { class: "tag", "data-testid": "deactivated-tag" }, "deactivated") : null;
 }
 
+/** The APP badge: what posted or appears here is an integration, not a person. */
+export function appBadge() {
+  return h("span", { class: "app-badge", "data-testid": "app-badge", title: "An app or integration, not a person" }, "APP");
+}
+
+/** The APP badge beside a bot's or a webhook's name wherever a user appears. */
+export function appTag(uid) {
+  return (S.users.get(uid) || {}).is_bot ? appBadge() : null;
+}
+
 /** Which people this socket follows: me, my conversation partners, a visible member list. */
 export function updatePresenceSub() {
   if (!RT.connected || !S.me) return;

@@ -6,7 +6,7 @@ import { $, h, narrow } from "./dom.js";
 import { fmtFull, fmtWhen, toDate } from "./util.js";
 import { toast, toastError } from "./toast.js";
 import { api } from "./api.js";
-import { authorId, channelLabel, S, userName } from "./state.js";
+import { authorName, channelLabel, S } from "./state.js";
 import { closePanel, openPanel } from "./panel.js";
 import { openThread } from "./thread.js";
 import { go } from "./nav.js";
@@ -56,7 +56,6 @@ function searchResultNode(r) {
   const m = r.message;
   const ch = S.channels.get(r.channel.id);
   const where = ch ? channelLabel(ch) : r.channel.name ? `#${r.channel.name}` : "Direct message";
-  const aid = authorId(m);
   const when = toDate(m.created_at);
   const snippet = h("div", { class: "result-snippet" });
   snippet.innerHTML = r.snippet; // SearchResult.snippet — escaped by the server, matches in <mark>
@@ -65,7 +64,7 @@ function searchResultNode(r) {
       h("span", { class: "result-channel" }, where),
       m.thread_root_id ? h("span", { class: "result-thread" }, "in a thread") : null,
       h("span", { class: "result-sep", "aria-hidden": "true" }, "·"),
-      h("span", { class: "result-author" }, aid ? userName(aid, m.author.display_name) : "Unknown"),
+      h("span", { class: "result-author" }, authorName(m)),
       h("time", { class: "result-time", datetime: when.toISOString(), title: fmtFull(when) }, fmtWhen(when))),
     snippet);
 }

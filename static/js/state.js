@@ -60,7 +60,7 @@ export const isConv = (ch) => !!ch && (ch.kind === "direct" || ch.kind === "grou
 export const canPost = (ch) => !!ch && !!ch.membership && !ch.archived;
 export const authorId = (m) => (m && m.author ? m.author.id : null);
 const wsRole = (wsId) => (S.workspaces.find((w) => w.id === wsId) || {}).my_role || "member";
-const isWsAdmin = (wsId) => ["admin", "owner"].includes(wsRole(wsId));
+export const isWsAdmin = (wsId) => ["admin", "owner"].includes(wsRole(wsId));
 export const canManage = (ch) => !!ch && !isConv(ch) && ((ch.membership && ch.membership.role === "admin") || isWsAdmin(ch.workspace_id));
 export const canEditTopic = (ch) => !!ch && !isConv(ch) && !!ch.membership && !ch.archived;
 export const channelsOf = (wsId) => [...S.channels.values()].filter((c) => c.workspace_id === wsId && c.membership);
@@ -70,6 +70,13 @@ export function userName(id, fallback) {
   if (S.me && id === S.me.id) return S.me.display_name;
   const u = S.users.get(id);
   return (u && u.display_name) || fallback || "Someone";
+}
+
+/** Who a message shows as its author: the app's name when an integration posted it. */
+export function authorName(m) {
+  if (m && m.app && m.app.name) return m.app.name;
+  const aid = authorId(m);
+  return aid ? userName(aid, m.author.display_name) : "Unknown";
 }
 
 /** A deactivated account: shown as such, never offered for a new conversation or an @mention. */
