@@ -5,7 +5,7 @@
 import { h } from "./dom.js";
 import { api } from "./api.js";
 import { channelsOf, isConv, S } from "./state.js";
-import { avatar, presenceDot } from "./presence.js";
+import { appTag, avatar, presenceDot } from "./presence.js";
 import { channelIcon } from "./sidebar.js";
 
 export function mentionCandidates(q, chId) {
@@ -32,7 +32,7 @@ export function mentionCandidates(q, chId) {
   found.sort((a, b) => a.rank - b.rank || a.score - b.score || a.u.display_name.localeCompare(b.u.display_name));
   const items = found.slice(0, 8).map(({ u }) => ({
     insert: u.username,
-    render: () => [avatar(u.id, u.display_name, "xs"), h("span", { class: "ac-name" }, u.display_name), h("span", { class: "ac-sub" }, `@${u.username}`), presenceDot(u.id)],
+    render: () => [avatar(u.id, u.display_name, "xs"), h("span", { class: "ac-name" }, u.display_name), appTag(u.id), h("span", { class: "ac-sub" }, `@${u.username}`), presenceDot(u.id)],
   }));
   if (ch && !isConv(ch)) {
     for (const [name, desc] of [["here", "everyone online in this channel"], ["channel", "everyone in this channel"]]) {

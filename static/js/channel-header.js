@@ -6,7 +6,7 @@ import { $, fill, h } from "./dom.js";
 import { icon } from "./icons.js";
 import { canEditTopic, channelLabel, convOthers, isConv, mainComposer, S, V } from "./state.js";
 import { channelIcon, renderSidebar, updateTitle } from "./sidebar.js";
-import { deactivatedTag } from "./presence.js";
+import { appTag, deactivatedTag } from "./presence.js";
 
 function memberCount(ch) {
   if (isConv(ch)) return (ch.conversation_members || []).length;
@@ -37,6 +37,7 @@ export function renderHeader() {
   if (!ch) { title.replaceChildren(); topic.hidden = true; updateTitle(); return; }
   fill(title, channelIcon(ch), h("span", { class: "channel-title-text" }, channelLabel(ch, false)),
     ch.archived ? h("span", { class: "tag" }, "archived") : null,
+    ch.kind === "direct" ? appTag(convOthers(ch)[0]) : null,
     ch.kind === "direct" ? deactivatedTag(convOthers(ch)[0]) : null,
     ch.membership && ch.membership.muted ? icon("bell-off", "muted-icon") : null);
   if (isConv(ch)) {

@@ -8,7 +8,7 @@ import { toast } from "./toast.js";
 import { api } from "./api.js";
 import { promptDialog } from "./prompts.js";
 import { canEditTopic, canPost, isConv, isDeactivated, mergeChannel, Panel, S, userName, V } from "./state.js";
-import { avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
+import { appTag, avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
 import { renderSidebarSoon } from "./sidebar.js";
 import { renderHeader } from "./channel-header.js";
 import { ensureChannelMembers, ensureUsers, loadWsMembers } from "./users.js";
@@ -59,7 +59,7 @@ function userRow(uid, extra) {
   return h("li", { class: cls("member-row", u.deactivated && "deactivated"), "data-user-id": uid, "data-testid": "member" },
     h("span", { class: "avatar-wrap" }, avatar(uid, u.display_name, "sm"), u.deactivated ? null : presenceDot(uid)),
     h("span", { class: "member-text" },
-      h("span", { class: "member-name" }, u.display_name, uid === S.me.id ? h("span", { class: "tag" }, "you") : null, deactivatedTag(uid)),
+      h("span", { class: "member-name" }, u.display_name, uid === S.me.id ? h("span", { class: "tag" }, "you") : null, appTag(uid), deactivatedTag(uid)),
       h("span", { class: "member-sub" }, [u.username ? `@${u.username}` : "", st ? `${st.emoji || ""} ${st.text || ""}`.trim() : ""].filter(Boolean).join(" · "))),
     extra || null);
 }
@@ -104,7 +104,7 @@ export async function renderDetails() {
     if (candidates.length && ch.id === V.channelId && Panel.mode === "details") {
       const sel = h("select", { id: "add-member-select", "aria-label": "Person to add" },
         h("option", { value: "" }, "Choose someone…"),
-        ...candidates.map((mv) => h("option", { value: mv.user.id }, `${mv.user.display_name} (@${mv.user.username})`)));
+        ...candidates.map((mv) => h("option", { value: mv.user.id }, `${mv.user.display_name} (@${mv.user.username})${mv.user.is_bot ? " · app" : ""}`)));
       const form = h("form", { class: "add-member" }, sel, h("button", { type: "submit", class: "btn small primary" }, "Add"));
       form.addEventListener("submit", async (e) => {
         e.preventDefault();

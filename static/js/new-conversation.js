@@ -8,7 +8,7 @@ import { icon } from "./icons.js";
 import { toast } from "./toast.js";
 import { api } from "./api.js";
 import { mergeChannel, S, userName } from "./state.js";
-import { avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
+import { appTag, avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
 import { renderSidebar } from "./sidebar.js";
 import { ensureUsers, loadWsMembers } from "./users.js";
 import { go } from "./nav.js";
@@ -42,8 +42,8 @@ function renderDmList() {
     .filter((mv) => !mv.deactivated_at && mv.user.id !== S.me.id)
     .map((mv) => mv.user)
     .filter((u) => !q || u.display_name.toLowerCase().includes(q) || u.username.includes(q))
-    // Deactivated accounts are listed last, as such, and cannot be chosen.
-    .sort((a, b) => (a.deactivated - b.deactivated) || a.display_name.localeCompare(b.display_name))
+    // Apps come after people; deactivated accounts last, as such, and cannot be chosen.
+    .sort((a, b) => (a.deactivated - b.deactivated) || (!!a.is_bot - !!b.is_bot) || a.display_name.localeCompare(b.display_name))
     .slice(0, 200);
   const rows = people.map((u) => {
     const checked = DM.selected.includes(u.id);
@@ -61,7 +61,7 @@ function renderDmList() {
     return h("li", { class: cls(u.deactivated && "deactivated"), "data-user-id": u.id, "data-testid": "person" },
       h("label", { class: "pick-row" }, box,
         h("span", { class: "avatar-wrap" }, avatar(u.id, u.display_name, "sm"), u.deactivated ? null : presenceDot(u.id)),
-        h("span", { class: "member-text" }, h("span", { class: "member-name" }, u.display_name, deactivatedTag(u.id)), h("span", { class: "member-sub" }, `@${u.username}`))));
+        h("span", { class: "member-text" }, h("span", { class: "member-name" }, u.display_name, appTag(u.id), deactivatedTag(u.id)), h("span", { class: "member-sub" }, `@${u.username}`))));
   });
   const self = !q || S.me.display_name.toLowerCase().includes(q) || "note to self".includes(q)
     ? [h("li", null, h("button", { type: "button", class: "pick-row as-button", onclick: () => { $("#dm-dialog").close(); startConversation([]); } },

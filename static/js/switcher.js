@@ -5,7 +5,7 @@
 import { $, cls, h } from "./dom.js";
 import { fuzzy } from "./util.js";
 import { badgeCount, channelLabel, channelsOf, convOthers, isConv, isUnread, S } from "./state.js";
-import { avatar } from "./presence.js";
+import { appTag, avatar } from "./presence.js";
 import { channelIcon } from "./sidebar.js";
 import { go } from "./nav.js";
 import { startConversation } from "./new-conversation.js";
@@ -73,6 +73,7 @@ export const Switcher = {
     },
     it.kind === "channel" ? channelIcon(it.ch) : h("span", { class: "avatar-wrap" }, avatar(it.user.id, it.user.display_name, "xs")),
     h("span", { class: cls("sw-label", it.kind === "channel" && isUnread(it.ch) && "unread") }, it.label),
+    it.kind === "user" ? appTag(it.user.id) : null,
     it.sub ? h("span", { class: "sw-sub" }, it.sub) : null,
     it.kind === "channel" && badgeCount(it.ch) ? h("span", { class: "badge" }, String(badgeCount(it.ch))) : null)));
     if (!this.items.length) ul.append(h("li", { class: "sw-empty", role: "presentation" }, "No matches"));
