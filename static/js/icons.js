@@ -7,6 +7,7 @@ import { $$ } from "./dom.js";
 const SVG_NS = "http://www.w3.org/2000/svg";
 const ICONS = {
   menu: "M3 6h18M3 12h18M3 18h18",
+  plug: "M12 22v-5M9 8V2M15 8V2M18 8v5a4 4 0 0 1-4 4h-4a4 4 0 0 1-4-4V8z",
   "user-plus": "M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM19 8v6M22 11h-6",
   search: "M11 19a8 8 0 1 0 0-16 8 8 0 0 0 0 16zM21 21l-4.35-4.35",
   x: "M18 6 6 18M6 6l12 12",

@@ -37,6 +37,7 @@ import { editTopic, renderDetails } from "./details.js";
 import { bindSettings, openSettings } from "./settings.js";
 import { bindCreateChannel, openBrowse, openCreateChannel, renderBrowse } from "./channel-dialogs.js";
 import { bindInvite } from "./invite.js";
+import { bindIntegrations } from "./integrations.js";
 import { Switcher } from "./switcher.js";
 import { drainEvents, onMessageCreated, onMessageDeleted } from "./events.js";
 import { noteActivity, rtConnect, rtReconnectNow, showReconnecting, waitReady } from "./realtime.js";
@@ -87,6 +88,7 @@ function bindUI() {
   bindSettings();
   bindCreateChannel();
   bindInvite();
+  bindIntegrations();
   bindNewConversation();
   bindReadControls();
   bindOffline();

@@ -10,6 +10,7 @@ import {
 } from "./state.js";
 import { presenceDot } from "./presence.js";
 import { renderInviteButton } from "./invite.js";
+import { renderIntegrationsButton } from "./integrations.js";
 
 export function channelIcon(ch) {
   if (ch.kind === "private") return icon("lock", "ch-icon");
@@ -72,6 +73,7 @@ export function renderSidebar() {
     sel.value = S.wsId || "";
   }
   renderInviteButton();
+  renderIntegrationsButton();
   updateTitle();
 }
 export const renderSidebarSoon = batched(renderSidebar, 30);
