@@ -100,6 +100,12 @@ function listView(st, drawList) {
   return h("ul", { class: "int-list", "aria-label": "Bots" }, st.bots.map((b) => botItem(b, st, drawList)));
 }
 
+/** The list is redrawn whole: put the focus back on the same bot's button. */
+function refocus(botId, testid) {
+  const el = document.querySelector(`[data-bot-id="${CSS.escape(botId)}"] [data-testid="${testid}"]`);
+  if (el) el.focus();
+}
+
 function botItem(b, st, drawList) {
   const open = st.tokens.has(b.id);
   const slot = h("div", { class: "int-tokens", id: `bot-tokens-${b.id}`, hidden: !open });
@@ -111,11 +117,13 @@ function botItem(b, st, drawList) {
     if (st.tokens.has(b.id)) st.tokens.set(b.id, { list: null, error: null, form: false, shown: null });
     toast(active ? `${b.display_name} is active again. Its old tokens stay revoked.` : `${b.display_name} was deactivated.`);
     drawList();
+    refocus(b.id, active ? "bot-deactivate" : "bot-reactivate");
   };
   const toggle = () => {
     if (st.tokens.has(b.id)) st.tokens.delete(b.id);
     else st.tokens.set(b.id, { list: null, error: null, form: false, shown: null });
     drawList();
+    refocus(b.id, "bot-tokens");
   };
   if (open) renderTokens(b, st.tokens.get(b.id), slot);
   const sub = [`@${b.username}`, b.description].filter(Boolean).join(" · ");
@@ -181,6 +189,7 @@ function tokenList(b, t, drawList) {
       t.list = t.list.filter((x) => x.id !== tk.id);
       toast(`The token “${tk.name}” was revoked.`);
       drawList();
+      refocus(b.id, "bot-tokens");
     };
     return h("li", { class: "int-row", "data-testid": "bot-token", "data-token-id": tk.id },
       h("div", { class: "int-main" },

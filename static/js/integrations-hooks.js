@@ -138,6 +138,8 @@ function hookRow(hk, st, { draw, drawList }) {
     if (!name || name === hk.name) return;
     try { replace(await api("PATCH", `/hooks/${hk.id}`, { name })); } catch { return; }
     drawList();
+    const again = document.querySelector(`[data-hook-id="${CSS.escape(hk.id)}"] button`);
+    if (again) again.focus(); // the row was redrawn: back on its Rename button
   };
   const rotate = async () => {
     const ok = await confirmDialog(`${hk.name} gets a new URL, shown once. The current one stops working at once.`,
@@ -159,6 +161,8 @@ function hookRow(hk, st, { draw, drawList }) {
     st.hooks = st.hooks.filter((x) => x.id !== hk.id);
     toast(`${hk.name} was deleted.`);
     if (st.shown && st.shown.made.id === hk.id) { st.shown = null; draw(); } else drawList();
+    const next = document.querySelector('#integrations-body [data-testid="hook"] button, #integrations-body [data-testid="hook-new"]');
+    if (next) next.focus();
   };
   const who = hk.created_by === S.me.id ? "you" : userName(hk.created_by, "a former member");
   const made = `Made by ${who} · created ${when(hk.created_at)}`;
