@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod loadseed;
 pub mod messages;
 pub mod ops;
+pub mod outbound;
 pub mod realtime;
 pub mod search;
 pub mod settings;

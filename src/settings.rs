@@ -27,6 +27,10 @@ pub struct Settings {
 pub struct IntegrationSettings {
     pub hook_burst: u32,
     pub hook_per_minute: u32,
+    /// Internal destinations outgoing calls may reach: CIDRs, addresses or host names.
+    pub allow_hosts: Vec<String>,
+    /// Ports public destinations may be called on (allowlisted ones: any).
+    pub outbound_ports: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
