@@ -38,7 +38,7 @@ pub fn too_large(limit: u64) -> AppError {
     AppError::TooLarge { code: "file_too_large", message: format!("files may be at most {limit} bytes") }
 }
 
-fn multipart_error(e: MultipartError) -> AppError {
+pub fn multipart_error(e: MultipartError) -> AppError {
     AppError::bad_request("malformed_multipart", format!("could not read the multipart body: {e}"))
 }
 

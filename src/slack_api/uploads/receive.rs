@@ -13,15 +13,11 @@ use crate::auth::secret_token;
 use crate::clock::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::files::sniff;
-use crate::files::upload::{store_stream, too_large};
+use crate::files::upload::{multipart_error, store_stream, too_large};
 use crate::state::AppState;
 
 fn payload_error(e: PayloadError) -> AppError {
     AppError::bad_request("malformed_body", format!("could not read the body: {e}"))
-}
-
-fn multipart_error(e: actix_multipart::MultipartError) -> AppError {
-    AppError::bad_request("malformed_multipart", format!("could not read the multipart body: {e}"))
 }
 
 async fn staged_by_token(state: &AppState, token: &str) -> AppResult<staged::Model> {
