@@ -56,6 +56,7 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), AppError> {
         let pending = self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default();
         let recorded = event_log::append(&self.txn, pending).await?;
+        crate::webhooks::outgoing::fanout::record(&self.txn, &recorded).await?;
         self.txn.commit().await?;
         if let Some(bus) = &self.bus {
             if !recorded.is_empty() {

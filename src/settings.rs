@@ -31,6 +31,14 @@ pub struct IntegrationSettings {
     pub allow_hosts: Vec<String>,
     /// Ports public destinations may be called on (allowlisted ones: any).
     pub outbound_ports: Vec<u16>,
+    /// Seconds before each retry of a failed webhook delivery (±20 % jitter).
+    pub webhook_retry_s: Vec<u64>,
+    /// An outgoing hook is turned off after this many failed attempts in a row …
+    pub webhook_disable_after_failures: i32,
+    /// … spanning at least this many seconds.
+    pub webhook_disable_after_s: i64,
+    /// Days finished deliveries and their attempts stay in the delivery log.
+    pub webhook_log_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -41,6 +41,7 @@ impl Application {
         crate::files::jobs::register(&mut jobs);
         crate::search::jobs::register(&mut jobs);
         crate::slack_api::uploads::jobs::register(&mut jobs);
+        crate::webhooks::outgoing::deliver::register(&mut jobs);
         let blobs = crate::blobs::from_settings(&settings)?;
         if let Err(e) = blobs.check().await {
             tracing::warn!(store = blobs.name(), error = %e, "file storage is not answering; uploads fail until it does");
@@ -80,6 +81,10 @@ impl Application {
                 settings.integrations.hook_per_minute,
                 settings.integrations.hook_burst,
             )),
+            outbound: crate::outbound::Outbound::new(crate::outbound::Policy::new(
+                &settings.integrations.allow_hosts,
+                &settings.integrations.outbound_ports,
+            ))?,
             settings: Arc::new(settings),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -101,7 +106,13 @@ impl Application {
     /// Serves until SIGTERM/SIGINT or a ShutdownHandle, then stops the worker.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = tokio::spawn(worker::run(self.state.clone(), stop_rx));
+        let workers: Vec<_> = self
+            .state
+            .jobs
+            .lanes()
+            .into_iter()
+            .map(|lane| tokio::spawn(worker::run(self.state.clone(), lane, stop_rx.clone())))
+            .collect();
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let on_signal = self.shutdown_handle();
         let signals = tokio::spawn(async move {
@@ -113,7 +124,9 @@ impl Application {
         let _ = stop_tx.send(true);
         signals.abort();
         housekeeping.abort();
-        let _ = worker.await;
+        for worker in workers {
+            let _ = worker.await;
+        }
         result.map_err(Into::into)
     }
 }
@@ -184,6 +197,18 @@ async fn housekeeping(state: AppState) {
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "event log pruning skipped"),
+            }
+            let cutoff = crate::clock::now_ms() - state.settings.integrations.webhook_log_days.max(1) * 86_400_000;
+            match state.db.write().await {
+                Ok(tx) => {
+                    let pruned = crate::webhooks::outgoing::log::prune(&*tx, cutoff).await;
+                    if let (Ok(n), Ok(())) = (pruned, tx.commit().await) {
+                        if n > 0 {
+                            tracing::info!(deliveries = n, "pruned the webhook delivery log");
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "delivery log pruning skipped"),
             }
         }
         minutes += 1;

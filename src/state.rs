@@ -28,4 +28,6 @@ pub struct AppState {
     pub sealer: Arc<crate::auth::sealed::Sealer>,
     /// Per-hook rate limits of incoming webhooks.
     pub hook_limiter: Arc<crate::webhooks::incoming::rate::HookLimiter>,
+    /// The guarded client every outgoing call goes through.
+    pub outbound: crate::outbound::Outbound,
 }

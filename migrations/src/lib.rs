@@ -7,6 +7,7 @@ mod m0003_files;
 mod m0004_search;
 mod m0005_integrations;
 mod m0006_staged_uploads;
+mod m0007_outgoing_webhooks;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_search::Migration),
             Box::new(m0005_integrations::Migration),
             Box::new(m0006_staged_uploads::Migration),
+            Box::new(m0007_outgoing_webhooks::Migration),
         ]
     }
 }

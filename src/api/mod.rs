@@ -154,7 +154,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(webhooks::incoming::routes::update)
             .service(webhooks::incoming::routes::rotate)
             .service(webhooks::incoming::routes::remove)
-            .service(webhooks::incoming::routes::settings),
+            .service(webhooks::incoming::routes::settings)
+            .service(webhooks::outgoing::routes::create)
+            .service(webhooks::outgoing::routes::list)
+            .service(webhooks::outgoing::routes::update)
+            .service(webhooks::outgoing::routes::rotate)
+            .service(webhooks::outgoing::routes::remove)
+            .service(webhooks::outgoing::routes::deliveries)
+            .service(webhooks::outgoing::routes::redeliver)
+            .service(webhooks::outgoing::routes::test),
     )
     .default_service(web::to(not_found));
 }

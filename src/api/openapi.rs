@@ -53,6 +53,9 @@ impl Modify for Security {
         webhooks::incoming::routes::create, webhooks::incoming::routes::list, webhooks::incoming::routes::update,
         webhooks::incoming::routes::rotate, webhooks::incoming::routes::remove, webhooks::incoming::routes::settings,
         webhooks::incoming::receive::slack_format, webhooks::incoming::receive::native_format,
+        webhooks::outgoing::routes::create, webhooks::outgoing::routes::list, webhooks::outgoing::routes::update,
+        webhooks::outgoing::routes::rotate, webhooks::outgoing::routes::remove, webhooks::outgoing::routes::deliveries,
+        webhooks::outgoing::routes::redeliver, webhooks::outgoing::routes::test,
         crate::slack_api::web_api, crate::slack_api::uploads::receive::receive,
     ),
     tags(

@@ -23,3 +23,5 @@ pub mod bot {
 
 pub const KIND_BOT: &str = "bot";
 pub const KIND_HOOK: &str = "hook";
+/// The workspace's own voice ("Parley"): tells people about their integrations.
+pub const KIND_SYSTEM: &str = "system";

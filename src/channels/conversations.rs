@@ -74,3 +74,22 @@ pub async fn get_or_create(
     }
     Ok(Conversation { view: view_for(conn, &row, me).await?, created, added })
 }
+
+/// Tells the members of a conversation it now includes them (and that it exists).
+pub fn announce(tx: &crate::db::WriteTx, workspace_id: Uuid, conv: &Conversation) -> AppResult<()> {
+    use crate::realtime::event::{kind, NewEvent};
+    for user in &conv.added {
+        tx.emit(NewEvent::member_joined(workspace_id, conv.view.id, *user));
+    }
+    if conv.created {
+        tx.emit(NewEvent::channel(kind::CHANNEL_CREATED, workspace_id, conv.view.id, shared_view(&conv.view)?));
+    }
+    Ok(())
+}
+
+/// A channel's view as every member may see it (without one person's membership).
+pub fn shared_view(view: &ChannelView) -> AppResult<serde_json::Value> {
+    let mut shared = view.clone();
+    shared.membership = None;
+    Ok(serde_json::to_value(&shared).map_err(anyhow::Error::from)?)
+}

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::conversations;
+use super::conversations::{self, shared_view};
 use super::service::{self, ChannelPatch, NewChannel};
 use super::view::ChannelView;
 use crate::access::{self, Need};
@@ -90,12 +90,7 @@ pub async fn conversation(
     let tx = state.db.write().await?;
     let ws = access::workspace(&*tx, me.id(), path.into_inner()).await?;
     let conv = conversations::get_or_create(&*tx, &ws, me.id(), &body.user_ids).await?;
-    for user in &conv.added {
-        tx.emit(NewEvent::member_joined(ws.workspace.id, conv.view.id, *user));
-    }
-    if conv.created {
-        tx.emit(NewEvent::channel(kind::CHANNEL_CREATED, ws.workspace.id, conv.view.id, shared_view(&conv.view)?));
-    }
+    conversations::announce(&tx, ws.workspace.id, &conv)?;
     tx.commit().await?;
     Ok(if conv.created { HttpResponse::Created().json(conv.view) } else { HttpResponse::Ok().json(conv.view) })
 }
@@ -246,9 +241,3 @@ pub async fn remove_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A channel as every member may see it: without the caller's own membership.
-fn shared_view(view: &ChannelView) -> AppResult<serde_json::Value> {
-    let mut shared = view.clone();
-    shared.membership = None;
-    Ok(serde_json::to_value(&shared).map_err(anyhow::Error::from)?)
-}

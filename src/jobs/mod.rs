@@ -23,19 +23,38 @@ pub trait JobHandler: Send + Sync {
     }
 }
 
+/// Jobs of the main lane: local work (indexing, thumbnails, clean-up).
+pub const MAIN_LANE: &str = "main";
+/// Jobs that wait on other servers (webhook deliveries): a worker of their own, so a
+/// slow receiver never holds up indexing or thumbnails.
+pub const OUTBOUND_LANE: &str = "outbound";
+
 #[derive(Default, Clone)]
 pub struct JobRegistry {
-    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+    handlers: HashMap<&'static str, (Arc<dyn JobHandler>, &'static str)>,
 }
 
 impl JobRegistry {
     pub fn register(&mut self, kind: &'static str, handler: Arc<dyn JobHandler>) {
-        self.handlers.insert(kind, handler);
+        self.register_in_lane(kind, handler, MAIN_LANE);
+    }
+    pub fn register_in_lane(&mut self, kind: &'static str, handler: Arc<dyn JobHandler>, lane: &'static str) {
+        self.handlers.insert(kind, (handler, lane));
     }
     pub fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
-        self.handlers.get(kind).cloned()
+        self.handlers.get(kind).map(|(h, _)| h.clone())
     }
     pub fn kinds(&self) -> Vec<&'static str> {
         self.handlers.keys().copied().collect()
+    }
+    /// The kinds one lane's worker runs.
+    pub fn kinds_in(&self, lane: &str) -> Vec<&'static str> {
+        self.handlers.iter().filter(|(_, (_, l))| *l == lane).map(|(k, _)| *k).collect()
+    }
+    pub fn lanes(&self) -> Vec<&'static str> {
+        let mut lanes: Vec<&'static str> = self.handlers.values().map(|(_, l)| *l).collect();
+        lanes.sort_unstable();
+        lanes.dedup();
+        lanes
     }
 }

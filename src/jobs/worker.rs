@@ -7,9 +7,9 @@ use tokio::sync::watch;
 use super::queue;
 use crate::state::AppState;
 
-/// Runs until `shutdown` turns true. Returns how many jobs it completed.
-pub async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) -> u64 {
-    let kinds = state.jobs.kinds();
+/// Runs the jobs of `lane` until `shutdown` turns true. Returns how many it completed.
+pub async fn run(state: AppState, lane: &'static str, mut shutdown: watch::Receiver<bool>) -> u64 {
+    let kinds = state.jobs.kinds_in(lane);
     let poll = Duration::from_millis(state.settings.jobs.poll_ms.max(10));
     let mut done = 0;
     loop {

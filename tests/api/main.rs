@@ -17,6 +17,7 @@ mod hooks;
 mod jobs;
 mod messages;
 mod ops;
+mod outgoing_hooks;
 mod pages;
 mod presence;
 mod raw_socket;

@@ -7,10 +7,8 @@ conversations.replies and files_upload_v2. Every result is checked through Parle
 
 Usage: python3 run.py PATH_TO_PARLEY_BINARY
 """
-import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,36 +19,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-PASSWORD = "correct horse battery staple"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Api:
-    """Parley's REST API with a bearer token."""
-
-    def __init__(self, base, token=None):
-        self.base, self.token = base, token
-
-    def call(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("content-type", "application/json")
-        if self.token:
-            req.add_header("authorization", "Bearer " + self.token)
-        with urllib.request.urlopen(req) as r:
-            text = r.read().decode()
-            return json.loads(text) if text else None
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-    print("ok:", what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pysupport"))
+from parley_api import Api, check, free_port, set_up_ada  # noqa: E402
 
 
 def main(binary):
@@ -68,19 +38,7 @@ def main(binary):
             m = re.search(r"setup\?token=(\S+)", line)
             token = m and m.group(1)
         check(token, "the server printed its setup link")
-        anon = Api(base)
-        anon.call("POST", "/api/v1/setup", {"token": token, "workspace_name": "Acme", "display_name": "Ada",
-                                          "email": "ada@acme.test", "username": "ada", "password": PASSWORD})
-        # A session cookie is not needed from here: Ada works with a personal token.
-        login = urllib.request.Request(base + "/api/v1/auth/login", method="POST",
-                                       data=json.dumps({"email": "ada@acme.test", "password": PASSWORD}).encode(),
-                                       headers={"content-type": "application/json"})
-        cookie = urllib.request.urlopen(login).headers["set-cookie"].split(";")[0]
-        req = urllib.request.Request(base + "/api/v1/me/tokens", method="POST", data=b'{"name":"sdk"}',
-                                     headers={"content-type": "application/json", "cookie": cookie, "origin": base})
-        ada = Api(base, json.loads(urllib.request.urlopen(req).read())["token"])
-        ws = ada.call("GET", "/api/v1/workspaces")[0]["id"]
-        general = next(c for c in ada.call("GET", f"/api/v1/workspaces/{ws}/channels") if c["name"] == "general")["id"]
+        ada, ws, general = set_up_ada(base, token)
 
         # Incoming webhook, unmodified WebhookClient.
         hook = ada.call("POST", f"/api/v1/channels/{general}/hooks", {"name": "CI"})
