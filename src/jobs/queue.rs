@@ -59,6 +59,19 @@ pub async fn claim(db: &Db, kinds: &[&'static str], lease_s: i64) -> AppResult<O
     if kinds.is_empty() {
         return Ok(None);
     }
+    // Look before taking the write gate: an idle worker polling must not queue behind
+    // (or hold up) the writes of requests.
+    let anything_due = job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(due())
+        .filter(job::Column::Kind.is_in(kinds.iter().copied()))
+        .into_tuple::<Uuid>()
+        .one(&db.conn)
+        .await?;
+    if anything_due.is_none() {
+        return Ok(None);
+    }
     let tx = db.write().await?;
     // A worker died during a job's last allowed attempt: park it rather than run it again.
     let now = now_ms();
