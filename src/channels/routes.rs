@@ -240,4 +240,3 @@ pub async fn remove_member(
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
-

@@ -83,7 +83,8 @@ async fn nothing_more(rx: &mut mpsc::UnboundedReceiver<Received>) {
 
 fn signature(secret: &str, r: &Received) -> String {
     let key = STANDARD.decode(secret.trim_start_matches("whsec_")).expect("key");
-    let signed = format!("{}.{}.{}", r.header("webhook-id"), r.header("webhook-timestamp"), String::from_utf8_lossy(&r.body));
+    let signed =
+        format!("{}.{}.{}", r.header("webhook-id"), r.header("webhook-timestamp"), String::from_utf8_lossy(&r.body));
     format!("v1,{}", STANDARD.encode(integrations::signature::hmac_sha256(&key, signed.as_bytes())))
 }
 
@@ -101,7 +102,13 @@ async fn only_public_addresses_known_events_and_the_right_people() {
     let (ada, ws) = app.setup_admin().await;
     let path = format!("/api/v1/workspaces/{ws}/outgoing-hooks");
     let ok_events = json!(["message.created"]);
-    for url in ["http://127.0.0.1:8080/x", "http://0x7f.1/", "http://[::ffff:127.0.0.1]/", "ftp://example.com/", "http://169.254.169.254/"] {
+    for url in [
+        "http://127.0.0.1:8080/x",
+        "http://0x7f.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "ftp://example.com/",
+        "http://169.254.169.254/",
+    ] {
         ada.post(&path, json!({"name": "x", "url": url, "events": ok_events})).await.expect_err(422, "invalid_input");
     }
     for events in [json!([]), json!(["message.nope"]), json!(["typing"])] {
@@ -116,7 +123,8 @@ async fn only_public_addresses_known_events_and_the_right_people() {
     let (eve, _) = app.outsider(&ada, "eve").await;
     eve.post(&path, json!({"name": "x", "url": "https://example.com/", "events": ok_events})).await.expect(404);
 
-    let created = subscribe(&ada, ws, json!({"name": "Audit", "url": "https://example.com/hook", "events": ok_events})).await;
+    let created =
+        subscribe(&ada, ws, json!({"name": "Audit", "url": "https://example.com/hook", "events": ok_events})).await;
     assert!(created["secret"].as_str().unwrap_or_default().starts_with("whsec_"));
     let id = created["id"].as_str().expect("id");
     let listed = ada.get(&path).await.expect(200).body;
@@ -208,7 +216,8 @@ async fn a_refused_address_is_logged_with_its_reason() {
     let app = TestApp::spawn_with(|s| s.integrations.webhook_retry_s = vec![], Default::default()).await;
     let (ada, ws) = app.setup_admin().await;
     let general = ada.general(ws).await;
-    let hook = subscribe(&ada, ws, json!({"name": "Local", "url": "http://localhost/x", "events": ["message.created"]})).await;
+    let hook =
+        subscribe(&ada, ws, json!({"name": "Local", "url": "http://localhost/x", "events": ["message.created"]})).await;
     ada.say(general, "where does this go").await;
     let id = hook["id"].as_str().expect("id");
     let mut log = Value::Null;

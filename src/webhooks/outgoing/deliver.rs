@@ -5,8 +5,8 @@
 //! either the old job (the attempt is made again) or the new one, never neither.
 use std::sync::Arc;
 
-use reqwest::Method;
 use rand::Rng;
+use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
@@ -50,10 +50,20 @@ pub fn register(registry: &mut JobRegistry) {
 
 /// What one attempt came to.
 enum Outcome {
-    Delivered { status: u16, excerpt: String },
+    Delivered {
+        status: u16,
+        excerpt: String,
+    },
     /// 410: the receiver is gone for good.
-    Gone { excerpt: String },
-    Failed { status: Option<u16>, excerpt: Option<String>, error: Option<String>, retry_after_s: Option<u64> },
+    Gone {
+        excerpt: String,
+    },
+    Failed {
+        status: Option<u16>,
+        excerpt: Option<String>,
+        error: Option<String>,
+        retry_after_s: Option<u64>,
+    },
 }
 
 fn excerpt(body: &[u8]) -> String {

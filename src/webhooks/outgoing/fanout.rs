@@ -47,7 +47,7 @@ struct Subscription {
 
 impl Subscription {
     fn wants(&self, e: &Event, channel_kind: Option<ChannelKind>) -> bool {
-        if !self.events.iter().any(|k| *k == e.kind) {
+        if !self.events.contains(&e.kind) {
             return false;
         }
         let in_scope = match self.hook.channel_id {

@@ -120,8 +120,7 @@ pub async fn redeliver(conn: &impl ConnectionTrait, h: &hook::Model, delivery_id
         return Err(AppError::conflict("hook_disabled", "turn the hook on first"));
     }
     let now = now_ms();
-    let job_id =
-        queue::enqueue(conn, DELIVER_JOB, &serde_json::json!({"delivery_id": d.id}), JOB_ATTEMPTS, 0).await?;
+    let job_id = queue::enqueue(conn, DELIVER_JOB, &serde_json::json!({"delivery_id": d.id}), JOB_ATTEMPTS, 0).await?;
     delivery::Entity::update_many()
         .col_expr(delivery::Column::State, PENDING.into())
         .col_expr(delivery::Column::Attempts, 0.into())

@@ -175,7 +175,10 @@ fn trigger_words(words: Option<&[String]>) -> AppResult<Option<String>> {
     let mut out: Vec<String> = Vec::new();
     for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
         if w.chars().count() > TRIGGER_WORD_MAX || w.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(AppError::invalid("trigger_words", format!("single words of at most {TRIGGER_WORD_MAX} characters")));
+            return Err(AppError::invalid(
+                "trigger_words",
+                format!("single words of at most {TRIGGER_WORD_MAX} characters"),
+            ));
         }
         let w = w.to_lowercase();
         if !out.contains(&w) {
