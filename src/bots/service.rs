@@ -95,6 +95,16 @@ pub struct Identity<'a> {
     pub description: String,
 }
 
+/// Renames the user a hook or bot posts as.
+pub async fn rename_identity(conn: &impl ConnectionTrait, user_id: Uuid, display_name: &str) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::DisplayName, display_name.into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// A bot user and its row, a member of the workspace with the `bot` role.
 pub async fn create_identity(tx: &WriteTx, who: Identity<'_>) -> AppResult<user::Model> {
     let prepared =

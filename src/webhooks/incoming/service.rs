@@ -190,10 +190,7 @@ pub async fn list(conn: &impl ConnectionTrait, ws: &WorkspaceAccess, actor: Uuid
 /// A hook `actor` may manage (its creator or a workspace admin); others get 404.
 pub async fn manageable(conn: &impl ConnectionTrait, actor: Uuid, hook_id: Uuid) -> AppResult<hook::Model> {
     let h = hook::Entity::find_by_id(hook_id).one(conn).await?.ok_or(AppError::NotFound("hook"))?;
-    let ws = access::workspace(conn, actor, h.workspace_id).await.map_err(|_| AppError::NotFound("hook"))?;
-    if h.created_by != actor && !ws.role.is_admin() {
-        return Err(AppError::NotFound("hook"));
-    }
+    crate::webhooks::may_manage(conn, actor, h.workspace_id, h.created_by).await?;
     Ok(h)
 }
 
@@ -208,11 +205,7 @@ pub async fn update(
     let mut am: hook::ActiveModel = h.clone().into();
     if let Some(name) = patch.name.as_deref() {
         let name = validate::display_text("name", name, name_max)?;
-        crate::accounts::model::user::Entity::update_many()
-            .col_expr(crate::accounts::model::user::Column::DisplayName, name.clone().into())
-            .filter(crate::accounts::model::user::Column::Id.eq(bot_user))
-            .exec(conn)
-            .await?;
+        crate::bots::service::rename_identity(conn, bot_user, &name).await?;
         am.name = Set(name);
     }
     if patch.avatar_url.is_some() {

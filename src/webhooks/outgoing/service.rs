@@ -10,7 +10,6 @@ use uuid::Uuid;
 use super::model::hook;
 use super::signing;
 use crate::access::{self, ChannelAccess, WorkspaceAccess};
-use crate::accounts::model::user;
 use crate::accounts::service as accounts;
 use crate::auth::sealed::Sealer;
 use crate::bots::model::KIND_HOOK;
@@ -296,10 +295,7 @@ pub async fn list(conn: &impl ConnectionTrait, ws: &WorkspaceAccess, actor: Uuid
 /// admin); others get 404.
 pub async fn manageable(conn: &impl ConnectionTrait, actor: Uuid, hook_id: Uuid) -> AppResult<hook::Model> {
     let h = hook::Entity::find_by_id(hook_id).one(conn).await?.ok_or(AppError::NotFound("hook"))?;
-    let ws = access::workspace(conn, actor, h.workspace_id).await.map_err(|_| AppError::NotFound("hook"))?;
-    if h.created_by != actor && !ws.role.is_admin() {
-        return Err(AppError::NotFound("hook"));
-    }
+    crate::webhooks::may_manage(conn, actor, h.workspace_id, h.created_by).await?;
     Ok(h)
 }
 
@@ -313,11 +309,7 @@ pub async fn update(
     let mut am: hook::ActiveModel = h.into();
     if let Some(name) = patch.name.as_deref() {
         let name = validate::display_text("name", name, cx.name_max)?;
-        user::Entity::update_many()
-            .col_expr(user::Column::DisplayName, name.clone().into())
-            .filter(user::Column::Id.eq(bot_user))
-            .exec(conn)
-            .await?;
+        crate::bots::service::rename_identity(conn, bot_user, &name).await?;
         am.name = Set(name);
     }
     if let Some(url) = patch.url.as_deref() {
