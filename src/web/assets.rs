@@ -29,6 +29,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("icons.js", include_str!("../../static/js/icons.js")),
     ("integrations-bots.js", include_str!("../../static/js/integrations-bots.js")),
     ("integrations-hooks.js", include_str!("../../static/js/integrations-hooks.js")),
+    ("integrations-outgoing.js", include_str!("../../static/js/integrations-outgoing.js")),
     ("integrations.js", include_str!("../../static/js/integrations.js")),
     ("invite.js", include_str!("../../static/js/invite.js")),
     ("keyboard.js", include_str!("../../static/js/keyboard.js")),

@@ -1,7 +1,7 @@
 /*
  * The Integrations page of a workspace (a dialog; markup in app.html). Owners, admins and
  * members see it, guests and bots do not. Tabs: incoming webhooks (members see and manage
- * the ones they made), bots and their tokens, and the workspace's setting for who may
+ * the ones they made), outgoing webhooks with their delivery logs, bots and their tokens, and the workspace's setting for who may
  * create webhooks (the last two for owners and admins).
  */
 
@@ -11,6 +11,7 @@ import { isWsAdmin, S } from "./state.js";
 import { toast } from "./toast.js";
 import { renderHooksTab } from "./integrations-hooks.js";
 import { renderBotsTab } from "./integrations-bots.js";
+import { renderOutgoingTab } from "./integrations-outgoing.js";
 
 const currentWs = () => S.workspaces.find((w) => w.id === S.wsId) || null;
 
@@ -46,11 +47,12 @@ function renderSettingsTab(panel, ctx) {
   fill(panel, h("section", { class: "int-section" },
     h("h3", null, "Incoming webhooks"),
     h("label", { class: "check" }, box, h("span", null, "Members may create incoming webhooks")),
-    h("p", { class: "hint" }, "In the channels they can post in. Owners and admins always may. People manage the webhooks they made; owners and admins manage all of them.")));
+    h("p", { class: "hint" }, "Incoming ones in the channels they can post in, outgoing ones for channels they are in (only owners and admins subscribe every public channel). Owners and admins always may. People manage the webhooks they made; owners and admins manage all of them.")));
 }
 
 const TABS = [
   { id: "hooks", label: "Incoming webhooks", render: renderHooksTab, adminOnly: false },
+  { id: "outgoing", label: "Outgoing webhooks", render: renderOutgoingTab, adminOnly: false },
   { id: "bots", label: "Bots", render: renderBotsTab, adminOnly: true },
   { id: "settings", label: "Settings", render: renderSettingsTab, adminOnly: true },
 ];

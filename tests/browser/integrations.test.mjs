@@ -2,11 +2,16 @@
 // incoming webhook and a bot in the Integrations page, tools post from here (Node's fetch)
 // as they would, and another person sees the messages live as an app's, with cards;
 // hostile card markup stays inert; members create webhooks only when the workspace lets them.
+import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { Api, closeDialog, launch, messages, open, Server, signedIn } from "./harness.mjs";
 import { lowContrast } from "./contrast.mjs";
 
+// Outgoing webhooks here go to a receiver on 127.0.0.1, which only an allowlist opens;
+// a failed delivery is tried again after a second.
+process.env.PARLEY_INTEGRATIONS__ALLOW_HOSTS = '["127.0.0.1"]';
+process.env.PARLEY_INTEGRATIONS__WEBHOOK_RETRY_S = "[1]";
 const server = new Server();
 let browser, ada, ws, general, A, B, hookUrl;
 
@@ -134,7 +139,7 @@ test("a member sees only their own webhooks, and may create one only when the wo
   let dialog = await openIntegrations(B.page);
   await dialog.getByTestId("hook-create-denied").waitFor();
   assert.equal(await dialog.getByTestId("hook-new").count(), 0, "no create button");
-  assert.ok(await dialog.getByRole("tablist").isHidden(), "no bots or settings tab for a member");
+  assert.deepEqual(await dialog.getByRole("tab").allInnerTexts(), ["Incoming webhooks", "Outgoing webhooks"], "no bots or settings tab for a member");
   await dialog.getByTestId("hooks-empty").waitFor(); // Ada's webhook is hers to manage
   await closeDialog(B.page, dialog);
 
@@ -211,4 +216,61 @@ test("a bot made in the page with a chat:write token posts to #general once adde
   await msg.getByTestId("app-badge").waitFor();
   assert.deepEqual(A.page.errors, []);
   assert.deepEqual(B.page.errors, []);
+});
+
+test("an outgoing webhook made in the Integrations page: secret shown once, its delivery log, redeliver and a test event", async () => {
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => {
+      received.push({ id: req.headers["webhook-id"], signature: req.headers["webhook-signature"], body: JSON.parse(body) });
+      res.writeHead(received.length === 1 ? 503 : 200, { "content-type": "text/plain" });
+      res.end(received.length === 1 ? "busy" : "ok");
+    });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${receiver.address().port}/events`;
+  try {
+    await open(A.page, general);
+    const dialog = await openIntegrations(A.page);
+    await dialog.getByTestId("tab-outgoing").click();
+    await dialog.getByTestId("out-new").click();
+    await dialog.getByTestId("out-name").fill("Audit trail");
+    await dialog.getByTestId("out-url").fill(url);
+    assert.equal(await dialog.getByTestId("out-scope").locator("option:checked").innerText(), "Every public channel");
+    await dialog.getByTestId("out-create").click();
+    const secret = await dialog.getByTestId("out-secret").inputValue();
+    assert.match(secret, /^whsec_[A-Za-z0-9+/=]{40,}$/);
+    await dialog.getByRole("button", { name: "Done" }).click();
+    assert.equal(await dialog.getByTestId("out-secret").count(), 0, "the secret is shown once");
+    const row = dialog.getByTestId("out-hook").filter({ hasText: "Audit trail" });
+    assert.match(await row.innerText(), /every public channel → http:\/\/127\.0\.0\.1:\d+\/events[\s\S]*message\.created/);
+
+    await ada.say(general, "for the audit trail");
+    for (let i = 0; i < 100 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(received.length, 2, "a 503, then the retry a second later");
+    assert.equal(received[0].id, received[1].id, "the same webhook-id on the retry");
+    assert.equal(received[1].body.data.text, "for the audit trail");
+
+    await row.getByTestId("out-log").click();
+    const delivery = row.getByTestId("out-delivery").first();
+    await delivery.waitFor();
+    assert.match(await delivery.innerText(), /message\.created[\s\S]*delivered[\s\S]*msg_/);
+    assert.deepEqual(await delivery.getByTestId("out-attempt").allInnerTexts().then((t) => t.map((x) => x.split(" ")[0])), ["503", "200"]);
+    await delivery.getByTestId("out-redeliver").click();
+    for (let i = 0; i < 100 && received.length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(received[2].id, received[0].id, "a redelivery keeps the webhook-id");
+
+    await row.getByTestId("out-test").click();
+    for (let i = 0; i < 100 && received.length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(received[3].body.type, "ping");
+    await row.getByTestId("out-toggle").click();
+    await row.getByTestId("out-off").waitFor();
+    await measureContrast(A.page, "outgoing webhooks");
+    await closeDialog(A.page, dialog);
+    assert.deepEqual(A.page.errors, []);
+  } finally {
+    receiver.close();
+  }
 });
