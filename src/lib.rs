@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod bots;
 pub mod channels;
 pub mod clock;
+pub mod commands;
 pub mod db;
 pub mod edge;
 pub mod error;

@@ -210,6 +210,9 @@ async fn housekeeping(state: AppState) {
                 }
                 Err(e) => tracing::warn!(error = %e, "delivery log pruning skipped"),
             }
+            if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {
+                tracing::warn!(error = %e, "response URL pruning skipped");
+            }
         }
         minutes += 1;
     }

@@ -8,6 +8,7 @@ mod m0004_search;
 mod m0005_integrations;
 mod m0006_staged_uploads;
 mod m0007_outgoing_webhooks;
+mod m0008_slash_commands;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_integrations::Migration),
             Box::new(m0006_staged_uploads::Migration),
             Box::new(m0007_outgoing_webhooks::Migration),
+            Box::new(m0008_slash_commands::Migration),
         ]
     }
 }

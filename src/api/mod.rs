@@ -6,7 +6,7 @@ use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{accounts, auth, bots, channels, files, messages, ops, realtime, search, webhooks, workspaces};
+use crate::{accounts, auth, bots, channels, commands, files, messages, ops, realtime, search, webhooks, workspaces};
 
 fn json_error(err: JsonPayloadError) -> AppError {
     match err {
@@ -71,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(docs::docs_page)
     .service(webhooks::incoming::receive::slack_format)
     .service(webhooks::incoming::receive::native_format)
+    .service(commands::routes::respond)
     .service(crate::slack_api::web_api)
     .service(crate::slack_api::uploads::receive::receive)
     .service(
@@ -162,7 +163,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(webhooks::outgoing::routes::remove)
             .service(webhooks::outgoing::routes::deliveries)
             .service(webhooks::outgoing::routes::redeliver)
-            .service(webhooks::outgoing::routes::test),
+            .service(webhooks::outgoing::routes::test)
+            .service(commands::routes::available)
+            .service(commands::routes::run)
+            .service(commands::routes::create)
+            .service(commands::routes::list)
+            .service(commands::routes::update)
+            .service(commands::routes::remove),
     )
     .default_service(web::to(not_found));
 }

@@ -3,7 +3,7 @@ use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accounts, auth, bots, channels, files, messages, ops, realtime, search, webhooks, workspaces};
+use crate::{accounts, auth, bots, channels, commands, files, messages, ops, realtime, search, webhooks, workspaces};
 
 struct Security;
 
@@ -56,6 +56,8 @@ impl Modify for Security {
         webhooks::outgoing::routes::create, webhooks::outgoing::routes::list, webhooks::outgoing::routes::update,
         webhooks::outgoing::routes::rotate, webhooks::outgoing::routes::remove, webhooks::outgoing::routes::deliveries,
         webhooks::outgoing::routes::redeliver, webhooks::outgoing::routes::test,
+        commands::routes::available, commands::routes::run, commands::routes::respond, commands::routes::create,
+        commands::routes::list, commands::routes::update, commands::routes::remove,
         crate::slack_api::web_api, crate::slack_api::uploads::receive::receive,
     ),
     tags(

@@ -1,6 +1,7 @@
 //! Realtime: the durable event log, fan-out over the bus to each node's hub, and
 //! WebSocket sessions with lossless resume. docs/realtime.md is the protocol.
 pub mod bus;
+pub mod ephemeral;
 pub mod event;
 pub mod frame_guard;
 pub mod hub;

@@ -8,12 +8,12 @@ use super::args::Args;
 use super::{ids, shape, Caller, SlackError, SlackResult};
 use crate::access::{ChannelAccess, Need};
 use crate::accounts::model::user;
-use crate::clock::now_ms;
+
 use crate::error::AppError;
 use crate::messages::cards::AppPost;
 use crate::messages::model::message;
 use crate::messages::service::{self as messages, NewMessage};
-use crate::realtime::event::{Audience, Event};
+
 use crate::state::AppState;
 
 /// `<@U…>` written by a Slack bot names a Parley user: give it the username, so the
@@ -155,18 +155,17 @@ pub async fn post_ephemeral(state: &AppState, who: &Caller, args: &Args) -> Slac
         return Err(SlackError("user_not_in_channel"));
     }
     let msg = converted(state, args).await?;
-    let html = crate::messages::markdown::render(&msg.text).html;
-    let now = now_ms();
-    let ts = format!("{}.{:06}", now / 1000, (now % 1000) * 1000);
-    state.realtime.bus.publish(vec![Event {
-        kind: "message.ephemeral".into(),
-        pos: None,
-        at: now,
-        audience: Audience::User,
-        workspace_id: Some(access.channel.workspace_id),
-        channel_id: Some(access.channel.id),
-        user_id: Some(target),
-        data: json!({"channel_id": access.channel.id, "author_id": who.id(), "text": msg.text, "html": html, "ts": ts}),
-    }]);
+    let sent = crate::realtime::ephemeral::Ephemeral {
+        workspace_id: access.channel.workspace_id,
+        channel_id: access.channel.id,
+        thread_root_id: None,
+        user_id: target,
+        author_id: Some(who.id()),
+        text: msg.text,
+        app: None,
+        cards: Vec::new(),
+    }
+    .send(&state.realtime.bus);
+    let ts = sent["ts"].clone();
     Ok(json!({"message_ts": ts}))
 }

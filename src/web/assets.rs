@@ -52,6 +52,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("search.js", include_str!("../../static/js/search.js")),
     ("settings.js", include_str!("../../static/js/settings.js")),
     ("shown-once.js", include_str!("../../static/js/shown-once.js")),
+    ("slash.js", include_str!("../../static/js/slash.js")),
     ("sidebar.js", include_str!("../../static/js/sidebar.js")),
     ("state.js", include_str!("../../static/js/state.js")),
     ("switcher.js", include_str!("../../static/js/switcher.js")),

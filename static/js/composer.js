@@ -17,6 +17,7 @@ import { lastOwnMessage, startEdit } from "./message-actions.js";
 import { sendPending } from "./outbox.js";
 import { jumpToLatest } from "./channel-view.js";
 import { browseLoading, channelCandidates, loadBrowse, mentionCandidates } from "./autocomplete.js";
+import { commandCandidates, commandsKnown, loadCommands, parseCommand, runCommand } from "./slash.js";
 
 const Drafts = new Map(); // "channel|root" → { text, attachments }
 
@@ -190,8 +191,17 @@ export class Composer {
     if (!canPost(ch)) return;
     if (this.attachments.some((a) => a.status === "uploading")) { toast("Wait for the uploads to finish, then send."); return; }
     const ready = this.attachments.filter((a) => a.status === "done");
-    const text = this.ta.value;
+    let text = this.ta.value;
     if (!text.trim() && !ready.length) return;
+    if (!ready.length && parseCommand(text)) {
+      this.ta.value = "";
+      if (this.key) Drafts.delete(this.key);
+      this.closeAC();
+      autogrow(this.ta);
+      runCommand(ch, this.rootId, text);
+      return;
+    }
+    if (text.startsWith("//")) text = text.slice(1);
     if (text.length > 16000) { toast("Messages can be at most 16,000 characters.", "error"); return; }
     const p = {
       client_msg_id: uuid(), channel_id: this.channelId, thread_root_id: this.rootId,
@@ -218,13 +228,23 @@ export class Composer {
     sendPending(p);
   }
 
-  // — @mention and #channel autocomplete —
+  // — /command, @mention and #channel autocomplete —
 
   updateAC() {
     const ta = this.ta;
     const pos = ta.selectionStart;
     if (pos !== ta.selectionEnd || !this.channelId) { this.closeAC(); return; }
     const before = ta.value.slice(0, pos);
+    const slash = /^\/([A-Za-z0-9_-]{0,32})$/.exec(before);
+    if (slash) {
+      if (!commandsKnown(S.wsId)) loadCommands(S.wsId).then(() => { if (document.activeElement === this.ta) this.updateAC(); });
+      const items = commandCandidates(slash[1].toLowerCase());
+      if (!items.length) { this.closeAC(); return; }
+      const index = this.ac && this.ac.start === 0 && this.ac.trigger === "/" ? Math.min(this.ac.index, items.length - 1) : 0;
+      this.ac = { trigger: "/", start: 0, end: pos, items, index };
+      this.renderAC();
+      return;
+    }
     const m = /(?:^|[\s(])([@#])([\p{L}\p{N}._-]{0,32})$/u.exec(before);
     if (!m) { this.closeAC(); return; }
     const trigger = m[1];

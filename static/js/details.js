@@ -42,7 +42,7 @@ export function notifyControls(ch, idPrefix) {
     h("label", { class: "check" }, mute, h("span", null, "Mute — no badge for new messages")));
 }
 
-async function setNotify(chId, patch) {
+export async function setNotify(chId, patch) {
   try {
     await api("PATCH", `/channels/${chId}/notifications`, patch);
   } catch { return; }

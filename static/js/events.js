@@ -25,6 +25,7 @@ import { renderHistoryTop } from "./channel-view.js";
 import { loadPinsSoon } from "./pins.js";
 import { renderDetails } from "./details.js";
 import { maybeNotify } from "./notify.js";
+import { addEphemeral } from "./slash.js";
 
 export function drainEvents() {
   while (S.queue.length && !S.hold) {
@@ -43,6 +44,7 @@ const EVENTS = {
   "message.created": (e) => onMessageCreated(e.data, false),
   "message.edited": (e) => applyMessageUpdate(e.data),
   "message.deleted": (e) => onMessageDeleted(e.data),
+  "message.ephemeral": (e) => addEphemeral(e.data),
   "thread.updated": (e) => patchMessage(e.data.root_id, (m) => { m.reply_count = e.data.reply_count; m.last_reply_at = e.data.last_reply_at; }),
   "reaction.added": (e) => patchMessage(e.data.message_id, (m) => reactionAdd(m, e.data.emoji, e.data.user_id)),
   "reaction.removed": (e) => patchMessage(e.data.message_id, (m) => reactionRemove(m, e.data.emoji, e.data.user_id)),

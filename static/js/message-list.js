@@ -10,7 +10,7 @@ import { GROUP_MS } from "./constants.js";
 import { h } from "./dom.js";
 import { dayKey, dayLabel, toDate } from "./util.js";
 import { authorId, Edit, S } from "./state.js";
-import { daySeparator, renderMessage, renderPending } from "./message-render.js";
+import { daySeparator, renderEphemeral, renderMessage, renderPending } from "./message-render.js";
 
 let REV = 0; // global revision: a node is rebuilt when its message's _rev changes
 
@@ -227,6 +227,11 @@ export class MessageList {
       const grouped = canGroup(prev, p);
       take(`p:${p.client_msg_id}`, `${p.status}|${grouped ? 1 : 0}|${S.viewRev}`, () => renderPending(p, grouped));
       prev = p;
+    }
+    for (const e of S.ephemerals) {
+      if (e.channel_id !== this.channelId) continue;
+      if (this.mode === "thread" ? e.thread_root_id !== this.rootId : !!e.thread_root_id) continue;
+      take(`e:${e.key}`, String(S.viewRev), () => renderEphemeral(e));
     }
     for (const key of [...this.nodes.keys()]) if (!used.has(key)) this.nodes.delete(key);
     return out;

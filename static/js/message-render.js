@@ -16,6 +16,7 @@ import {
 import { discardPending, postPending } from "./outbox.js";
 import { openThread } from "./thread.js";
 import { markUnread } from "./unread.js";
+import { dismissEphemeral } from "./slash.js";
 
 /** A channel of this workspace I know by this name: one I am in, or a public one. */
 function channelNamed(name) {
@@ -127,6 +128,22 @@ function messageHead(aid, name, date, pinned, app) {
     app ? appBadge() : null,
     h("time", { class: "msg-time", datetime: date.toISOString(), title: fmtFull(date) }, fmtTime(date)),
     pinned ? h("span", { class: "msg-flag" }, icon("pin"), "Pinned") : null);
+}
+
+/** An answer only I see (a slash command's, a bot's): not stored, gone on reload. */
+export function renderEphemeral(e) {
+  const created = toDate(e.created_at);
+  const name = e.app ? e.app.name : e.author_id ? userName(e.author_id) : S.siteName;
+  const node = h("div", { class: "msg ephemeral", "data-testid": "ephemeral", tabindex: "-1" });
+  const body = h("div", { class: "msg-body", "data-testid": "message-body" });
+  body.innerHTML = e.html; // rendered and sanitised by the server (ammonia); a local note is escaped
+  decorateBody(body);
+  const main = h("div", { class: "msg-main" }, messageHead(e.author_id, name, created, false, true), body);
+  if (e.attachments && e.attachments.length) main.append(renderCards(e.attachments, decorateBody));
+  main.append(h("div", { class: "msg-status", "data-testid": "ephemeral-note" }, icon("eye"), " Only visible to you · ",
+    h("button", { type: "button", class: "link-btn", onclick: () => dismissEphemeral(e.key) }, "Dismiss")));
+  node.append(h("div", { class: "msg-gutter" }, avatar(e.author_id, name)), main);
+  return node;
 }
 
 export function renderMessage(m, { grouped, list, editing }) {

@@ -19,6 +19,7 @@ export const S = {
   browse: new Map(),     // workspace id → ChannelView[] (public channels, for #autocomplete)
   presence: new Map(),   // user id → status
   pending: new Map(),    // client_msg_id → message being sent (optimistic)
+  ephemerals: [],        // answers only I see (slash commands, bots): never stored, gone on reload
   typing: new Map(),     // "channel|root" → Map(user id → expiry ms)
   hold: 0,               // > 0 while a REST snapshot loads: events queue up
   queue: [],

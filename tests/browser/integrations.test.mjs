@@ -5,7 +5,7 @@
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { Api, closeDialog, launch, messages, open, Server, signedIn } from "./harness.mjs";
+import { Api, closeDialog, launch, messages, open, send, Server, signedIn } from "./harness.mjs";
 import { lowContrast } from "./contrast.mjs";
 
 // Outgoing webhooks here go to a receiver on 127.0.0.1, which only an allowlist opens;
@@ -272,5 +272,63 @@ test("an outgoing webhook made in the Integrations page: secret shown once, its 
     assert.deepEqual(A.page.errors, []);
   } finally {
     receiver.close();
+  }
+});
+
+test("slash commands: autocomplete with usage hints, an ephemeral answer only the caller sees (gone on reload), /me", async () => {
+  const seen = [];
+  const commandServer = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => { body += c; });
+    req.on("end", () => {
+      const form = new URLSearchParams(body);
+      seen.push(form);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(form.get("text") === "later" ? {} : { text: `Deploying *${form.get("text")}* <javascript:alert(1)|now>` }));
+    });
+  });
+  await new Promise((r) => commandServer.listen(0, "127.0.0.1", r));
+  try {
+    await ada.call("POST", `/api/v1/workspaces/${ws}/slash-commands`, {
+      command: "deploy", url: `http://127.0.0.1:${commandServer.address().port}/cmd`, description: "Ship a build", usage_hint: "[environment]",
+    });
+    await A.page.reload();
+    await open(A.page, general);
+    await open(B.page, general);
+    const composer = A.page.getByTestId("composer");
+    await composer.fill("/dep");
+    const item = A.page.getByTestId("autocomplete-item").filter({ hasText: "/deploy" });
+    await item.waitFor();
+    assert.match(await item.innerText(), /\/deploy\s*\[environment\]\s*Ship a build/);
+    await composer.press("Tab");
+    assert.equal(await composer.inputValue(), "/deploy ");
+    await composer.pressSequentially("staging");
+    await composer.press("Enter");
+    const answer = A.page.getByTestId("ephemeral").filter({ hasText: "Deploying staging" });
+    await answer.waitFor();
+    assert.match(await answer.innerText(), /\/deploy[\s\S]*Only visible to you/);
+    assert.equal(await answer.locator('a[href^="javascript"]').count(), 0, "the answer is sanitised");
+    assert.equal(seen[0].get("user_name"), "ada");
+    assert.equal(seen[0].get("command"), "/deploy");
+
+    // A later answer through the response_url reaches Ada's socket, not Bob's.
+    await composer.fill("/deploy later");
+    await composer.press("Enter");
+    for (let i = 0; i < 50 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const sent = await post(seen[1].get("response_url"), { text: "Finished *later*" });
+    assert.equal(sent.status, 200, sent.text);
+    await A.page.getByTestId("ephemeral").filter({ hasText: "Finished later" }).waitFor();
+    await send(A.page, "/me waves");
+    await messages(B.page, "waves").waitFor();
+    assert.equal(await B.page.getByTestId("ephemeral").count(), 0, "Bob sees none of Ada's private answers");
+    await measureContrast(A.page, "ephemeral answers");
+    await A.page.reload();
+    await open(A.page, general);
+    await messages(A.page, "waves").waitFor();
+    assert.equal(await A.page.getByTestId("ephemeral").count(), 0, "gone on reload");
+    assert.deepEqual(A.page.errors, []);
+    assert.deepEqual(B.page.errors, []);
+  } finally {
+    commandServer.close();
   }
 });
