@@ -1,7 +1,8 @@
 /*
  * The Integrations page of a workspace (a dialog; markup in app.html). Owners, admins and
  * members see it, guests and bots do not. Tabs: incoming webhooks (members see and manage
- * the ones they made), outgoing webhooks with their delivery logs, bots and their tokens, and the workspace's setting for who may
+ * the ones they made), outgoing webhooks with their delivery logs, slash commands, bots
+ * and their tokens, and the workspace's setting for who may
  * create webhooks (the last two for owners and admins).
  */
 
@@ -12,6 +13,7 @@ import { toast } from "./toast.js";
 import { renderHooksTab } from "./integrations-hooks.js";
 import { renderBotsTab } from "./integrations-bots.js";
 import { renderOutgoingTab } from "./integrations-outgoing.js";
+import { renderCommandsTab } from "./integrations-commands.js";
 
 const currentWs = () => S.workspaces.find((w) => w.id === S.wsId) || null;
 
@@ -53,6 +55,7 @@ function renderSettingsTab(panel, ctx) {
 const TABS = [
   { id: "hooks", label: "Incoming webhooks", render: renderHooksTab, adminOnly: false },
   { id: "outgoing", label: "Outgoing webhooks", render: renderOutgoingTab, adminOnly: false },
+  { id: "commands", label: "Slash commands", render: renderCommandsTab, adminOnly: true },
   { id: "bots", label: "Bots", render: renderBotsTab, adminOnly: true },
   { id: "settings", label: "Settings", render: renderSettingsTab, adminOnly: true },
 ];

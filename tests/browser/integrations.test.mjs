@@ -289,9 +289,18 @@ test("slash commands: autocomplete with usage hints, an ephemeral answer only th
   });
   await new Promise((r) => commandServer.listen(0, "127.0.0.1", r));
   try {
-    await ada.call("POST", `/api/v1/workspaces/${ws}/slash-commands`, {
-      command: "deploy", url: `http://127.0.0.1:${commandServer.address().port}/cmd`, description: "Ship a build", usage_hint: "[environment]",
-    });
+    const dialog = await openIntegrations(A.page);
+    await dialog.getByTestId("tab-commands").click();
+    await dialog.getByTestId("cmd-new").click();
+    await dialog.getByTestId("cmd-name").fill("/deploy");
+    await dialog.getByTestId("cmd-url").fill(`http://127.0.0.1:${commandServer.address().port}/cmd`);
+    await dialog.getByLabel("Description").fill("Ship a build");
+    await dialog.getByLabel("Usage hint").fill("[environment]");
+    await dialog.getByTestId("cmd-create").click();
+    assert.match(await dialog.getByTestId("cmd-secret").inputValue(), /^whsec_/);
+    await dialog.getByRole("button", { name: "Done" }).click();
+    assert.match(await dialog.getByTestId("cmd").innerText(), /\/deploy \[environment\][\s\S]*POST http:\/\/127\.0\.0\.1:\d+\/cmd[\s\S]*Ship a build/);
+    await closeDialog(A.page, dialog);
     await A.page.reload();
     await open(A.page, general);
     await open(B.page, general);
