@@ -188,9 +188,7 @@ async fn call(state: &AppState, caller: &Caller<'_>, cmd: &command::Model, text:
     } else {
         (cmd.url.clone(), form.into_bytes())
     };
-    let secret = String::from_utf8(state.sealer.open(&service::secret_context(cmd.id), &cmd.secret_sealed)?)
-        .map_err(anyhow::Error::from)?;
-    let key = signing::key_of(&secret).ok_or_else(|| anyhow::anyhow!("a stored command secret is malformed"))?;
+    let key = signing::open_key(&state.sealer, &service::secret_context(cmd.id), &cmd.secret_sealed)?;
     let id = format!("msg_{}", Uuid::now_v7().simple());
     let timestamp = now_ms() / 1000;
     let request = OutboundRequest {

@@ -116,13 +116,6 @@ fn line(field: &'static str, raw: Option<&str>, max: usize) -> AppResult<String>
     }
 }
 
-fn target_url(outbound: &Outbound, raw: &str) -> AppResult<String> {
-    if raw.trim().len() > 2048 {
-        return Err(AppError::invalid("url", "at most 2048 characters"));
-    }
-    Ok(outbound.check_url(raw.trim()).map_err(|e| AppError::invalid("url", e.to_string()))?.to_string())
-}
-
 pub async fn create(
     tx: &WriteTx,
     sealer: &Sealer,
@@ -144,7 +137,7 @@ pub async fn create(
     if existing.iter().any(|c| c.name == name) {
         return Err(AppError::conflict("command_taken", format!("/{name} exists in this workspace")));
     }
-    let url = target_url(outbound, &new.url)?;
+    let url = outbound.target_url(&new.url)?;
     let id = Uuid::now_v7();
     let username = format!("cmd-{}", &id.simple().to_string()[20..]);
     let bot = create_identity(
@@ -221,7 +214,7 @@ pub async fn update(
 ) -> AppResult<CommandView> {
     let mut am: command::ActiveModel = c.into();
     if let Some(url) = patch.url.as_deref() {
-        am.url = Set(target_url(outbound, url)?);
+        am.url = Set(outbound.target_url(url)?);
     }
     if patch.method.is_some() {
         am.method = Set(method(patch.method.as_deref())?);

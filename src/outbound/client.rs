@@ -72,6 +72,16 @@ impl Outbound {
         }
     }
 
+    /// A target someone configures (a webhook's or a command's URL), checked as
+    /// `check_url` does and at most 2048 characters; refusals name the `url` field.
+    pub fn target_url(&self, raw: &str) -> crate::error::AppResult<String> {
+        use crate::error::AppError;
+        if raw.trim().len() > 2048 {
+            return Err(AppError::invalid("url", "at most 2048 characters"));
+        }
+        Ok(self.check_url(raw).map_err(|e| AppError::invalid("url", e.to_string()))?.to_string())
+    }
+
     /// A URL Parley may call: http(s), an allowed port, and a literal address that is
     /// allowed (names are checked when they resolve).
     pub fn check_url(&self, raw: &str) -> Result<Url, OutboundError> {

@@ -145,12 +145,8 @@ pub fn signing_keys(sealer: &Sealer, h: &hook::Model) -> AppResult<Vec<Vec<u8>>>
             sealed.push(prev);
         }
     }
-    let mut keys = Vec::with_capacity(sealed.len());
-    for s in sealed {
-        let secret = String::from_utf8(sealer.open(&secret_context(h.id), s)?).unwrap_or_default();
-        keys.push(signing::key_of(&secret).ok_or_else(|| anyhow::anyhow!("a stored webhook secret is malformed"))?);
-    }
-    Ok(keys)
+    let context = secret_context(h.id);
+    Ok(sealed.into_iter().map(|s| signing::open_key(sealer, &context, s)).collect::<anyhow::Result<_>>()?)
 }
 
 fn events(list: &[String]) -> AppResult<String> {
@@ -198,15 +194,6 @@ fn prefix(p: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
-fn target_url(outbound: &Outbound, raw: &str) -> AppResult<String> {
-    let raw = raw.trim();
-    if raw.len() > 2048 {
-        return Err(AppError::invalid("url", "at most 2048 characters"));
-    }
-    let url = outbound.check_url(raw).map_err(|e| AppError::invalid("url", e.to_string()))?;
-    Ok(url.to_string())
-}
-
 /// May `actor` subscribe here? The whole workspace: admins. One channel: as for
 /// incoming hooks (admins, or members where the workspace allows it), members only.
 pub fn may_create(ws: &WorkspaceAccess, channel: Option<&ChannelAccess>) -> AppResult<()> {
@@ -236,7 +223,7 @@ pub async fn create(
         return Err(AppError::conflict("too_many_hooks", "delete hooks you no longer use first"));
     }
     let name = validate::display_text("name", &new.name, cx.name_max)?;
-    let url = target_url(cx.outbound, &new.url)?;
+    let url = cx.outbound.target_url(&new.url)?;
     let events = events(&new.events)?;
     let trigger_words = trigger_words(new.trigger_words.as_deref())?;
     let prefix = prefix(new.prefix.as_deref())?;
@@ -313,7 +300,7 @@ pub async fn update(
         am.name = Set(name);
     }
     if let Some(url) = patch.url.as_deref() {
-        am.url = Set(target_url(cx.outbound, url)?);
+        am.url = Set(cx.outbound.target_url(url)?);
     }
     if let Some(list) = patch.events.as_deref() {
         am.events = Set(events(list)?);

@@ -19,6 +19,12 @@ pub fn key_of(secret: &str) -> Option<Vec<u8>> {
     STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok().filter(|k| !k.is_empty())
 }
 
+/// The HMAC key of a secret kept sealed under `context`.
+pub fn open_key(sealer: &crate::auth::sealed::Sealer, context: &str, sealed: &str) -> anyhow::Result<Vec<u8>> {
+    let secret = String::from_utf8(sealer.open(context, sealed)?)?;
+    key_of(&secret).ok_or_else(|| anyhow::anyhow!("a stored signing secret is malformed"))
+}
+
 /// One `v1,…` signature of a delivery.
 pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     let mut signed = Vec::with_capacity(id.len() + body.len() + 24);
