@@ -9,6 +9,7 @@ mod m0005_integrations;
 mod m0006_staged_uploads;
 mod m0007_outgoing_webhooks;
 mod m0008_slash_commands;
+mod m0009_manual_away;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_staged_uploads::Migration),
             Box::new(m0007_outgoing_webhooks::Migration),
             Box::new(m0008_slash_commands::Migration),
+            Box::new(m0009_manual_away::Migration),
         ]
     }
 }

@@ -19,6 +19,8 @@ pub mod user {
         pub deactivated_at: Option<i64>,
         /// Do-not-disturb, set by the user (presence).
         pub dnd: bool,
+        /// Away, chosen by the user (shown even while their sockets are active).
+        pub away: bool,
         pub created_at: i64,
         /// A bot or the identity of an incoming webhook, not a person.
         pub is_bot: bool,

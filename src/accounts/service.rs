@@ -134,6 +134,7 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         preferences: Set("{}".into()),
         deactivated_at: Set(None),
         dnd: Set(false),
+        away: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         is_bot: Set(p.is_bot),

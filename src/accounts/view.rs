@@ -34,6 +34,8 @@ pub struct MeView {
     pub is_admin: bool,
     /// Do not disturb is on: notifications hold back (set with PUT /me/presence).
     pub dnd: bool,
+    /// Shown as away whatever their sockets do (set with PUT /me/presence).
+    pub away: bool,
     #[schema(value_type = Object)]
     pub preferences: serde_json::Value,
     pub created_at: String,
@@ -74,6 +76,7 @@ impl From<&user::Model> for MeView {
             email: u.email.clone(),
             is_admin: u.is_admin,
             dnd: u.dnd,
+            away: u.away,
             preferences: serde_json::from_str(&u.preferences).unwrap_or_else(|_| serde_json::json!({})),
             created_at: rfc3339(u.created_at),
         }

@@ -21,7 +21,7 @@ const fn b(name: &'static str, usage_hint: &'static str, description: &'static s
     Builtin { name, usage_hint, description, runs }
 }
 
-pub const BUILTINS: [Builtin; 9] = [
+pub const BUILTINS: [Builtin; 10] = [
     b("me", "[action]", "Say what you are doing, in italics", Runs::Server),
     b("shrug", "[message]", "Add ¯\\_(ツ)_/¯ to your message", Runs::Server),
     b("topic", "[text]", "Set the channel's topic", Runs::Client),
@@ -29,6 +29,7 @@ pub const BUILTINS: [Builtin; 9] = [
     b("leave", "", "Leave this channel", Runs::Client),
     b("mute", "", "Mute or unmute this channel", Runs::Client),
     b("dnd", "", "Turn do-not-disturb on or off", Runs::Client),
+    b("away", "", "Appear away, or active again", Runs::Client),
     b("search", "[words]", "Search messages", Runs::Client),
     b("help", "", "List the commands you can use", Runs::Server),
 ];

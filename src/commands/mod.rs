@@ -1,5 +1,5 @@
 //! Slash commands: built-ins (`/me`, `/shrug`, `/help` on the server; `/topic`,
-//! `/invite`, `/leave`, `/mute`, `/dnd`, `/search` in the web client) and custom ones a
+//! `/invite`, `/leave`, `/mute`, `/dnd`, `/away`, `/search` in the web client) and custom ones a
 //! workspace admin points at a URL, called with Slack's fields and answered in the
 //! channel or to the caller alone.
 pub mod builtin;

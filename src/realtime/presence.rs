@@ -1,7 +1,7 @@
 //! Presence: the "is this person here?" service. A user is online while at least one
 //! of their sockets is open and active, away once all have been idle for
 //! `away_after_s`, offline when the last socket has been closed for `offline_grace_s`
-//! (so a page reload does not flicker), and do-not-disturb when they say so.
+//! (so a page reload does not flicker), and do-not-disturb or away when they say so.
 //!
 //! Each node knows its own sockets exactly and learns the others' from
 //! `presence.changed` events on the bus; every node re-announces its users
@@ -45,6 +45,14 @@ struct LocalUser {
     announced: NodeStatus,
 }
 
+/// What the person chose (stored on their user row): do-not-disturb, or away even
+/// while their sockets are active.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Chosen {
+    pub dnd: bool,
+    pub away: bool,
+}
+
 struct Remote {
     status: NodeStatus,
     seen: Instant,
@@ -57,7 +65,7 @@ pub struct Presence {
     grace: Duration,
     local: Mutex<HashMap<Uuid, LocalUser>>,
     remote: Mutex<HashMap<Uuid, HashMap<Uuid, Remote>>>,
-    dnd: Mutex<HashMap<Uuid, bool>>,
+    chosen: Mutex<HashMap<Uuid, Chosen>>,
 }
 
 const REANNOUNCE: Duration = Duration::from_secs(30);
@@ -72,7 +80,7 @@ impl Presence {
             grace,
             local: Mutex::new(HashMap::new()),
             remote: Mutex::new(HashMap::new()),
-            dnd: Mutex::new(HashMap::new()),
+            chosen: Mutex::new(HashMap::new()),
         });
         tokio::spawn(listen(Arc::downgrade(&p), bus.subscribe()));
         tokio::spawn(tick(Arc::downgrade(&p)));
@@ -94,18 +102,19 @@ impl Presence {
                 }
             }
         }
-        let dnd = self.dnd.lock().ok().and_then(|d| d.get(&user).copied()).unwrap_or(false);
+        let chosen = self.chosen.lock().ok().and_then(|d| d.get(&user).copied()).unwrap_or_default();
         match best {
             NodeStatus::Offline => Status::Offline,
-            _ if dnd => Status::Dnd,
+            _ if chosen.dnd => Status::Dnd,
+            _ if chosen.away => Status::Away,
             NodeStatus::Online => Status::Online,
             NodeStatus::Away => Status::Away,
         }
     }
 
-    pub fn connected(&self, user: Uuid, workspaces: Vec<Uuid>, dnd: bool) {
-        if let Ok(mut d) = self.dnd.lock() {
-            d.insert(user, dnd);
+    pub fn connected(&self, user: Uuid, workspaces: Vec<Uuid>, chosen: Chosen) {
+        if let Ok(mut d) = self.chosen.lock() {
+            d.insert(user, chosen);
         }
         let changed = {
             let Ok(mut local) = self.local.lock() else { return };
@@ -151,9 +160,9 @@ impl Presence {
         }
     }
 
-    pub fn set_dnd(&self, user: Uuid, workspaces: Vec<Uuid>, dnd: bool) {
-        if let Ok(mut d) = self.dnd.lock() {
-            d.insert(user, dnd);
+    pub fn set_chosen(&self, user: Uuid, workspaces: Vec<Uuid>, chosen: Chosen) {
+        if let Ok(mut d) = self.chosen.lock() {
+            d.insert(user, chosen);
         }
         self.publish(user, &workspaces, None, Audience::Watchers);
     }
@@ -183,12 +192,17 @@ impl Presence {
                 channel_id: None,
                 user_id: Some(user),
                 data: json!({"user_id": user, "status": status, "node": self.node, "node_status": node_status,
-                              "dnd": status == Status::Dnd}),
+                              "dnd": status == Status::Dnd, "chosen": self.chosen_of(user)}),
             })
             .collect::<Vec<_>>();
         if !events.is_empty() {
             self.bus.publish(events);
         }
+    }
+
+    fn chosen_of(&self, user: Uuid) -> serde_json::Value {
+        let c = self.chosen.lock().ok().and_then(|d| d.get(&user).copied()).unwrap_or_default();
+        json!({"dnd": c.dnd, "away": c.away})
     }
 
     /// Idle sockets turn away; closed ones turn offline after the grace period; every
@@ -230,9 +244,10 @@ impl Presence {
     fn apply_remote(&self, e: &Event) {
         let Some(user) = e.user_id else { return };
         let node = e.data.get("node").and_then(|n| n.as_str()).and_then(|s| s.parse::<Uuid>().ok());
-        if let Some(dnd) = e.data.get("dnd").and_then(serde_json::Value::as_bool) {
-            if let Ok(mut d) = self.dnd.lock() {
-                d.insert(user, dnd);
+        if let Some(chosen) = e.data.get("chosen") {
+            let flag = |name: &str| chosen.get(name).and_then(serde_json::Value::as_bool).unwrap_or(false);
+            if let Ok(mut d) = self.chosen.lock() {
+                d.insert(user, Chosen { dnd: flag("dnd"), away: flag("away") });
             }
         }
         let status = e.data.get("node_status").cloned().and_then(|s| serde_json::from_value::<NodeStatus>(s).ok());

@@ -4,7 +4,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::presence::Status;
+use super::presence::{Chosen, Status};
 use crate::access;
 use crate::accounts::model::user;
 use crate::auth::CurrentUser;
@@ -62,24 +62,33 @@ pub async fn visible_statuses(state: &AppState, me: Uuid, ids: &[Uuid]) -> AppRe
 #[serde(deny_unknown_fields)]
 pub struct PresenceSetting {
     /// Do not disturb: shown as `dnd` while online; notifications hold back.
-    pub dnd: bool,
+    pub dnd: Option<bool>,
+    /// Away: shown as `away` even while active (the client's `/away`).
+    pub away: Option<bool>,
 }
 
-/// Turn do-not-disturb on or off.
+/// Turn do-not-disturb or away on or off (a field left out keeps its value).
 #[utoipa::path(put, path = "/api/v1/me/presence", tag = "realtime", request_body = PresenceSetting,
-    responses((status = 200, body = PresenceView)))]
+    responses((status = 200, body = PresenceView), (status = 422, body = ErrorBody)))]
 #[put("/me/presence")]
 pub async fn set_presence(
     state: web::Data<AppState>,
     me: CurrentUser,
     body: web::Json<PresenceSetting>,
 ) -> AppResult<HttpResponse> {
-    user::Entity::update_many()
-        .col_expr(user::Column::Dnd, body.dnd.into())
-        .filter(user::Column::Id.eq(me.id()))
-        .exec(&state.db.conn)
-        .await?;
+    if body.dnd.is_none() && body.away.is_none() {
+        return Err(AppError::invalid("dnd", "give dnd, away or both"));
+    }
+    let mut update = user::Entity::update_many().filter(user::Column::Id.eq(me.id()));
+    if let Some(dnd) = body.dnd {
+        update = update.col_expr(user::Column::Dnd, dnd.into());
+    }
+    if let Some(away) = body.away {
+        update = update.col_expr(user::Column::Away, away.into());
+    }
+    update.exec(&state.db.conn).await?;
+    let now = user::Entity::find_by_id(me.id()).one(&state.db.conn).await?.ok_or(AppError::NotFound("user"))?;
     let ws: Vec<Uuid> = workspaces::list_mine(&state.db.conn, me.id()).await?.into_iter().map(|w| w.id).collect();
-    state.realtime.presence.set_dnd(me.id(), ws, body.dnd);
+    state.realtime.presence.set_chosen(me.id(), ws, Chosen { dnd: now.dnd, away: now.away });
     Ok(HttpResponse::Ok().json(PresenceView { user_id: me.id(), status: state.realtime.presence.status(me.id()) }))
 }

@@ -246,7 +246,8 @@ async fn serve(
         return (1013, "busy: try again");
     };
     drop(queue_tx);
-    rt.presence.connected(me.id, snap.workspaces.iter().copied().collect(), me.dnd);
+    let chosen = super::presence::Chosen { dnd: me.dnd, away: me.away };
+    rt.presence.connected(me.id, snap.workspaces.iter().copied().collect(), chosen);
     let outcome = live(state, ws, stream, &me, session_id, snap, resume_from, &mut queue, &close_slot).await;
     rt.hub.unregister(session_id);
     rt.presence.disconnected(me.id);

@@ -126,6 +126,7 @@ async function boot() {
   }
   rememberUser(S.me);
   if (S.me.dnd) S.myStatus = "dnd";
+  else if (S.me.away) S.myStatus = "away";
   renderMe();
   rtConnect();
   await waitReady(BOOT_WS_WAIT_MS);

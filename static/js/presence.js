@@ -4,6 +4,7 @@
 
 import { PRESENCE_MAX } from "./constants.js";
 import { $, $$, cls, fill, h } from "./dom.js";
+import { api } from "./api.js";
 import { batched, colorIndex, initials } from "./util.js";
 import { channelsOf, isConv, isDeactivated, Panel, RT, S, userName, V } from "./state.js";
 
@@ -26,6 +27,13 @@ export function setPresence(uid, status) {
     el.setAttribute("aria-label", PRESENCE_LABEL[status] || status);
     el.title = PRESENCE_LABEL[status] || status;
   }
+}
+
+/** Turns do-not-disturb and/or chosen away on or off (`{dnd}`, `{away}`, or both). */
+export async function setChosenPresence(change) {
+  const r = await api("PUT", "/me/presence", change);
+  Object.assign(S.me, change);
+  setPresence(S.me.id, r.status);
 }
 
 export function avatar(uid, name, size) {

@@ -1,5 +1,5 @@
 /*
- * The settings dialog: profile and status, do not disturb, theme, desktop notifications,
+ * The settings dialog: profile and status, do not disturb or away, theme, desktop notifications,
  * password, sign out (here or everywhere).
  */
 
@@ -9,7 +9,7 @@ import { store } from "./util.js";
 import { toast } from "./toast.js";
 import { api, goLogin } from "./api.js";
 import { channelLabel, RT, S, V } from "./state.js";
-import { renderMe, setPresence } from "./presence.js";
+import { renderMe, setChosenPresence } from "./presence.js";
 import { rememberUser, renderAllSoon } from "./users.js";
 import { notifyControls } from "./details.js";
 
@@ -27,7 +27,8 @@ export function openSettings() {
   $("#set-status-emoji").value = (st && st.emoji) || "";
   $("#set-status-text").value = (st && st.text) || "";
   $("#profile-error").hidden = true;
-  $("#set-dnd").checked = S.myStatus === "dnd";
+  $("#set-dnd").checked = !!S.me.dnd;
+  $("#set-away").checked = !!S.me.away;
   $("#password-form").reset();
   $("#password-user").value = S.me.email || "";
   $("#password-error").hidden = true;
@@ -95,14 +96,14 @@ export function bindSettings() {
       toast("Status cleared.");
     } catch { /* toast */ }
   });
-  $("#set-dnd").addEventListener("change", async (e) => {
-    const dnd = e.target.checked;
-    try {
-      const r = await api("PUT", "/me/presence", { dnd });
-      S.me.dnd = dnd;
-      setPresence(S.me.id, r.status);
-    } catch { e.target.checked = !dnd; }
-  });
+  for (const flag of ["dnd", "away"]) {
+    $(`#set-${flag}`).addEventListener("change", async (e) => {
+      const on = e.target.checked;
+      try {
+        await setChosenPresence({ [flag]: on });
+      } catch { e.target.checked = !on; }
+    });
+  }
   for (const r of $$('#settings-dialog input[name="theme"]')) {
     r.addEventListener("change", () => {
       if (!r.checked) return;

@@ -1,7 +1,7 @@
 /*
  * Slash commands typed in the composer: autocomplete with usage hints (the list comes
  * from the server: built-ins and the workspace's own), the web client's own actions
- * (/topic, /invite, /leave, /mute, /dnd, /search) through the REST routes its buttons
+ * (/topic, /invite, /leave, /mute, /dnd, /away, /search) through the REST routes its buttons
  * use, the rest run by the server. Answers only the caller sees ("ephemeral") show in
  * the conversation marked "Only visible to you", are never stored, and are gone on reload.
  */
@@ -13,7 +13,7 @@ import { toast } from "./toast.js";
 import { refreshPendingViews } from "./messages.js";
 import { leaveChannel } from "./channels.js";
 import { setNotify } from "./details.js";
-import { setPresence } from "./presence.js";
+import { setChosenPresence } from "./presence.js";
 import { runSearch } from "./search.js";
 
 const lists = new Map(); // workspace id → { at, list: [CommandHelp] }
@@ -81,11 +81,12 @@ const CLIENT = {
   leave: (ch) => leaveChannel(ch.id),
   mute: (ch) => setNotify(ch.id, { muted: !(ch.membership && ch.membership.muted) }),
   dnd: async () => {
-    const dnd = !S.me.dnd;
-    const r = await api("PUT", "/me/presence", { dnd });
-    S.me.dnd = dnd;
-    setPresence(S.me.id, r.status);
-    toast(dnd ? "Do not disturb is on." : "Do not disturb is off.");
+    await setChosenPresence({ dnd: !S.me.dnd });
+    toast(S.me.dnd ? "Do not disturb is on." : "Do not disturb is off.");
+  },
+  away: async () => {
+    await setChosenPresence({ away: !S.me.away });
+    toast(S.me.away ? "You appear away." : "You appear active again.");
   },
   search: (_ch, text) => {
     $("#search-input").value = text;

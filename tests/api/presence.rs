@@ -52,6 +52,23 @@ async fn presence_moves_through_online_away_dnd_and_offline() {
     bob.send(reqwest::Method::PUT, "/api/v1/me/presence", Some(json!({"dnd": false}))).await.expect(200);
     assert_eq!(next_presence(&mut ada_ws, bob.user_id).await, "online");
 
+    // Away by choice (/away): activity does not bring bob back; it outlives a reconnect.
+    bob.send(reqwest::Method::PUT, "/api/v1/me/presence", Some(json!({"away": true}))).await.expect(200);
+    assert_eq!(next_presence(&mut ada_ws, bob.user_id).await, "away");
+    bob_ws.send(json!({"type": "activity"})).await;
+    assert_eq!(bob.get("/api/v1/me").await.expect(200).body["away"], true);
+    assert_eq!(status_of(&ada, bob.user_id).await.as_deref(), Some("away"));
+    bob_ws.close().await;
+    bob_ws = Ws::connect(&bob).await;
+    assert_eq!(status_of(&ada, bob.user_id).await.as_deref(), Some("away"));
+    bob.send(reqwest::Method::PUT, "/api/v1/me/presence", Some(json!({"away": false}))).await.expect(200);
+    let mut seen = next_presence(&mut ada_ws, bob.user_id).await;
+    while seen == "away" {
+        seen = next_presence(&mut ada_ws, bob.user_id).await;
+    }
+    assert_eq!(seen, "online");
+    bob.send(reqwest::Method::PUT, "/api/v1/me/presence", Some(json!({}))).await.expect_err(422, "invalid_input");
+
     bob_ws.close().await;
     let mut seen = next_presence(&mut ada_ws, bob.user_id).await;
     while seen == "away" {

@@ -155,6 +155,25 @@ test("settings: do not disturb survives a reload", async () => {
   assert.equal((await bob.call("GET", "/api/v1/me")).json.dnd, false);
 });
 
+test("/away: appear away while active, shown to others; /away again comes back", async () => {
+  await open(B.page, general);
+  const composer = B.page.getByTestId("composer");
+  await composer.fill("/away "); // the space: past the autocomplete, so Enter runs it
+  await composer.press("Enter");
+  await B.page.getByTestId("toast").filter({ hasText: "You appear away." }).last().waitFor();
+  assert.equal((await bob.call("GET", "/api/v1/me")).json.away, true);
+  const seen = await ada.call("GET", `/api/v1/presence?user_ids=${bobId}`);
+  assert.equal(seen.json[0].status, "away", "others see bob away although his page is active");
+  const dialog = await settings(B.page);
+  assert.ok(await dialog.getByRole("checkbox", { name: /^Appear away/ }).isChecked());
+  await closeDialog(B.page, dialog);
+  await composer.fill("/away "); // the space: past the autocomplete, so Enter runs it
+  await composer.press("Enter");
+  await B.page.getByTestId("toast").filter({ hasText: "You appear active again." }).last().waitFor();
+  assert.equal((await bob.call("GET", "/api/v1/me")).json.away, false);
+  assert.equal(await composer.inputValue(), "", "the command is not posted");
+});
+
 test("desktop notifications in the background: mentions and DMs; not with DND, 'Nothing' or mute", async () => {
   let dialog = await settings(B.page);
   await dialog.getByRole("checkbox", { name: /^Notify me about mentions/ }).check();
