@@ -20,6 +20,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("channels.js", include_str!("../../static/js/channels.js")),
     ("composer.js", include_str!("../../static/js/composer.js")),
     ("constants.js", include_str!("../../static/js/constants.js")),
+    ("create-form.js", include_str!("../../static/js/create-form.js")),
     ("details.js", include_str!("../../static/js/details.js")),
     ("dom.js", include_str!("../../static/js/dom.js")),
     ("emoji-picker.js", include_str!("../../static/js/emoji-picker.js")),

@@ -12,6 +12,7 @@ import { confirmDialog } from "./prompts.js";
 import { toast } from "./toast.js";
 import { appBadge, avatar } from "./presence.js";
 import { shownOnce } from "./shown-once.js";
+import { onCreateSubmit } from "./create-form.js";
 
 const SCOPES = [
   ["channels:read", "see channels and who is in them"],
@@ -74,20 +75,16 @@ function botForm(ctx, onCreated, onCancel) {
     h("label", { class: "field" }, h("span", null, "Description ", h("em", null, "(optional)")), description),
     err,
     h("div", { class: "row-actions" }, h("button", { type: "button", class: "btn", onclick: onCancel }, "Cancel"), submit));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    err.hidden = true;
-    const body = { display_name: name.value.trim(), username: username.value.trim().replace(/^@/, "") };
-    if (!body.display_name || !body.username) { err.textContent = "Give the bot a name and a username."; err.hidden = false; return; }
-    if (description.value.trim()) body.description = description.value.trim();
-    submit.disabled = true;
-    try {
-      onCreated(await api("POST", `/workspaces/${ctx.wsId}/bots`, body, { quiet: true }));
-    } catch (ex) {
-      err.textContent = ex.code === "already_exists" ? "That username is taken." : ex.message;
-      err.hidden = false;
-      submit.disabled = false;
-    }
+  onCreateSubmit(form, {
+    submit, err, onCreated,
+    prepare: () => {
+      const body = { display_name: name.value.trim(), username: username.value.trim().replace(/^@/, "") };
+      if (!body.display_name || !body.username) return { problem: "Give the bot a name and a username.", focus: body.display_name ? username : name };
+      if (description.value.trim()) body.description = description.value.trim();
+      return { body };
+    },
+    post: (body) => api("POST", `/workspaces/${ctx.wsId}/bots`, body, { quiet: true }),
+    explain: (ex) => (ex.code === "already_exists" ? "That username is taken." : ex.message),
   });
   queueMicrotask(() => name.focus());
   return form;
@@ -212,20 +209,15 @@ function tokenForm(b, onCreated, onCancel) {
       SCOPES.map(([scope, what], i) => h("label", { class: "check" }, boxes[i], h("span", null, h("code", null, scope), ` — ${what}`)))),
     err,
     h("div", { class: "row-actions" }, h("button", { type: "button", class: "btn small", onclick: onCancel }, "Cancel"), submit));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    err.hidden = true;
-    const scopes = boxes.filter((x) => x.checked).map((x) => x.value);
-    if (!name.value.trim()) { err.textContent = "Give the token a name."; err.hidden = false; name.focus(); return; }
-    if (!scopes.length) { err.textContent = "Choose at least one thing it may do."; err.hidden = false; return; }
-    submit.disabled = true;
-    try {
-      onCreated(await api("POST", `/bots/${b.id}/tokens`, { name: name.value.trim(), scopes }, { quiet: true }));
-    } catch (ex) {
-      err.textContent = ex.message;
-      err.hidden = false;
-      submit.disabled = false;
-    }
+  onCreateSubmit(form, {
+    submit, err, onCreated,
+    prepare: () => {
+      const scopes = boxes.filter((x) => x.checked).map((x) => x.value);
+      if (!name.value.trim()) return { problem: "Give the token a name.", focus: name };
+      if (!scopes.length) return { problem: "Choose at least one thing it may do.", focus: boxes[0] };
+      return { body: { name: name.value.trim(), scopes } };
+    },
+    post: (body) => api("POST", `/bots/${b.id}/tokens`, body, { quiet: true }),
   });
   queueMicrotask(() => { if (name.isConnected) name.focus(); });
   return form;

@@ -11,6 +11,7 @@ import { S, userName } from "./state.js";
 import { confirmDialog } from "./prompts.js";
 import { toast } from "./toast.js";
 import { shownOnce } from "./shown-once.js";
+import { onCreateSubmit, urlRefusal } from "./create-form.js";
 
 const when = (s) => fmtWhen(toDate(s));
 
@@ -74,19 +75,14 @@ function commandForm(ctx, onCreated, onCancel) {
     field("Description", "(optional, shown in the autocomplete)", description), field("Usage hint", "(optional)", usage),
     field("Method", null, method), err,
     h("div", { class: "row-actions" }, h("button", { type: "button", class: "btn", onclick: onCancel }, "Cancel"), submit));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    err.hidden = true;
-    const body = { command: name.value.trim(), url: url.value.trim(), method: method.value, description: description.value, usage_hint: usage.value };
-    if (!body.command || !body.url) { err.textContent = "A command needs a name and a URL."; err.hidden = false; (body.command ? url : name).focus(); return; }
-    submit.disabled = true;
-    try {
-      onCreated(await api("POST", `/workspaces/${ctx.wsId}/slash-commands`, body, { quiet: true }));
-    } catch (ex) {
-      err.textContent = ex.field === "url" ? `That address cannot be used: ${ex.message}` : ex.message;
-      err.hidden = false;
-      submit.disabled = false;
-    }
+  onCreateSubmit(form, {
+    submit, err, onCreated,
+    prepare: () => {
+      const body = { command: name.value.trim(), url: url.value.trim(), method: method.value, description: description.value, usage_hint: usage.value };
+      return body.command && body.url ? { body } : { problem: "A command needs a name and a URL.", focus: body.command ? url : name };
+    },
+    post: (body) => api("POST", `/workspaces/${ctx.wsId}/slash-commands`, body, { quiet: true }),
+    explain: urlRefusal,
   });
   queueMicrotask(() => name.focus());
   return form;

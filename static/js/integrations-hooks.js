@@ -12,6 +12,7 @@ import { canPost, channelLabel, channelsOf, isConv, S, userName, V } from "./sta
 import { confirmDialog, promptDialog } from "./prompts.js";
 import { toast } from "./toast.js";
 import { shownOnce } from "./shown-once.js";
+import { onCreateSubmit } from "./create-form.js";
 
 const NATIVE_FORMATS = ["/github", "/gitlab", "/alertmanager", "/grafana", "/sentry"];
 const when = (s) => fmtWhen(toDate(s));
@@ -109,22 +110,18 @@ function hookForm(onCreated, onCancel) {
     field("Secret", "(optional, 8 to 256 characters: what GitHub, GitLab, Sentry, Alertmanager or Grafana sign with or send)", secret),
     err,
     h("div", { class: "row-actions" }, h("button", { type: "button", class: "btn", onclick: onCancel }, "Cancel"), submit));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    err.hidden = true;
-    const body = { name: name.value.trim() };
-    if (!body.name) { err.textContent = "Give the webhook a name."; err.hidden = false; name.focus(); return; }
-    if (avatarUrl.value.trim()) body.avatar_url = avatarUrl.value.trim();
-    if (secret.value) body.secret = secret.value;
-    submit.disabled = true;
-    try {
-      onCreated(await api("POST", `/channels/${channel.value}/hooks`, body, { quiet: true }));
-    } catch (ex) {
-      err.textContent = ex.field === "avatar_url" ? "The picture address must start with https:// or http://."
-        : ex.field === "secret" ? "The secret needs 8 to 256 printable characters." : ex.message;
-      err.hidden = false;
-      submit.disabled = false;
-    }
+  onCreateSubmit(form, {
+    submit, err, onCreated,
+    prepare: () => {
+      const body = { name: name.value.trim() };
+      if (!body.name) return { problem: "Give the webhook a name.", focus: name };
+      if (avatarUrl.value.trim()) body.avatar_url = avatarUrl.value.trim();
+      if (secret.value) body.secret = secret.value;
+      return { body };
+    },
+    post: (body) => api("POST", `/channels/${channel.value}/hooks`, body, { quiet: true }),
+    explain: (ex) => (ex.field === "avatar_url" ? "The picture address must start with https:// or http://."
+      : ex.field === "secret" ? "The secret needs 8 to 256 printable characters." : ex.message),
   });
   queueMicrotask(() => name.focus());
   return form;

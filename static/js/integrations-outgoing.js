@@ -13,6 +13,7 @@ import { channelLabel, channelsOf, isConv, S, userName } from "./state.js";
 import { confirmDialog } from "./prompts.js";
 import { toast } from "./toast.js";
 import { shownOnce } from "./shown-once.js";
+import { onCreateSubmit, urlRefusal } from "./create-form.js";
 
 const EVENTS = [
   ["message.created", "New messages"], ["message.edited", "Edited messages"], ["message.deleted", "Deleted messages"],
@@ -101,28 +102,24 @@ function outgoingForm(ctx, onCreated, onCancel) {
     field("Prefix", "(optional: or that start with this)", prefix),
     err,
     h("div", { class: "row-actions" }, h("button", { type: "button", class: "btn", onclick: onCancel }, "Cancel"), submit));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    err.hidden = true;
-    const body = {
-      name: name.value.trim(), url: url.value.trim(),
-      events: boxes.filter(([, box]) => box.checked).map(([id]) => id),
-    };
-    if (scope.value) body.channel_id = scope.value;
-    const list = words.value.split(/[,\s]+/).map((w) => w.trim()).filter(Boolean);
-    if (list.length) body.trigger_words = list;
-    if (prefix.value.trim()) body.prefix = prefix.value;
-    const problem = !body.name ? [name, "Give the webhook a name."] : !body.url ? [url, "Say where to send events."]
-      : !body.events.length ? [boxes[0][1], "Choose at least one event."] : null;
-    if (problem) { err.textContent = problem[1]; err.hidden = false; problem[0].focus(); return; }
-    submit.disabled = true;
-    try {
-      onCreated(await api("POST", `/workspaces/${ctx.wsId}/outgoing-hooks`, body, { quiet: true }));
-    } catch (ex) {
-      err.textContent = ex.field === "url" ? `That address cannot be used: ${ex.message}` : ex.message;
-      err.hidden = false;
-      submit.disabled = false;
-    }
+  onCreateSubmit(form, {
+    submit, err, onCreated,
+    prepare: () => {
+      const body = {
+        name: name.value.trim(), url: url.value.trim(),
+        events: boxes.filter(([, box]) => box.checked).map(([id]) => id),
+      };
+      if (scope.value) body.channel_id = scope.value;
+      const list = words.value.split(/[,\s]+/).map((w) => w.trim()).filter(Boolean);
+      if (list.length) body.trigger_words = list;
+      if (prefix.value.trim()) body.prefix = prefix.value;
+      if (!body.name) return { problem: "Give the webhook a name.", focus: name };
+      if (!body.url) return { problem: "Say where to send events.", focus: url };
+      if (!body.events.length) return { problem: "Choose at least one event.", focus: boxes[0][1] };
+      return { body };
+    },
+    post: (body) => api("POST", `/workspaces/${ctx.wsId}/outgoing-hooks`, body, { quiet: true }),
+    explain: urlRefusal,
   });
   queueMicrotask(() => name.focus());
   return form;
