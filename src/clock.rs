@@ -20,6 +20,20 @@ pub fn opt_rfc3339(ms: Option<i64>) -> Option<String> {
 
 pub const HOUR_MS: i64 = 3_600_000;
 
+/// A time for people to read, in UTC ("6 Dec 2026, 14:05 UTC"): mails cannot know the
+/// reader's time zone.
+pub fn human_utc(ms: i64) -> String {
+    let Ok(format) = time::format_description::parse_borrowed::<2>(
+        "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC",
+    ) else {
+        return rfc3339(ms);
+    };
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
 /// Unix milliseconds of an RFC 3339 timestamp.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;

@@ -167,6 +167,8 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("not_a_websocket", 400, "GET /api/v1/ws without a WebSocket upgrade"),
     ("invalid_query", 400, "a query-string parameter is malformed"),
     ("malformed_form", 400, "a form body (application/x-www-form-urlencoded) is malformed"),
+    ("link_invalid", 400, "a link from a mail (unsubscribe, undo) was changed or is not one of this server's"),
+    ("link_expired", 400, "a link from a mail is past its time; use the one in a newer mail"),
     (
         "invalid_search",
         400,
@@ -204,6 +206,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("too_many_commands", 409, "the workspace has the most slash commands allowed; delete unused ones first"),
     ("client_command", 400, "this built-in command is an action of the web client; call the REST route it uses"),
     ("hook_disabled", 409, "the outgoing webhook is turned off; turn it on before redelivering"),
+    ("mail_not_parked", 409, "only a parked mail can be retried; this one is waiting or was sent"),
     ("too_many_tokens", 409, "the account has the most API tokens allowed; revoke one first"),
     ("payload_too_large", 413, "the body exceeds the configured limit"),
     ("file_too_large", 413, "the upload exceeds files.max_upload_bytes; nothing was stored"),

@@ -20,6 +20,7 @@ pub struct Settings {
     pub files: FileSettings,
     pub search: SearchSettings,
     pub integrations: IntegrationSettings,
+    pub email: crate::mail::settings::EmailSettings,
     pub log: LogSettings,
 }
 
@@ -203,6 +204,19 @@ impl Settings {
     }
 
     /// Scheme + host + port of the site, as browsers send it in `Origin`.
+    /// The site's host name (Message-IDs end with it).
+    pub fn site_host(&self) -> String {
+        url::Url::parse(&self.server.site_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".into())
+    }
+
+    /// The site URL without a trailing slash: links in mails start with it.
+    pub fn site_base(&self) -> &str {
+        self.server.site_url.trim_end_matches('/')
+    }
+
     pub fn site_origin(&self) -> String {
         let url = self.server.site_url.trim_end_matches('/');
         match url.find("://") {

@@ -42,6 +42,8 @@ impl Application {
         crate::search::jobs::register(&mut jobs);
         crate::slack_api::uploads::jobs::register(&mut jobs);
         crate::webhooks::outgoing::deliver::register(&mut jobs);
+        crate::mail::outbox::register(&mut jobs);
+        crate::notify::decide::register(&mut jobs);
         let blobs = crate::blobs::from_settings(&settings)?;
         if let Err(e) = blobs.check().await {
             tracing::warn!(store = blobs.name(), error = %e, "file storage is not answering; uploads fail until it does");
@@ -85,6 +87,7 @@ impl Application {
                 &settings.integrations.allow_hosts,
                 &settings.integrations.outbound_ports,
             ))?,
+            mailer: Arc::from(crate::mail::transport::from_settings(&settings.email, &settings.server.data_dir)?),
             settings: Arc::new(settings),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -30,4 +30,6 @@ pub struct AppState {
     pub hook_limiter: Arc<crate::webhooks::incoming::rate::HookLimiter>,
     /// The guarded client every outgoing call goes through.
     pub outbound: crate::outbound::Outbound,
+    /// Where mails go: the outbox folder or SMTP.
+    pub mailer: Arc<dyn crate::mail::transport::MailTransport>,
 }

@@ -10,6 +10,7 @@ mod m0006_staged_uploads;
 mod m0007_outgoing_webhooks;
 mod m0008_slash_commands;
 mod m0009_manual_away;
+mod m0010_email;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_outgoing_webhooks::Migration),
             Box::new(m0008_slash_commands::Migration),
             Box::new(m0009_manual_away::Migration),
+            Box::new(m0010_email::Migration),
         ]
     }
 }

@@ -21,6 +21,10 @@ pub mod user {
         pub dnd: bool,
         /// Away, chosen by the user (shown even while their sockets are active).
         pub away: bool,
+        /// How often missed notifications are mailed: after_delay, immediately, hourly, never.
+        pub email_frequency: String,
+        /// For after_delay: minutes to wait; NULL: the server's `email.delay_minutes`.
+        pub email_delay_minutes: Option<i32>,
         pub created_at: i64,
         /// A bot or the identity of an incoming webhook, not a person.
         pub is_bot: bool,

@@ -135,6 +135,8 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         deactivated_at: Set(None),
         dnd: Set(false),
         away: Set(false),
+        email_frequency: Set("after_delay".into()),
+        email_delay_minutes: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         is_bot: Set(p.is_bot),

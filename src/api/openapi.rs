@@ -31,7 +31,8 @@ impl Modify for Security {
         auth::routes::signup, auth::routes::create_token, auth::routes::list_tokens, auth::routes::revoke_token,
         accounts::routes::get_me, accounts::routes::patch_me, accounts::routes::change_password,
         accounts::routes::get_user, accounts::routes::admin_list_users, accounts::routes::admin_deactivate,
-        accounts::routes::admin_reactivate,
+        accounts::routes::admin_reactivate, crate::mail::routes::list_mail, crate::mail::routes::retry_mail,
+        crate::notify::routes::get_email_notifications, crate::notify::routes::set_email_notifications,
         workspaces::routes::create, workspaces::routes::list, workspaces::routes::get, workspaces::routes::members,
         workspaces::routes::change_role, workspaces::routes::remove_member, workspaces::routes::create_invite,
         workspaces::routes::revoke_invite, workspaces::routes::preview_invite, workspaces::routes::accept_invite,
@@ -70,6 +71,7 @@ impl Modify for Security {
         (name = "search", description = "Search everything you may read"),
         (name = "admin", description = "Instance administration"),
         (name = "integrations", description = "Incoming webhooks, bots and their scoped tokens"),
+        (name = "notifications", description = "E-mail about what you missed while away"),
         (name = "realtime", description = "The WebSocket: live events, resume (docs/realtime.md)"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -9,6 +9,7 @@ pub mod sealed;
 pub mod secret_token;
 pub mod sessions;
 pub mod setup;
+pub mod signed_link;
 pub mod signup;
 pub mod throttle;
 

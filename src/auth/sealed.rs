@@ -10,6 +10,7 @@ use std::path::Path;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_LEN};
+use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
 const VERSION: &str = "v1:";
@@ -17,13 +18,18 @@ const KEY_FILE: &str = "secret.key";
 
 pub struct Sealer {
     key: LessSafeKey,
+    /// Signs links that must not be forged (auth::signed_link), derived from the key.
+    mac: hmac::Key,
     rng: SystemRandom,
 }
 
 impl Sealer {
     pub fn new(key: &[u8; 32]) -> anyhow::Result<Self> {
         let unbound = UnboundKey::new(&CHACHA20_POLY1305, key).map_err(|_| anyhow::anyhow!("bad key"))?;
-        Ok(Self { key: LessSafeKey::new(unbound), rng: SystemRandom::new() })
+        // A key of its own for signing, so no value is both sealed and signed with one key.
+        let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), b"parley signed links v1");
+        let mac = hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref());
+        Ok(Self { key: LessSafeKey::new(unbound), mac, rng: SystemRandom::new() })
     }
 
     /// The configured key, or the data directory's key file (created on first use).
@@ -56,6 +62,16 @@ impl Sealer {
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         Ok(format!("{VERSION}{}", STANDARD.encode(out)))
+    }
+
+    /// An HMAC-SHA256 tag over `data`.
+    pub fn sign(&self, data: &[u8]) -> Vec<u8> {
+        hmac::sign(&self.mac, data).as_ref().to_vec()
+    }
+
+    /// Whether `tag` is `data`'s tag (compared in constant time).
+    pub fn verify(&self, data: &[u8], tag: &[u8]) -> bool {
+        hmac::verify(&self.mac, data, tag).is_ok()
     }
 
     pub fn open(&self, context: &str, sealed: &str) -> anyhow::Result<Vec<u8>> {

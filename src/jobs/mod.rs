@@ -28,6 +28,9 @@ pub const MAIN_LANE: &str = "main";
 /// Jobs that wait on other servers (webhook deliveries): a worker of their own, so a
 /// slow receiver never holds up indexing or thumbnails.
 pub const OUTBOUND_LANE: &str = "outbound";
+/// Mail handed to the SMTP server: its own worker, so a slow mail server holds up
+/// neither webhooks nor local work.
+pub const MAIL_LANE: &str = "mail";
 
 #[derive(Default, Clone)]
 pub struct JobRegistry {

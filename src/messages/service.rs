@@ -219,6 +219,7 @@ pub async fn post(
         Err(e) => return Err(e.into()),
     };
     insert_mentions(&*tx, &msg, &mentions).await?;
+    crate::notify::decide::on_message(&*tx, access.kind, &msg, &mentions).await?;
     let attached = files::service::attach(&*tx, &file_ids, msg.id, channel_id, me).await?;
     search::jobs::enqueue(&*tx, msg.id).await?;
     let ws = access.channel.workspace_id;

@@ -1,8 +1,9 @@
 //! Pages people open in a browser, apart from the JSON API: the chat screen and the
-//! client's files, sign-in, first-run setup, invitations and the notice a refused link
-//! shows. Each is plain HTML that works before any script loads; a client error on a
+//! client's files, sign-in, first-run setup, invitations, where a mail's links lead
+//! (unsubscribe and its undo) and the notice a refused link shows. Each is plain HTML that works before any script loads; a client error on a
 //! page answers with a page, never JSON.
 pub mod assets;
+pub mod email_links;
 pub mod home;
 pub mod invite;
 pub mod login;
@@ -23,5 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(setup::setup_page)
         .service(setup::setup_form)
         .service(invite::invite_page)
-        .service(invite::invite_form);
+        .service(invite::invite_form)
+        .service(email_links::unsubscribe_page)
+        .service(email_links::unsubscribe_now)
+        .service(email_links::resubscribe);
 }

@@ -1,0 +1,101 @@
+//! Where a finished mail goes: one trait, two ways. The embedded default writes each
+//! mail as `<data_dir>/outbox/<id>.eml` and logs it; production hands it to an SMTP
+//! server through lettre (STARTTLS, implicit TLS or none; pooled connections).
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use secrecy::ExposeSecret;
+use uuid::Uuid;
+
+use super::settings::{EmailSettings, MailBackend, SmtpSecurity};
+
+/// A mail ready to go: who it is for and its bytes (RFC 5322, headers and body).
+pub struct Outgoing<'a> {
+    pub id: Uuid,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub raw: &'a [u8],
+}
+
+#[async_trait]
+pub trait MailTransport: Send + Sync {
+    /// Hands the mail over. Err: not accepted, try again later.
+    async fn send(&self, mail: &Outgoing<'_>) -> anyhow::Result<()>;
+    /// `file` or `smtp`, for the admin API and logs.
+    fn kind(&self) -> &'static str;
+}
+
+pub fn from_settings(settings: &EmailSettings, data_dir: &std::path::Path) -> anyhow::Result<Box<dyn MailTransport>> {
+    Ok(match settings.backend {
+        MailBackend::File => Box::new(FileOutbox { dir: data_dir.join("outbox") }),
+        MailBackend::Smtp => Box::new(Smtp::new(settings)?),
+    })
+}
+
+pub struct FileOutbox {
+    pub dir: PathBuf,
+}
+
+#[async_trait]
+impl MailTransport for FileOutbox {
+    async fn send(&self, mail: &Outgoing<'_>) -> anyhow::Result<()> {
+        tokio::fs::create_dir_all(&self.dir).await?;
+        // Named by the mail's id and renamed into place: a second run rewrites the same
+        // file, and no reader ever sees half of one.
+        let path = self.dir.join(format!("{}.eml", mail.id));
+        let partial = self.dir.join(format!(".{}.eml.partial", mail.id));
+        tokio::fs::write(&partial, mail.raw).await?;
+        tokio::fs::rename(&partial, &path).await?;
+        tracing::info!(mail_id = %mail.id, to = %mail.to, path = %path.display(), "mail written to the outbox");
+        Ok(())
+    }
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+}
+
+pub struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl Smtp {
+    pub fn new(settings: &EmailSettings) -> anyhow::Result<Self> {
+        let smtp = &settings.smtp;
+        let tls = || TlsParameters::new(smtp.host.clone()).map_err(anyhow::Error::from);
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
+            .port(smtp.port)
+            .timeout(Some(Duration::from_secs(smtp.timeout_s.max(1))))
+            .pool_config(PoolConfig::new().max_size(smtp.pool_size.max(1)))
+            .tls(match smtp.security {
+                SmtpSecurity::Starttls => Tls::Required(tls()?),
+                SmtpSecurity::Tls => Tls::Wrapper(tls()?),
+                SmtpSecurity::None => Tls::None,
+            });
+        if !smtp.username.is_empty() {
+            let password = smtp.password.as_ref().map(|p| p.expose_secret().to_owned()).unwrap_or_default();
+            builder = builder.credentials(Credentials::new(smtp.username.clone(), password));
+        }
+        Ok(Self { transport: builder.build() })
+    }
+}
+
+#[async_trait]
+impl MailTransport for Smtp {
+    async fn send(&self, mail: &Outgoing<'_>) -> anyhow::Result<()> {
+        let from: Address = mail.from.parse()?;
+        let to: Address = mail.to.parse()?;
+        let envelope = Envelope::new(Some(from), vec![to])?;
+        self.transport.send_raw(&envelope, mail.raw).await?;
+        tracing::info!(mail_id = %mail.id, "mail handed to the SMTP server");
+        Ok(())
+    }
+    fn kind(&self) -> &'static str {
+        "smtp"
+    }
+}

@@ -1,0 +1,14 @@
+//! E-mail fallback: people who are away hear about what they missed — direct messages,
+//! mentions, replies in threads they follow — in one digest after a delay, never for
+//! what they read meanwhile on any device, with a one-click unsubscribe.
+//!
+//! A post writes an `email.decide` job (decide); it files a notification for each
+//! person who should hear and schedules their `email.digest` job (digest), which builds
+//! one mail (digest_mail) and hands it to mail::outbox.
+pub mod decide;
+pub mod digest;
+pub mod digest_mail;
+pub mod model;
+pub mod prefs;
+pub mod routes;
+pub mod unsubscribe;
