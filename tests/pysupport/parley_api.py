@@ -1,8 +1,14 @@
 """What the Python checks share: a free port, Parley's REST API with a bearer token,
-printing checks, and the first person (Ada) set up through the server's setup link."""
+printing checks, the first person (Ada) set up through the server's setup link, the
+server binary as a child process, and a fresh PostgreSQL database."""
 import json
+import re
+import signal
 import socket
+import subprocess
+import time
 import urllib.request
+import uuid
 
 PASSWORD = "correct horse battery staple"
 
@@ -51,3 +57,54 @@ def set_up_ada(base, setup_token):
     ws = ada.call("GET", "/api/v1/workspaces")[0]["id"]
     general = next(c for c in ada.call("GET", f"/api/v1/workspaces/{ws}/channels") if c["name"] == "general")["id"]
     return ada, ws, general
+
+
+class Server:
+    """`parley serve` as a child process, with `env` as its whole environment."""
+
+    def __init__(self, binary, env):
+        self.binary, self.env, self.proc = binary, env, None
+
+    def start(self):
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=subprocess.PIPE, text=True)
+        return self
+
+    def first_line_matching(self, pattern, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(pattern, self.proc.stdout.readline())
+            if m:
+                return m
+        raise AssertionError("the server never printed " + pattern)
+
+    def wait_healthy(self, base):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError("the server did not come back")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+def database_url(pg_admin, prefix="parley_check_"):
+    """A new, empty database on the PostgreSQL server `pg_admin` points at (None without one)."""
+    if not pg_admin:
+        return None
+    name = prefix + uuid.uuid4().hex[:12]
+    subprocess.run(["psql", pg_admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True)
+    return pg_admin.rsplit("/", 1)[0] + "/" + name
+
+
+def wait_until(what, cond, timeout=40):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for: " + what)

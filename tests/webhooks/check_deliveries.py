@@ -15,20 +15,17 @@ Usage: python3 check_deliveries.py PATH_TO_PARLEY_BINARY [POSTGRES_ADMIN_URL]
 """
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pysupport"))
-from parley_api import check, free_port, set_up_ada  # noqa: E402
+from parley_api import Server, check, database_url, free_port, set_up_ada  # noqa: E402
 
 
 class Receiver:
@@ -106,46 +103,6 @@ class Receiver:
                 return
             time.sleep(0.1)
         raise AssertionError("timed out waiting for: " + what)
-
-
-class Server:
-    def __init__(self, binary, env):
-        self.binary, self.env, self.proc = binary, env, None
-
-    def start(self):
-        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=subprocess.PIPE, text=True)
-        return self
-
-    def first_line_matching(self, pattern, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = re.search(pattern, self.proc.stdout.readline())
-            if m:
-                return m
-        raise AssertionError("the server never printed " + pattern)
-
-    def wait_healthy(self, base):
-        import urllib.request
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError("the server did not come back")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-
-def database_url(pg_admin):
-    if not pg_admin:
-        return None
-    name = "parley_wh_" + uuid.uuid4().hex[:12]
-    subprocess.run(["psql", pg_admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True)
-    return pg_admin.rsplit("/", 1)[0] + "/" + name
 
 
 def main(binary, pg_admin=None):
