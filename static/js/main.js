@@ -104,7 +104,7 @@ function bindUI() {
   window.addEventListener("focus", () => { maybeMarkRead(); noteActivity(); });
   window.addEventListener("online", () => { showReconnecting(!RT.connected); rtReconnectNow(); });
   window.addEventListener("offline", () => { if (!RT.connected) showReconnecting(true); });
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", follow);
 }
 
 async function boot() {
@@ -150,7 +150,14 @@ async function boot() {
   renderSidebar();
   updatePresenceSub();
   if (!RT.connected) showReconnecting(true);
+  await follow();
+}
+
+/** Shows what the location hash names; #settings (a mail's "Choose how often") opens them. */
+async function follow() {
+  const wantSettings = location.hash === "#settings";
   await route();
+  if (wantSettings && S.booted && !$("#settings-dialog").open) openSettings();
 }
 
 function bootFailed(e) {

@@ -26,9 +26,11 @@ export function takeJump(chId) {
   return jump;
 }
 
+/** #/w/{ws}[/c/{ch}[/m/{message}]] — a mail's link names the message to show. */
 export function parseHash() {
-  const m = /^#\/w\/([0-9a-fA-F-]{36})(?:\/c\/([0-9a-fA-F-]{36}))?/.exec(location.hash || "");
-  return m ? { ws: m[1].toLowerCase(), ch: m[2] ? m[2].toLowerCase() : null } : { ws: null, ch: null };
+  const m = /^#\/w\/([0-9a-fA-F-]{36})(?:\/c\/([0-9a-fA-F-]{36})(?:\/m\/([0-9a-fA-F-]{36}))?)?/.exec(location.hash || "");
+  const lower = (x) => (x ? x.toLowerCase() : null);
+  return m ? { ws: lower(m[1]), ch: lower(m[2]), msg: lower(m[3]) } : { ws: null, ch: null, msg: null };
 }
 
 /** Remembers the conversation open now, for the next time the app opens. */

@@ -18,7 +18,7 @@ let routeToken = 0;
 export async function route() {
   if (!S.booted) return;
   const tok = ++routeToken;
-  const { ws: hWs, ch: hCh } = parseHash();
+  const { ws: hWs, ch: hCh, msg: hMsg } = parseHash();
   let chan = null;
   if (hCh) chan = S.channels.get(hCh) || await ensureChannel(hCh, true);
   if (tok !== routeToken) return;
@@ -36,7 +36,7 @@ export async function route() {
   }
   const want = hashFor(ws, chan.id);
   if (location.hash !== want) history.replaceState(null, "", want);
-  const jump = takeJump(chan.id);
+  const jump = takeJump(chan.id) || (hMsg && chan.id === hCh ? { aroundId: hMsg, highlightId: hMsg } : null);
   closeDrawer();
   await openChannelView(chan.id, jump || {});
   if (!narrow() && !jump && document.activeElement && !document.activeElement.closest("dialog, .panel, .search-form")) {

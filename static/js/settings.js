@@ -1,6 +1,6 @@
 /*
- * The settings dialog: profile and status, do not disturb or away, theme, desktop notifications,
- * password, sign out (here or everywhere).
+ * The settings dialog: profile and status, do not disturb or away, theme, e-mail
+ * (email-settings.js), desktop notifications, password, sign out (here or everywhere).
  */
 
 import { LS_NOTIFY, LS_THEME } from "./constants.js";
@@ -12,6 +12,7 @@ import { channelLabel, RT, S, V } from "./state.js";
 import { renderMe, setChosenPresence } from "./presence.js";
 import { rememberUser, renderAllSoon } from "./users.js";
 import { notifyControls } from "./details.js";
+import { bindEmailSettings, renderEmailSettings } from "./email-settings.js";
 
 /** System default, light or dark; stored per browser (theme.js applies the stored one before first paint). */
 function applyTheme(t) {
@@ -35,6 +36,7 @@ export function openSettings() {
   const theme = store.get(LS_THEME) || "system";
   for (const r of $$('input[name="theme"]', d)) r.checked = r.value === theme;
   renderNotifySettings();
+  renderEmailSettings();
   const ch = S.channels.get(V.channelId);
   const sec = $("#set-channel-section");
   sec.hidden = !(ch && ch.membership);
@@ -69,6 +71,7 @@ function renderNotifySettings() {
 }
 
 export function bindSettings() {
+  bindEmailSettings();
   $("#profile-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const name = $("#set-name").value.trim();

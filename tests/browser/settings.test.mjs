@@ -174,6 +174,33 @@ test("/away: appear away while active, shown to others; /away again comes back",
   assert.equal(await composer.inputValue(), "", "the command is not posted");
 });
 
+test("settings: e-mail notifications — how often, in minutes; muted conversations listed beside it", async () => {
+  const dialog = await settings(B.page);
+  const section = dialog.getByTestId("email-settings");
+  await section.getByTestId("email-state").filter({ hasText: /^You are mailed when something is still unread/ }).waitFor();
+  assert.match(await section.getByTestId("email-overrides").innerText(), /#random — muted/);
+  await section.getByTestId("email-frequency").selectOption("never");
+  await section.getByTestId("email-state").filter({ hasText: "You are mailed never." }).waitFor();
+  assert.ok(await section.getByTestId("email-delay").isHidden(), "minutes only go with 'after a while'");
+  assert.equal((await bob.call("GET", "/api/v1/me/email-notifications")).json.frequency, "never");
+  await section.getByTestId("email-frequency").selectOption("after_delay");
+  await section.getByTestId("email-delay").fill("5");
+  await section.getByTestId("email-delay").dispatchEvent("change");
+  await section.getByTestId("email-state").filter({ hasText: "5 minutes later" }).waitFor();
+  const saved = (await bob.call("GET", "/api/v1/me/email-notifications")).json;
+  assert.deepEqual([saved.frequency, saved.delay_minutes], ["after_delay", 5]);
+  await closeDialog(B.page, dialog);
+});
+
+test("a mail's link opens the message it names, highlighted; its settings link opens settings", async () => {
+  const sent = await ada.say(general, "the link in the mail points here");
+  await B.page.goto(`${server.base}/#/w/${ws}/c/${general}/m/${sent.id}`);
+  await B.page.locator(`[data-message-id="${sent.id}"].highlight`).waitFor();
+  await B.page.goto(`${server.base}/#settings`);
+  await B.page.getByTestId("settings-dialog").getByTestId("email-settings").waitFor();
+  await closeDialog(B.page, B.page.getByTestId("settings-dialog"));
+});
+
 test("desktop notifications in the background: mentions and DMs; not with DND, 'Nothing' or mute", async () => {
   let dialog = await settings(B.page);
   await dialog.getByRole("checkbox", { name: /^Notify me about mentions/ }).check();
