@@ -169,6 +169,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("malformed_form", 400, "a form body (application/x-www-form-urlencoded) is malformed"),
     ("link_invalid", 400, "a link from a mail (unsubscribe, undo) was changed or is not one of this server's"),
     ("link_expired", 400, "a link from a mail is past its time; use the one in a newer mail"),
+    ("reset_link_invalid", 400, "the password reset link has expired, was used, or never existed; ask for a new one"),
     (
         "invalid_search",
         400,

@@ -58,14 +58,17 @@ pub async fn change_password(
     {
         return Err(AppError::BadCredentials);
     }
-    service::set_password(&state.db.conn, &me.user, body.new_password).await?;
     let keep = match me.via {
         AuthMethod::Session(id) => Some(id),
         AuthMethod::Token(_) => None,
     };
-    sessions::delete_all_for_user(&state.db.conn, me.id(), keep).await?;
+    let tx = state.db.write().await?;
+    service::set_password(&*tx, &me.user, body.new_password).await?;
+    sessions::delete_all_for_user(&*tx, me.id(), keep).await?;
+    super::mails::password_changed(&*tx, &state.settings, &me.user, false).await?;
+    audit::record(&*tx, AuditEvent::new(Some(me.id()), "auth.password_changed")).await?;
+    tx.commit().await?;
     crate::auth::routes::revoke_sockets(&state, me.id()).await?;
-    audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.password_changed")).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -115,6 +118,9 @@ async fn set_active(state: &AppState, admin: &CurrentUser, id: Uuid, active: boo
     }
     if let Some(u) = <crate::accounts::model::user::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&*tx).await? {
         announce(&tx, &u).await?;
+        if !u.is_bot {
+            super::mails::account_status(&*tx, &state.settings, &u, active).await?;
+        }
     }
     let action = if active { "user.reactivated" } else { "user.deactivated" };
     audit::record(&*tx, AuditEvent::new(Some(admin.id()), action).target("user", id)).await?;

@@ -85,6 +85,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(auth::routes::logout)
             .service(auth::routes::logout_all)
             .service(auth::routes::signup)
+            .service(auth::password_reset_routes::request_reset)
+            .service(auth::password_reset_routes::complete_reset)
             .service(auth::routes::create_token)
             .service(auth::routes::list_tokens)
             .service(auth::routes::revoke_token)

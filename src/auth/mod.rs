@@ -4,6 +4,8 @@ pub mod client_ip;
 pub mod current_user;
 pub mod model;
 pub mod password;
+pub mod password_reset;
+pub mod password_reset_routes;
 pub mod routes;
 pub mod sealed;
 pub mod secret_token;

@@ -35,7 +35,8 @@ fn header(name: &'static str, value: String) -> HeaderValue {
 /// id and the site's host, so a retry sends the same one).
 pub fn render(id: Uuid, settings: &EmailSettings, site_host: &str, draft: &Draft) -> anyhow::Result<Vec<u8>> {
     let from = Mailbox::new(Some(one_line(&settings.from_name)), settings.from_address.parse()?);
-    let to = Mailbox::new(Some(one_line(&draft.to_name)), draft.to_address.parse()?);
+    let to_name = one_line(&draft.to_name);
+    let to = Mailbox::new((!to_name.is_empty()).then_some(to_name), draft.to_address.parse()?);
     let mut builder = Message::builder()
         .from(from)
         .to(to)

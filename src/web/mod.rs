@@ -1,6 +1,6 @@
 //! Pages people open in a browser, apart from the JSON API: the chat screen and the
-//! client's files, sign-in, first-run setup, invitations, where a mail's links lead
-//! (unsubscribe and its undo) and the notice a refused link shows. Each is plain HTML that works before any script loads; a client error on a
+//! client's files, sign-in and password reset, first-run setup, invitations, where a
+//! mail's links lead (unsubscribe and its undo) and the notice a refused link shows. Each is plain HTML that works before any script loads; a client error on a
 //! page answers with a page, never JSON.
 pub mod assets;
 pub mod email_links;
@@ -10,6 +10,7 @@ pub mod login;
 pub mod next_path;
 pub mod notice;
 pub mod page;
+pub mod password_reset;
 pub mod setup;
 
 use actix_web::web;
@@ -27,5 +28,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(invite::invite_form)
         .service(email_links::unsubscribe_page)
         .service(email_links::unsubscribe_now)
-        .service(email_links::resubscribe);
+        .service(email_links::resubscribe)
+        .service(password_reset::forgot_page)
+        .service(password_reset::forgot_form)
+        .service(password_reset::reset_page)
+        .service(password_reset::reset_form);
 }

@@ -122,6 +122,8 @@ pub struct NewInvite {
     /// Default 1 for an addressed invitation, else 100.
     pub max_uses: Option<i32>,
     pub expires_in_hours: Option<i64>,
+    /// With `email`: mail the link there (default true).
+    pub send_email: Option<bool>,
 }
 
 /// Create an invitation link (workspace admins). The token is shown only here.
@@ -137,6 +139,7 @@ pub async fn create_invite(
 ) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
     let b = body.into_inner();
+    let send_email = b.send_email.unwrap_or(true);
     let input = InviteInput {
         email: b.email,
         role: b.role.unwrap_or(WorkspaceRole::Member),
@@ -153,6 +156,17 @@ pub async fn create_invite(
         state.settings.auth.invite_ttl_hours,
     )
     .await?;
+    if let (Some(to), true) = (&created.email, send_email) {
+        let invitation = crate::accounts::mails::Invitation {
+            to,
+            inviter: &me.user.display_name,
+            workspace: &ws.workspace.name,
+            role: created.role.as_str(),
+            link: &created.url,
+            expires_at: crate::clock::parse_rfc3339(&created.expires_at).unwrap_or_default(),
+        };
+        crate::accounts::mails::invitation(&*tx, &state.settings, &invitation).await?;
+    }
     tx.commit().await?;
     Ok(HttpResponse::Created().json(created))
 }

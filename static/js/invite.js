@@ -45,6 +45,9 @@ export function bindInvite() {
     try {
       const inv = await api("POST", `/workspaces/${S.wsId}/invites`, body, { quiet: true });
       $("#invite-link").value = inv.url;
+      const mailed = $("#invite-mailed");
+      mailed.textContent = inv.email ? `The link is on its way to ${inv.email}. You can also share it yourself:` : "";
+      mailed.hidden = !inv.email;
       $("#invite-result").hidden = false;
       $("#invite-create").hidden = true;
       $("#invite-link").select();

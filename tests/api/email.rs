@@ -128,15 +128,17 @@ async fn no_mail_for_what_was_read_elsewhere_nor_to_the_connected_muted_unsubscr
     let seq = ada.say(general, "@channel heads up").await["seq"].as_i64().expect("seq");
     reader.post(&format!("/api/v1/channels/{general}/read"), json!({"seq": seq})).await.expect(200);
     settle(&app).await;
+    // The only mail is the one telling "gone" of the deactivation.
     let mails = outbox(app.data_dir());
-    let to: Vec<_> = mails.iter().map(|m| m.header("To").unwrap_or_default().to_owned()).collect();
-    assert_eq!(to, Vec::<String>::new(), "nobody is mailed");
+    let to: Vec<_> =
+        mails.iter().map(|m| (m.header("To").unwrap_or_default(), m.header("Subject").unwrap_or_default())).collect();
+    assert_eq!(to, [("gone <gone@acme.test>", "Your Parley account was deactivated")], "no digest for anyone");
 
     // The same set-up does mail someone who is simply away.
     let away = app.join(&ada, ws, "away", "member").await;
     mention(&ada, general, "@away and you?").await;
-    let mails = wait_for_mails(&app, 1).await;
-    assert_eq!(mails[0].header("To"), Some("away <away@acme.test>"));
+    let mails = wait_for_mails(&app, 2).await;
+    assert_eq!(mails[1].header("To"), Some("away <away@acme.test>"));
     drop(away);
 }
 

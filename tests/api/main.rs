@@ -1,5 +1,6 @@
 //! Parley's integration suite: one binary, a real server per test.
 //! Runs on SQLite by default and on PostgreSQL when PARLEY_TEST_DATABASE_URL is set.
+mod account_mails;
 mod accounts;
 mod auth;
 mod authz;

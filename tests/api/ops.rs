@@ -34,6 +34,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/users/{user_id}/reactivate"),
     ("get", "/api/v1/admin/mail"),
     ("post", "/api/v1/admin/mail/{mail_id}/retry"),
+    ("post", "/api/v1/auth/password-reset"),
+    ("post", "/api/v1/auth/password-reset/complete"),
     ("get", "/api/v1/me/email-notifications"),
     ("put", "/api/v1/me/email-notifications"),
     ("post", "/api/v1/workspaces"),

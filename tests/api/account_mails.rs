@@ -1,0 +1,161 @@
+//! Mails about an account (embedded outbox): password reset, the notice after a password
+//! change, deactivation and reactivation, and invitations sent by e-mail.
+use parley::auth::model::password_reset;
+use reqwest::Method;
+use sea_orm::{EntityTrait, Set};
+use serde_json::json;
+
+use super::helpers::{TestApp, PASSWORD};
+use super::mail_support::{outbox, settle, wait_for_mails, Mail};
+
+const NEW_PASSWORD: &str = "a quite different passphrase 42";
+
+fn mails_to(app: &TestApp, address: &str) -> Vec<Mail> {
+    outbox(app.data_dir()).into_iter().filter(|m| m.header("To").is_some_and(|t| t.contains(address))).collect()
+}
+
+fn reset_token(m: &Mail) -> String {
+    let start = m.text.find("token=").expect("a reset link") + "token=".len();
+    m.text[start..].split_whitespace().next().expect("token").to_owned()
+}
+
+#[tokio::test]
+async fn a_reset_link_works_once_ends_every_session_and_reveals_no_accounts() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let anon = app.anon();
+    let known = anon.post("/api/v1/auth/password-reset", json!({"email": "BOB@acme.test"})).await.expect(202);
+    let unknown = anon.post("/api/v1/auth/password-reset", json!({"email": "nobody@acme.test"})).await.expect(202);
+    assert_eq!(known.body, unknown.body, "the same answer either way");
+    let mail = &wait_for_mails(&app, 1).await[0];
+    settle(&app).await;
+    assert_eq!(outbox(app.data_dir()).len(), 1, "nothing is mailed for an unknown address");
+    assert_eq!(mail.header("Subject"), Some("Reset your Parley password"));
+    assert!(mail.header("List-Unsubscribe").is_none(), "an account mail cannot be unsubscribed from");
+    let token = reset_token(mail);
+    assert!(mail.text.contains(&format!("{}/reset-password?token={token}", app.base)));
+    assert!(token.starts_with("pwr_"));
+
+    let page = reqwest::get(format!("{}/reset-password?token={token}", app.base)).await.expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.expect("html").contains("Choose a new password"));
+    let anon = app.anon();
+    let complete = |token: &str, password: &str| {
+        let body = json!({"token": token, "new_password": password});
+        let anon = &anon;
+        async move { anon.post("/api/v1/auth/password-reset/complete", body).await }
+    };
+    complete(&token, "short").await.expect_err(422, "invalid_input");
+    bob.get("/api/v1/me").await.expect(200);
+    complete(&token, NEW_PASSWORD).await.expect(204);
+    bob.get("/api/v1/me").await.expect_err(401, "unauthenticated");
+    complete(&token, "yet another passphrase 7").await.expect_err(400, "reset_link_invalid");
+    app.login("bob@acme.test", PASSWORD).await.expect_err(401, "bad_credentials");
+    app.login("bob@acme.test", NEW_PASSWORD).await.expect(200);
+    let notice = wait_for_mails(&app, 2).await.pop().expect("notice");
+    assert_eq!(notice.header("Subject"), Some("Your Parley password was changed"));
+    assert!(notice.text.contains("through a reset link"), "{}", notice.text);
+    complete("pwr_made_up", NEW_PASSWORD).await.expect_err(400, "reset_link_invalid");
+    let page = reqwest::get(format!("{}/reset-password?token={token}", app.base)).await.expect("page");
+    assert_eq!(page.status().as_u16(), 400, "a spent link shows a notice, not the form");
+}
+
+#[tokio::test]
+async fn an_expired_reset_link_does_nothing_and_the_page_form_sets_the_password() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    app.join(&ada, ws, "bob", "member").await;
+    app.anon().post("/api/v1/auth/password-reset", json!({"email": "bob@acme.test"})).await.expect(202);
+    let expired = reset_token(&wait_for_mails(&app, 1).await[0]);
+    // Thirty minutes pass for this link.
+    let rows = password_reset::Entity::find().all(&app.state.db.conn).await.expect("rows");
+    let mut row: password_reset::ActiveModel = rows[0].clone().into();
+    row.expires_at = Set(rows[0].created_at - 1);
+    password_reset::Entity::update(row).exec(&app.state.db.conn).await.expect("expire");
+    let r = app
+        .anon()
+        .post("/api/v1/auth/password-reset/complete", json!({"token": expired, "new_password": NEW_PASSWORD}))
+        .await;
+    r.expect_err(400, "reset_link_invalid");
+
+    let forgot = reqwest::Client::new()
+        .post(format!("{}/forgot-password", app.base))
+        .header("origin", &app.base)
+        .form(&[("email", "bob@acme.test")])
+        .send()
+        .await
+        .expect("forgot");
+    assert_eq!(forgot.status().as_u16(), 200);
+    assert!(forgot.text().await.expect("html").contains("on its way"));
+    let token = reset_token(&wait_for_mails(&app, 2).await[1]);
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let cross_site = no_redirects
+        .post(format!("{}/reset-password", app.base))
+        .header("origin", "https://evil.example")
+        .form(&[("token", token.as_str()), ("password", NEW_PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(cross_site.status().as_u16(), 403, "a form from another site is refused");
+    let saved = no_redirects
+        .post(format!("{}/reset-password", app.base))
+        .header("origin", &app.base)
+        .form(&[("token", token.as_str()), ("password", NEW_PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(saved.status().as_u16(), 303);
+    assert_eq!(saved.headers()["location"], "/login");
+    app.login("bob@acme.test", NEW_PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn password_changes_deactivation_and_reactivation_are_told_by_mail() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    bob.post("/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
+        .await
+        .expect(204);
+    ada.post_empty(&format!("/api/v1/admin/users/{}/deactivate", bob.user_id)).await.expect(204);
+    ada.post_empty(&format!("/api/v1/admin/users/{}/reactivate", bob.user_id)).await.expect(204);
+    wait_for_mails(&app, 3).await;
+    settle(&app).await;
+    let subjects: Vec<String> =
+        mails_to(&app, "bob@acme.test").iter().map(|m| m.header("Subject").unwrap_or_default().to_owned()).collect();
+    assert_eq!(
+        subjects,
+        [
+            "Your Parley password was changed",
+            "Your Parley account was deactivated",
+            "Your Parley account was reactivated"
+        ]
+    );
+    let changed = &mails_to(&app, "bob@acme.test")[0];
+    assert!(!changed.text.contains("through a reset link"));
+    assert!(changed.text.contains(&format!("{}/forgot-password", app.base)), "says what to do if it was not them");
+}
+
+#[tokio::test]
+async fn an_invitation_to_an_address_is_mailed_with_its_link_unless_asked_not_to() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    ada.patch("/api/v1/me", json!({"display_name": "<b>Ada</b>"})).await.expect(200);
+    let inv =
+        ada.post(&format!("/api/v1/workspaces/{ws}/invites"), json!({"email": "newbie@acme.test"})).await.expect(201);
+    ada.post(&format!("/api/v1/workspaces/{ws}/invites"), json!({"email": "quiet@acme.test", "send_email": false}))
+        .await
+        .expect(201);
+    let mail = &wait_for_mails(&app, 1).await[0];
+    settle(&app).await;
+    assert!(mails_to(&app, "quiet@acme.test").is_empty());
+    assert_eq!(mail.header("To"), Some("newbie@acme.test"));
+    assert_eq!(mail.header("Subject"), Some("<b>Ada</b> invites you to Acme on Parley"));
+    let url = inv.body["url"].as_str().expect("url");
+    assert!(mail.text.contains(url) && mail.html.contains(url));
+    assert!(mail.html.contains("&#60;b&#62;Ada&#60;/b&#62;") && !mail.html.contains("<b>Ada"), "{}", mail.html);
+    let r =
+        app.anon().request(Method::GET, &format!("/invite/{}", url.rsplit('/').next().expect("token"))).send().await;
+    assert_eq!(r.expect("page").status().as_u16(), 200, "the mailed link opens the invitation");
+}
