@@ -3,6 +3,8 @@
 // do not disturb, and which messages notify while the page is in the background.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Api, closeDialog, launch, messages, open, PASSWORD, Server, sidebarItem as item, signedIn, unreadBadge as badge } from "./harness.mjs";
 
 const server = new Server();
@@ -294,6 +296,40 @@ test("settings: a wrong current password is refused in place; the right one chan
   assert.equal(await login("a brand new passphrase"), 200);
   assert.deepEqual(C.page.errors.filter((e) => !/status of 401/.test(e)), []);
   await C.context.close();
+});
+
+test("forgot password: from the sign-in page to a mailed link, a new password, and in again", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/login`);
+  await page.getByTestId("forgot-password").click();
+  await page.getByTestId("reset-email").fill("bonnie@acme.test");
+  await page.getByTestId("reset-submit").click();
+  await page.getByTestId("reset-sent").waitFor();
+  // The embedded transport writes each mail to the data directory's outbox.
+  const outbox = join(server.dataDir, "outbox");
+  let link = null;
+  for (let i = 0; i < 200 && !link; i++) {
+    for (const f of existsSync(outbox) ? readdirSync(outbox).filter((n) => n.endsWith(".eml")) : []) {
+      const raw = readFileSync(join(outbox, f), "utf8").replace(/=\r\n/g, "").replace(/=3D/g, "=");
+      if (raw.includes("bonnie@acme.test") && raw.includes("Reset your Parley password")) {
+        link = /https?:\/\/\S+\/reset-password\?token=pwr_[A-Za-z0-9_-]+/.exec(raw)[0];
+      }
+    }
+    if (!link) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(link, "the reset mail is in the outbox");
+  await page.goto(link);
+  await page.getByTestId("reset-password").fill("reset by mail 2026");
+  await page.getByTestId("reset-save").click();
+  await page.waitForURL(/\/login$/);
+  await page.getByTestId("login-email").fill("bonnie@acme.test");
+  await page.getByTestId("login-password").fill("reset by mail 2026");
+  await page.getByTestId("login-submit").click();
+  await page.getByTestId("settings-button").waitFor();
+  await page.goto(link);
+  await page.getByTestId("notice-message").filter({ hasText: /expired or was already used/ }).waitFor();
+  await context.close();
 });
 
 test("no script errors in either page", () => {
