@@ -1,6 +1,7 @@
 //! E-mail: every mail Parley sends (kept until sent, or parked for an admin), the
 //! notifications waiting to go into someone's next digest, when each person's digest
-//! is due, each person's choice of how often to be mailed, and password reset links.
+//! is due, each person's choice of how often to be mailed, password reset links and
+//! address changes waiting for the new address to be confirmed.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -79,6 +80,22 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("email_changes")
+                    .col(uuid("id").primary_key())
+                    .col(uuid("user_id"))
+                    .col(string_len("new_email", 320))
+                    // SHA-256 of the link mailed to the new address.
+                    .col(string_len("token_hash", 64).unique_key())
+                    .col(big_integer("expires_at"))
+                    .col(big_integer_null("used_at"))
+                    .col(big_integer("created_at"))
+                    .foreign_key(&mut fk("email_changes", "user_id", "users"))
+                    .take(),
+            )
+            .await?;
         // after_delay (delay_minutes, or the server's when NULL), immediately, hourly, never.
         let users = |col: ColumnDef| Table::alter().table("users").add_column(col).take();
         manager.alter_table(users(string_len("email_frequency", 16).default("after_delay").take())).await?;
@@ -89,7 +106,7 @@ impl MigrationTrait for Migration {
         for col in ["email_frequency", "email_delay_minutes"] {
             manager.alter_table(Table::alter().table("users").drop_column(col).take()).await?;
         }
-        for table in ["password_resets", "email_digests", "email_pending", "mails"] {
+        for table in ["email_changes", "password_resets", "email_digests", "email_pending", "mails"] {
             manager.drop_table(Table::drop().table(table).take()).await?;
         }
         Ok(())

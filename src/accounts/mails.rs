@@ -1,6 +1,7 @@
 //! Mails about an account, sent whatever the person's notification settings say: a
 //! password reset link, a notice when the password changed, deactivation and
-//! reactivation, an invitation to a workspace. Each is written with the change that
+//! reactivation, an invitation to a workspace, confirming a new address (and telling
+//! the old one). Each is written with the change that
 //! causes it (pass its transaction) and sent by mail::outbox.
 use askama::Template;
 use sea_orm::ConnectionTrait;
@@ -202,5 +203,82 @@ pub async fn invitation(conn: &impl ConnectionTrait, settings: &Settings, inv: &
         until: &until,
     };
     outbox::enqueue(conn, settings, "invitation", None, &draft("", inv.to, &subject, html, text)?).await?;
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "email/confirm_address.html")]
+struct ConfirmHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    site: &'a str,
+    new_email: &'a str,
+    link: &'a str,
+    hours: i64,
+}
+
+#[derive(Template)]
+#[template(path = "email/confirm_address.txt")]
+struct ConfirmText<'a> {
+    name: &'a str,
+    site: &'a str,
+    new_email: &'a str,
+    link: &'a str,
+    hours: i64,
+}
+
+#[derive(Template)]
+#[template(path = "email/address_change_asked.html")]
+struct AskedHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    site: &'a str,
+    email: &'a str,
+    new_email: &'a str,
+    reset_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/address_change_asked.txt")]
+struct AskedText<'a> {
+    name: &'a str,
+    site: &'a str,
+    email: &'a str,
+    new_email: &'a str,
+    reset_link: &'a str,
+}
+
+/// To the new address: the link that makes it the account's.
+pub async fn confirm_address(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    u: &user::Model,
+    new_email: &str,
+    link: &str,
+) -> AppResult<()> {
+    let (site, name) = (settings.site_base(), one_line(&u.display_name));
+    let subject = "Confirm your new Parley address".to_owned();
+    let hours = super::email_change::VALID_HOURS;
+    let html = ConfirmHtml { subject: &subject, name: &name, site, new_email, link, hours };
+    let text = ConfirmText { name: &name, site, new_email, link, hours };
+    outbox::enqueue(conn, settings, "confirm_address", Some(u.id), &draft(&name, new_email, &subject, html, text)?)
+        .await?;
+    Ok(())
+}
+
+/// To the present address: someone asked to move the account elsewhere.
+pub async fn address_change_asked(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    u: &user::Model,
+    new_email: &str,
+) -> AppResult<()> {
+    let (site, name) = (settings.site_base(), one_line(&u.display_name));
+    let subject = "A new address was asked for your Parley account".to_owned();
+    let reset_link = format!("{site}/forgot-password");
+    let html = AskedHtml { subject: &subject, name: &name, site, email: &u.email, new_email, reset_link: &reset_link };
+    let text = AskedText { name: &name, site, email: &u.email, new_email, reset_link: &reset_link };
+    outbox::enqueue(conn, settings, "address_change_asked", Some(u.id), &draft(&name, &u.email, &subject, html, text)?)
+        .await?;
     Ok(())
 }

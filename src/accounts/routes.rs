@@ -1,6 +1,6 @@
 //! /api/v1/me, /api/v1/users/{id} and instance-admin user management.
 use actix_web::{get, patch, post, web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::service::{self, ProfilePatch};
@@ -70,6 +70,36 @@ pub async fn change_password(
     tx.commit().await?;
     crate::auth::routes::revoke_sockets(&state, me.id()).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChange {
+    pub new_email: String,
+    pub current_password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EmailChangeAsked {
+    /// Where the confirmation link went; the account keeps its address until it is used.
+    pub pending_email: String,
+    pub valid_hours: i64,
+}
+
+/// Change my e-mail address: a link is mailed to the new address (the old one is told),
+/// and the address changes when it is opened.
+#[utoipa::path(post, path = "/api/v1/me/email", tag = "profile", request_body = EmailChange,
+    responses((status = 202, body = EmailChangeAsked), (status = 401, body = ErrorBody, description = "bad_credentials"),
+              (status = 409, body = ErrorBody, description = "already_exists"), (status = 422, body = ErrorBody)))]
+#[post("/me/email")]
+pub async fn change_email(
+    state: web::Data<AppState>,
+    me: CurrentUser,
+    body: web::Json<EmailChange>,
+) -> AppResult<HttpResponse> {
+    let body = body.into_inner();
+    let pending_email = super::email_change::request(&state, &me.user, &body.new_email, body.current_password).await?;
+    Ok(HttpResponse::Accepted().json(EmailChangeAsked { pending_email, valid_hours: super::email_change::VALID_HOURS }))
 }
 
 /// Someone's public profile; only people who share a workspace with me are visible.

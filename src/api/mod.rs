@@ -93,6 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(accounts::routes::get_me)
             .service(accounts::routes::patch_me)
             .service(accounts::routes::change_password)
+            .service(accounts::routes::change_email)
             .service(accounts::routes::get_user)
             .service(accounts::routes::admin_list_users)
             .service(accounts::routes::admin_deactivate)

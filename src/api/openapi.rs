@@ -29,7 +29,7 @@ impl Modify for Security {
         ops::health::healthz, ops::health::readyz,
         auth::setup::setup_api, auth::routes::login, auth::routes::logout, auth::routes::logout_all,
         auth::routes::signup, auth::password_reset_routes::request_reset, auth::password_reset_routes::complete_reset, auth::routes::create_token, auth::routes::list_tokens, auth::routes::revoke_token,
-        accounts::routes::get_me, accounts::routes::patch_me, accounts::routes::change_password,
+        accounts::routes::get_me, accounts::routes::patch_me, accounts::routes::change_password, accounts::routes::change_email,
         accounts::routes::get_user, accounts::routes::admin_list_users, accounts::routes::admin_deactivate,
         accounts::routes::admin_reactivate, crate::mail::routes::list_mail, crate::mail::routes::retry_mail,
         crate::notify::routes::get_email_notifications, crate::notify::routes::set_email_notifications,

@@ -23,6 +23,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("create-form.js", include_str!("../../static/js/create-form.js")),
     ("details.js", include_str!("../../static/js/details.js")),
     ("dom.js", include_str!("../../static/js/dom.js")),
+    ("email-address.js", include_str!("../../static/js/email-address.js")),
     ("email-settings.js", include_str!("../../static/js/email-settings.js")),
     ("emoji-picker.js", include_str!("../../static/js/emoji-picker.js")),
     ("errors.js", include_str!("../../static/js/errors.js")),

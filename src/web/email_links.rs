@@ -1,12 +1,15 @@
 //! Where the links in a mail lead, without a sign-in: /email/unsubscribe (opened, it
 //! asks; POSTed — by the page's button or a mail client's RFC 8058 one-click — it turns
-//! notification mails off and offers an undo) and /email/resubscribe (the undo).
+//! notification mails off and offers an undo), /email/resubscribe (the undo), and
+//! /verify-email (opened, it asks; POSTed, the account's address becomes the new one).
+//! Opening a link changes nothing: mail scanners open links too.
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::notice::or_notice;
+use crate::accounts::email_change;
 use crate::audit::{self, AuditEvent};
 use crate::error::{AppError, AppResult};
 use crate::notify::prefs::{Choice, Frequency};
@@ -20,6 +23,8 @@ struct LandingPage {
     message: String,
     action: Option<String>,
     button: &'static str,
+    /// The form repeats RFC 8058's one-click field (unsubscribe pages).
+    one_click: bool,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +56,7 @@ pub async fn unsubscribe_page(state: web::Data<AppState>, q: web::Query<LinkQuer
                 ),
                 action: Some(format!("/email/unsubscribe?t={}", query_value(&q.t))),
                 button: "Turn them off",
+                one_click: true,
             },
         )
     };
@@ -82,6 +88,7 @@ pub async fn unsubscribe_now(state: web::Data<AppState>, q: web::Query<LinkQuery
                 ),
                 action: undo,
                 button: "Undo: turn them back on",
+                one_click: false,
             },
         )
     };
@@ -106,6 +113,43 @@ pub async fn resubscribe(state: web::Data<AppState>, q: web::Query<LinkQuery>) -
                 message: format!("{} is mailed {}.", u.email, choice.describe(&state.settings.email)),
                 action: None,
                 button: "",
+                one_click: false,
+            },
+        )
+    };
+    or_notice(&state, done.await)
+}
+
+#[get("/verify-email")]
+pub async fn verify_email_page(state: web::Data<AppState>, q: web::Query<LinkQuery>) -> AppResult<HttpResponse> {
+    let shown = async {
+        let address = email_change::pending_address(&state, &q.t).await?;
+        page(
+            &state,
+            LandingPage {
+                title: "Confirm your new address",
+                message: format!("Your Parley account will use {address} from now on."),
+                action: Some(format!("/verify-email?t={}", query_value(&q.t))),
+                button: "Confirm this address",
+                one_click: false,
+            },
+        )
+    };
+    or_notice(&state, shown.await)
+}
+
+#[post("/verify-email")]
+pub async fn verify_email(state: web::Data<AppState>, q: web::Query<LinkQuery>) -> AppResult<HttpResponse> {
+    let done = async {
+        let address = email_change::confirm(&state, &q.t).await?;
+        page(
+            &state,
+            LandingPage {
+                title: "Your address is changed",
+                message: format!("Sign in with {address} from now on. Mails from Parley go there."),
+                action: None,
+                button: "",
+                one_click: false,
             },
         )
     };

@@ -1,6 +1,7 @@
 //! Pages people open in a browser, apart from the JSON API: the chat screen and the
 //! client's files, sign-in and password reset, first-run setup, invitations, where a
-//! mail's links lead (unsubscribe and its undo) and the notice a refused link shows. Each is plain HTML that works before any script loads; a client error on a
+//! mail's links lead (unsubscribe and its undo, confirming a new address) and the notice
+//! a refused link shows. Each is plain HTML that works before any script loads; a client error on a
 //! page answers with a page, never JSON.
 pub mod assets;
 pub mod email_links;
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(email_links::unsubscribe_page)
         .service(email_links::unsubscribe_now)
         .service(email_links::resubscribe)
+        .service(email_links::verify_email_page)
+        .service(email_links::verify_email)
         .service(password_reset::forgot_page)
         .service(password_reset::forgot_form)
         .service(password_reset::reset_page)

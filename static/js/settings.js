@@ -1,6 +1,7 @@
 /*
  * The settings dialog: profile and status, do not disturb or away, theme, e-mail
- * (email-settings.js), desktop notifications, password, sign out (here or everywhere).
+ * notifications (email-settings.js) and address (email-address.js), desktop
+ * notifications, password, sign out (here or everywhere).
  */
 
 import { LS_NOTIFY, LS_THEME } from "./constants.js";
@@ -13,6 +14,7 @@ import { renderMe, setChosenPresence } from "./presence.js";
 import { rememberUser, renderAllSoon } from "./users.js";
 import { notifyControls } from "./details.js";
 import { bindEmailSettings, renderEmailSettings } from "./email-settings.js";
+import { bindEmailAddress, renderEmailAddress } from "./email-address.js";
 
 /** System default, light or dark; stored per browser (theme.js applies the stored one before first paint). */
 function applyTheme(t) {
@@ -37,6 +39,7 @@ export function openSettings() {
   for (const r of $$('input[name="theme"]', d)) r.checked = r.value === theme;
   renderNotifySettings();
   renderEmailSettings();
+  renderEmailAddress();
   const ch = S.channels.get(V.channelId);
   const sec = $("#set-channel-section");
   sec.hidden = !(ch && ch.membership);
@@ -72,6 +75,7 @@ function renderNotifySettings() {
 
 export function bindSettings() {
   bindEmailSettings();
+  bindEmailAddress();
   $("#profile-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const name = $("#set-name").value.trim();

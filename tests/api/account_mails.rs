@@ -159,3 +159,48 @@ async fn an_invitation_to_an_address_is_mailed_with_its_link_unless_asked_not_to
         app.anon().request(Method::GET, &format!("/invite/{}", url.rsplit('/').next().expect("token"))).send().await;
     assert_eq!(r.expect("page").status().as_u16(), 200, "the mailed link opens the invitation");
 }
+
+#[tokio::test]
+async fn a_new_address_takes_effect_only_when_the_link_mailed_to_it_is_used() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let change = |address: &str, password: &str| {
+        bob.post("/api/v1/me/email", json!({"new_email": address, "current_password": password}))
+    };
+    change("robert@mail.test", "wrong password").await.expect_err(401, "bad_credentials");
+    change("ada@acme.test", PASSWORD).await.expect_err(409, "already_exists");
+    change("bob@acme.test", PASSWORD).await.expect_err(422, "invalid_input");
+    change("not an address", PASSWORD).await.expect_err(422, "invalid_input");
+    let asked = change("Robert@Mail.test", PASSWORD).await.expect(202);
+    assert_eq!(asked.body["pending_email"], "robert@mail.test");
+    wait_for_mails(&app, 2).await;
+    settle(&app).await;
+    let notice = &mails_to(&app, "bob@acme.test")[0];
+    assert_eq!(notice.header("Subject"), Some("A new address was asked for your Parley account"));
+    assert!(notice.text.contains("robert@mail.test"));
+    let confirm = &mails_to(&app, "robert@mail.test")[0];
+    assert_eq!(confirm.header("Subject"), Some("Confirm your new Parley address"));
+    let start = confirm.text.find("/verify-email?t=").expect("link");
+    let link = format!("{}{}", app.base, confirm.text[start..].split_whitespace().next().expect("link"));
+
+    assert_eq!(
+        bob.get("/api/v1/me").await.expect(200).body["email"],
+        "bob@acme.test",
+        "nothing changes before the link"
+    );
+    let opened = reqwest::get(&link).await.expect("open");
+    assert_eq!(opened.status().as_u16(), 200);
+    assert!(opened.text().await.expect("page").contains("robert@mail.test"));
+    assert_eq!(bob.get("/api/v1/me").await.expect(200).body["email"], "bob@acme.test", "opening it changes nothing");
+    let confirmed = reqwest::Client::new().post(&link).send().await.expect("confirm");
+    assert_eq!(confirmed.status().as_u16(), 200);
+    assert_eq!(bob.get("/api/v1/me").await.expect(200).body["email"], "robert@mail.test");
+    app.login("robert@mail.test", PASSWORD).await.expect(200);
+    app.login("bob@acme.test", PASSWORD).await.expect_err(401, "bad_credentials");
+    let again = reqwest::Client::new().post(&link).send().await.expect("again");
+    assert_eq!(again.status().as_u16(), 400, "the link works once");
+    let forged =
+        reqwest::Client::new().post(format!("{}/verify-email?t=emc_forged", app.base)).send().await.expect("forged");
+    assert_eq!(forged.status().as_u16(), 400);
+}

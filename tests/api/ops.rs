@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/mail"),
     ("post", "/api/v1/admin/mail/{mail_id}/retry"),
     ("post", "/api/v1/auth/password-reset"),
+    ("post", "/api/v1/me/email"),
     ("post", "/api/v1/auth/password-reset/complete"),
     ("get", "/api/v1/me/email-notifications"),
     ("put", "/api/v1/me/email-notifications"),

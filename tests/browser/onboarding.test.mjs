@@ -65,6 +65,7 @@ test("the administrator makes an invitation link from the chat screen", async ()
   await field.waitFor();
   link = await field.inputValue();
   assert.match(link, /\/invite\/[A-Za-z0-9_-]+$/);
+  await admin.getByTestId("invite-mailed").filter({ hasText: "The link is on its way to grace@acme.test." }).waitFor();
   await admin.screenshot({ path: resolve(shots, "invite.png") });
   await admin.keyboard.press("Escape");
 });

@@ -66,6 +66,21 @@ async function settings(page) {
   return dialog;
 }
 
+/** The first link matching `pattern` in a mail to `to` that the embedded transport wrote
+ * to the data directory's outbox (quoted-printable soft breaks undone). */
+async function mailedLink(to, pattern) {
+  const outbox = join(server.dataDir, "outbox");
+  for (let i = 0; i < 200; i++) {
+    for (const f of existsSync(outbox) ? readdirSync(outbox).filter((n) => n.endsWith(".eml")) : []) {
+      const raw = readFileSync(join(outbox, f), "utf8").replace(/=\r\n/g, "").replace(/=3D/g, "=");
+      const found = raw.includes(`<${to}>`) || raw.includes(`To: ${to}`) ? pattern.exec(raw) : null;
+      if (found) return found[0];
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no mail to ${to} with ${pattern}`);
+}
+
 before(async () => {
   await server.start();
   ({ ada, ws } = await Api.setup(server));
@@ -306,19 +321,7 @@ test("forgot password: from the sign-in page to a mailed link, a new password, a
   await page.getByTestId("reset-email").fill("bonnie@acme.test");
   await page.getByTestId("reset-submit").click();
   await page.getByTestId("reset-sent").waitFor();
-  // The embedded transport writes each mail to the data directory's outbox.
-  const outbox = join(server.dataDir, "outbox");
-  let link = null;
-  for (let i = 0; i < 200 && !link; i++) {
-    for (const f of existsSync(outbox) ? readdirSync(outbox).filter((n) => n.endsWith(".eml")) : []) {
-      const raw = readFileSync(join(outbox, f), "utf8").replace(/=\r\n/g, "").replace(/=3D/g, "=");
-      if (raw.includes("bonnie@acme.test") && raw.includes("Reset your Parley password")) {
-        link = /https?:\/\/\S+\/reset-password\?token=pwr_[A-Za-z0-9_-]+/.exec(raw)[0];
-      }
-    }
-    if (!link) await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.ok(link, "the reset mail is in the outbox");
+  const link = await mailedLink("bonnie@acme.test", /https?:\/\/\S+\/reset-password\?token=pwr_[A-Za-z0-9_-]+/);
   await page.goto(link);
   await page.getByTestId("reset-password").fill("reset by mail 2026");
   await page.getByTestId("reset-save").click();
@@ -330,6 +333,29 @@ test("forgot password: from the sign-in page to a mailed link, a new password, a
   await page.goto(link);
   await page.getByTestId("notice-message").filter({ hasText: /expired or was already used/ }).waitFor();
   await context.close();
+});
+
+test("settings: a new e-mail address counts once the link mailed to it is opened", async () => {
+  const dialog = await settings(B.page);
+  assert.equal(await dialog.getByTestId("address-now").innerText(), "bob@acme.test");
+  await dialog.getByTestId("new-address").fill("bobby@builders.test");
+  await dialog.getByTestId("address-password").fill("not my password");
+  await dialog.getByTestId("address-submit").click();
+  await dialog.getByText("The current password is not right.").waitFor();
+  // The refused password's 401 is in the console; it is the answer this test asked for.
+  B.page.errors = B.page.errors.filter((e) => !/status of 401/.test(e));
+  await dialog.getByTestId("address-password").fill(PASSWORD);
+  await dialog.getByTestId("address-submit").click();
+  await dialog.getByTestId("address-sent").filter({ hasText: "bobby@builders.test" }).waitFor();
+  await closeDialog(B.page, dialog);
+  assert.equal((await bob.call("GET", "/api/v1/me")).json.email, "bob@acme.test", "not before the link is opened");
+  const link = await mailedLink("bobby@builders.test", /https?:\/\/\S+\/verify-email\?t=emc_[A-Za-z0-9_-]+/);
+  const page = await B.context.newPage();
+  await page.goto(link);
+  await page.getByTestId("email-landing-action").click();
+  await page.getByRole("heading", { name: "Your address is changed" }).waitFor();
+  await page.close();
+  assert.equal((await bob.call("GET", "/api/v1/me")).json.email, "bobby@builders.test");
 });
 
 test("no script errors in either page", () => {
