@@ -2,8 +2,9 @@
 //! transaction as the message: the others in a direct or group conversation, people
 //! @named (and, unless their level is "mentions", those reached by @channel), and the
 //! followers of a thread — its starter, everyone who replied, everyone mentioned in it.
-//! Muted channels, the level "none", bots, deactivated people and those who chose
-//! "never" are left out. Each notification waits in `email_pending`; the person's
+//! Muted channels, the level "none", bots, deactivated people, those who chose "never"
+//! and those who are here (connected and active: the message reaches them live) are
+//! left out. Each notification waits in `email_pending`; the person's
 //! digest is scheduled when the first one arrives.
 //!
 //! @here is never mailed: it means "whoever is here now".
@@ -112,12 +113,8 @@ async fn decide(state: &AppState, message_id: Uuid) -> AppResult<()> {
             _ => true,
         };
         let choice = Choice::of(&u);
-        if m.muted
-            || !level_allows
-            || u.is_bot
-            || u.deactivated_at.is_some()
-            || choice.delay_ms(&state.settings.email).is_none()
-        {
+        let unwanted = m.muted || !level_allows || u.is_bot || u.deactivated_at.is_some();
+        if unwanted || choice.delay_ms(&state.settings.email).is_none() || super::is_here(state, u.id) {
             continue;
         }
         wanted.push((u.id, *reason, choice));

@@ -19,7 +19,6 @@ use crate::error::AppResult;
 use crate::jobs::{queue, JobFuture, JobHandler};
 use crate::mail::outbox;
 use crate::messages::model::message;
-use crate::realtime::presence::Status;
 use crate::state::AppState;
 
 pub const DIGEST_KIND: &str = "digest";
@@ -66,7 +65,7 @@ async fn run(state: &AppState, user_id: Uuid) -> AppResult<()> {
             return hold(state, user_id, window_ends).await;
         }
     }
-    if state.realtime.presence.status(user_id) == Status::Online {
+    if super::is_here(state, user_id) {
         return clear(state, user_id).await;
     }
     let items = unread_items(conn, user_id).await?;

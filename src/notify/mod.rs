@@ -12,3 +12,14 @@ pub mod model;
 pub mod prefs;
 pub mod routes;
 pub mod unsubscribe;
+
+use uuid::Uuid;
+
+use crate::realtime::presence::Status;
+use crate::state::AppState;
+
+/// Connected and active on some node (do-not-disturb included): what arrives reaches
+/// them live, so it is not mailed. Away (idle sockets) and offline people are mailed.
+pub fn is_here(state: &AppState, user: Uuid) -> bool {
+    matches!(state.realtime.presence.status(user), Status::Online | Status::Dnd)
+}

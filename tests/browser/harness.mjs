@@ -1,7 +1,7 @@
 // A real Parley server (the debug binary cargo built) on a free port with a fresh
 // SQLite data directory, a small API client for setting the scene, and Chromium.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -23,10 +23,12 @@ function freePort() {
 }
 
 export class Server {
-  constructor() {
+  /** `env`: settings of this server's own (PARLEY_… variables). */
+  constructor(env = {}) {
     this.bin = process.env.PARLEY_BIN || resolve(here, "../../target/debug/parley");
     this.dataDir = mkdtempSync(join(tmpdir(), "parley-browser-"));
     this.setupLink = null;
+    this.env = env;
   }
 
   async start() {
@@ -41,6 +43,7 @@ export class Server {
         PARLEY_SERVER__SHUTDOWN_TIMEOUT_S: "2",
         PARLEY_JOBS__POLL_MS: "50",
         PARLEY_LOG__FILTER: "warn",
+        ...this.env,
       },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -67,6 +70,27 @@ export class Server {
     this.proc.kill("SIGTERM");
     await exited;
     this.proc = null;
+  }
+
+  /** The mails the embedded transport wrote to the outbox, oldest first, as text
+   * (quoted-printable soft breaks and `=3D` undone, enough to find links). */
+  outbox() {
+    const dir = join(this.dataDir, "outbox");
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).filter((n) => n.endsWith(".eml")).sort()
+      .map((n) => readFileSync(join(dir, n), "utf8").replace(/=\r\n/g, "").replace(/=3D/g, "="));
+  }
+
+  /** Waits for a mail to `to` in which `pattern` matches; returns the match. */
+  async mailed(to, pattern) {
+    for (let i = 0; i < 400; i++) {
+      for (const raw of this.outbox()) {
+        const found = raw.includes(`<${to}>`) || raw.includes(`To: ${to}`) ? pattern.exec(raw) : null;
+        if (found) return found;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no mail to ${to} with ${pattern}`);
   }
 
   async cleanup() {

@@ -3,8 +3,6 @@
 // do not disturb, and which messages notify while the page is in the background.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Api, closeDialog, launch, messages, open, PASSWORD, Server, sidebarItem as item, signedIn, unreadBadge as badge } from "./harness.mjs";
 
 const server = new Server();
@@ -64,21 +62,6 @@ async function settings(page) {
   const dialog = page.getByTestId("settings-dialog");
   await dialog.waitFor();
   return dialog;
-}
-
-/** The first link matching `pattern` in a mail to `to` that the embedded transport wrote
- * to the data directory's outbox (quoted-printable soft breaks undone). */
-async function mailedLink(to, pattern) {
-  const outbox = join(server.dataDir, "outbox");
-  for (let i = 0; i < 200; i++) {
-    for (const f of existsSync(outbox) ? readdirSync(outbox).filter((n) => n.endsWith(".eml")) : []) {
-      const raw = readFileSync(join(outbox, f), "utf8").replace(/=\r\n/g, "").replace(/=3D/g, "=");
-      const found = raw.includes(`<${to}>`) || raw.includes(`To: ${to}`) ? pattern.exec(raw) : null;
-      if (found) return found[0];
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no mail to ${to} with ${pattern}`);
 }
 
 before(async () => {
@@ -321,7 +304,7 @@ test("forgot password: from the sign-in page to a mailed link, a new password, a
   await page.getByTestId("reset-email").fill("bonnie@acme.test");
   await page.getByTestId("reset-submit").click();
   await page.getByTestId("reset-sent").waitFor();
-  const link = await mailedLink("bonnie@acme.test", /https?:\/\/\S+\/reset-password\?token=pwr_[A-Za-z0-9_-]+/);
+  const [link] = await server.mailed("bonnie@acme.test", /https?:\/\/\S+\/reset-password\?token=pwr_[A-Za-z0-9_-]+/);
   await page.goto(link);
   await page.getByTestId("reset-password").fill("reset by mail 2026");
   await page.getByTestId("reset-save").click();
@@ -349,7 +332,7 @@ test("settings: a new e-mail address counts once the link mailed to it is opened
   await dialog.getByTestId("address-sent").filter({ hasText: "bobby@builders.test" }).waitFor();
   await closeDialog(B.page, dialog);
   assert.equal((await bob.call("GET", "/api/v1/me")).json.email, "bob@acme.test", "not before the link is opened");
-  const link = await mailedLink("bobby@builders.test", /https?:\/\/\S+\/verify-email\?t=emc_[A-Za-z0-9_-]+/);
+  const [link] = await server.mailed("bobby@builders.test", /https?:\/\/\S+\/verify-email\?t=emc_[A-Za-z0-9_-]+/);
   const page = await B.context.newPage();
   await page.goto(link);
   await page.getByTestId("email-landing-action").click();
