@@ -180,6 +180,27 @@ async fn wait_for_signal() {
 
 /// Periodic upkeep: forget old login failures, prune the event log past retention,
 /// give freed memory back.
+type PruneFuture<'t> = std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::AppResult<u64>> + Send + 't>>;
+
+/// One pruning step in a write transaction of its own; what it removed is logged.
+async fn prune_step<F>(state: &AppState, what: &'static str, step: F)
+where
+    F: for<'t> FnOnce(&'t sea_orm::DatabaseTransaction) -> PruneFuture<'t>,
+{
+    let tx = match state.db.write().await {
+        Ok(tx) => tx,
+        Err(e) => return tracing::warn!(error = %e, what, "pruning skipped"),
+    };
+    match step(&tx).await {
+        Ok(n) => match tx.commit().await {
+            Ok(()) if n > 0 => tracing::info!(rows = n, what, "pruned"),
+            Ok(()) => {}
+            Err(e) => tracing::warn!(error = %e, what, "pruning failed"),
+        },
+        Err(e) => tracing::warn!(error = %e, what, "pruning failed"),
+    }
+}
+
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut minutes: u64 = 0;
@@ -189,30 +210,17 @@ async fn housekeeping(state: AppState) {
         state.hook_limiter.prune();
         crate::ops::memory::release_free_memory();
         if minutes.is_multiple_of(60) {
-            let cutoff = crate::clock::now_ms() - state.settings.realtime.retention_days.max(1) * 86_400_000;
-            match state.db.write().await {
-                Ok(tx) => {
-                    let pruned = crate::realtime::log::prune(&*tx, cutoff).await;
-                    if let (Ok(n), Ok(())) = (pruned, tx.commit().await) {
-                        if n > 0 {
-                            tracing::info!(events = n, "pruned the event log");
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "event log pruning skipped"),
-            }
-            let cutoff = crate::clock::now_ms() - state.settings.integrations.webhook_log_days.max(1) * 86_400_000;
-            match state.db.write().await {
-                Ok(tx) => {
-                    let pruned = crate::webhooks::outgoing::log::prune(&*tx, cutoff).await;
-                    if let (Ok(n), Ok(())) = (pruned, tx.commit().await) {
-                        if n > 0 {
-                            tracing::info!(deliveries = n, "pruned the webhook delivery log");
-                        }
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "delivery log pruning skipped"),
-            }
+            let days_ago = |days: i64| crate::clock::now_ms() - days.max(1) * 86_400_000;
+            let events = days_ago(state.settings.realtime.retention_days);
+            prune_step(&state, "the event log", |tx| Box::pin(crate::realtime::log::prune(tx, events))).await;
+            let deliveries = days_ago(state.settings.integrations.webhook_log_days);
+            prune_step(&state, "the webhook delivery log", |tx| {
+                Box::pin(crate::webhooks::outgoing::log::prune(tx, deliveries))
+            })
+            .await;
+            let mails = days_ago(state.settings.email.keep_sent_days);
+            prune_step(&state, "sent mails and ended mail links", |tx| Box::pin(crate::mail::outbox::prune(tx, mails)))
+                .await;
             if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {
                 tracing::warn!(error = %e, "response URL pruning skipped");
             }

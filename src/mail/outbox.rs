@@ -138,3 +138,22 @@ pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
     queue::enqueue(conn, SEND_JOB, &serde_json::json!({ "mail_id": id }), JOB_ATTEMPTS, 0).await?;
     Ok(true)
 }
+
+/// Forgets sent mails created before `cutoff_ms` (pending and parked ones stay), and
+/// reset and address-confirmation links that ended before it.
+pub async fn prune(conn: &impl ConnectionTrait, cutoff_ms: i64) -> AppResult<u64> {
+    use crate::accounts::model::email_change;
+    use crate::auth::model::password_reset;
+    let mails = mail::Entity::delete_many()
+        .filter(mail::Column::State.eq(SENT))
+        .filter(mail::Column::CreatedAt.lt(cutoff_ms))
+        .exec(conn)
+        .await?;
+    let resets = password_reset::Entity::delete_many()
+        .filter(password_reset::Column::ExpiresAt.lt(cutoff_ms))
+        .exec(conn)
+        .await?;
+    let changes =
+        email_change::Entity::delete_many().filter(email_change::Column::ExpiresAt.lt(cutoff_ms)).exec(conn).await?;
+    Ok(mails.rows_affected + resets.rows_affected + changes.rows_affected)
+}

@@ -52,6 +52,8 @@ pub struct EmailSettings {
     pub max_attempts: i32,
     /// Days the unsubscribe link in a mail keeps working.
     pub unsubscribe_link_days: i64,
+    /// Days sent mails stay listed for admins (pending and parked ones stay until dealt with).
+    pub keep_sent_days: i64,
     pub smtp: SmtpSettings,
 }
 

@@ -329,4 +329,11 @@ async fn a_mail_the_transport_keeps_refusing_is_parked_then_sent_once_on_retry()
     assert_eq!(outbox(app.data_dir()).len(), 1);
     ada.post_empty(&format!("/api/v1/admin/mail/{id}/retry")).await.expect_err(409, "mail_not_parked");
     ada.post_empty(&format!("/api/v1/admin/mail/{}/retry", Uuid::now_v7())).await.expect_err(404, "mail_not_found");
+
+    // Housekeeping forgets sent mails past email.keep_sent_days; a parked one would stay.
+    let now = parley::clock::now_ms();
+    assert_eq!(parley::mail::outbox::prune(&app.state.db.conn, now - 60_000).await.expect("prune"), 0, "too recent");
+    assert_eq!(parley::mail::outbox::prune(&app.state.db.conn, now + 1).await.expect("prune"), 1);
+    let left = ada.get("/api/v1/admin/mail").await.expect(200);
+    assert_eq!(left.body["mails"], json!([]));
 }
