@@ -1,8 +1,8 @@
 //! Mails about an account, sent whatever the person's notification settings say: a
 //! password reset link, a notice when the password changed, deactivation and
 //! reactivation, an invitation to a workspace, confirming a new address (and telling
-//! the old one). Each is written with the change that
-//! causes it (pass its transaction) and sent by mail::outbox.
+//! the old one). Each is written with the change that causes it (pass its
+//! transaction) and sent by mail::outbox.
 use askama::Template;
 use sea_orm::ConnectionTrait;
 
@@ -10,7 +10,7 @@ use crate::accounts::model::user;
 use crate::clock::{human_utc, now_ms};
 use crate::error::AppResult;
 use crate::mail::compose::{one_line, Draft};
-use crate::mail::outbox;
+use crate::mail::{outbox, text_part};
 use crate::settings::Settings;
 
 #[derive(Template)]
@@ -24,15 +24,7 @@ struct ResetHtml<'a> {
     minutes: i64,
 }
 
-#[derive(Template)]
-#[template(path = "email/password_reset.txt")]
-struct ResetText<'a> {
-    name: &'a str,
-    site: &'a str,
-    email: &'a str,
-    link: &'a str,
-    minutes: i64,
-}
+text_part!(ResetText = "email/password_reset.txt", ResetHtml);
 
 #[derive(Template)]
 #[template(path = "email/password_changed.html")]
@@ -46,16 +38,7 @@ struct ChangedHtml<'a> {
     reset_link: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "email/password_changed.txt")]
-struct ChangedText<'a> {
-    name: &'a str,
-    site: &'a str,
-    email: &'a str,
-    at: &'a str,
-    by_reset: bool,
-    reset_link: &'a str,
-}
+text_part!(ChangedText = "email/password_changed.txt", ChangedHtml);
 
 #[derive(Template)]
 #[template(path = "email/account_status.html")]
@@ -67,14 +50,7 @@ struct StatusHtml<'a> {
     active: bool,
 }
 
-#[derive(Template)]
-#[template(path = "email/account_status.txt")]
-struct StatusText<'a> {
-    name: &'a str,
-    site: &'a str,
-    email: &'a str,
-    active: bool,
-}
+text_part!(StatusText = "email/account_status.txt", StatusHtml);
 
 #[derive(Template)]
 #[template(path = "email/invitation.html")]
@@ -89,19 +65,15 @@ struct InviteHtml<'a> {
     until: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "email/invitation.txt")]
-struct InviteText<'a> {
-    name: &'a str,
-    site: &'a str,
-    inviter: &'a str,
-    workspace: &'a str,
-    role: &'a str,
-    link: &'a str,
-    until: &'a str,
-}
+text_part!(InviteText = "email/invitation.txt", InviteHtml);
 
-fn draft(to_name: &str, to_address: &str, subject: &str, html: impl Template, text: impl Template) -> AppResult<Draft> {
+fn draft(
+    to_name: &str,
+    to_address: &str,
+    subject: &str,
+    html: &impl Template,
+    text: &impl Template,
+) -> AppResult<Draft> {
     Ok(Draft {
         to_name: one_line(to_name),
         to_address: to_address.to_owned(),
@@ -122,8 +94,8 @@ pub async fn password_reset(
     let (site, name) = (settings.site_base(), one_line(&u.display_name));
     let subject = "Reset your Parley password".to_owned();
     let html = ResetHtml { subject: &subject, name: &name, site, email: &u.email, link, minutes };
-    let text = ResetText { name: &name, site, email: &u.email, link, minutes };
-    outbox::enqueue(conn, settings, "password_reset", Some(u.id), &draft(&name, &u.email, &subject, html, text)?)
+    let text = ResetText(&html);
+    outbox::enqueue(conn, settings, "password_reset", Some(u.id), &draft(&name, &u.email, &subject, &html, &text)?)
         .await?;
     Ok(())
 }
@@ -147,8 +119,8 @@ pub async fn password_changed(
         by_reset,
         reset_link: &reset_link,
     };
-    let text = ChangedText { name: &name, site, email: &u.email, at: &at, by_reset, reset_link: &reset_link };
-    outbox::enqueue(conn, settings, "password_changed", Some(u.id), &draft(&name, &u.email, &subject, html, text)?)
+    let text = ChangedText(&html);
+    outbox::enqueue(conn, settings, "password_changed", Some(u.id), &draft(&name, &u.email, &subject, &html, &text)?)
         .await?;
     Ok(())
 }
@@ -163,9 +135,9 @@ pub async fn account_status(
     let subject =
         if active { "Your Parley account was reactivated" } else { "Your Parley account was deactivated" }.to_owned();
     let html = StatusHtml { subject: &subject, name: &name, site, email: &u.email, active };
-    let text = StatusText { name: &name, site, email: &u.email, active };
+    let text = StatusText(&html);
     let kind = if active { "account_reactivated" } else { "account_deactivated" };
-    outbox::enqueue(conn, settings, kind, Some(u.id), &draft(&name, &u.email, &subject, html, text)?).await?;
+    outbox::enqueue(conn, settings, kind, Some(u.id), &draft(&name, &u.email, &subject, &html, &text)?).await?;
     Ok(())
 }
 
@@ -193,16 +165,8 @@ pub async fn invitation(conn: &impl ConnectionTrait, settings: &Settings, inv: &
         link: inv.link,
         until: &until,
     };
-    let text = InviteText {
-        name: inv.to,
-        site,
-        inviter: &inviter,
-        workspace: &workspace,
-        role: inv.role,
-        link: inv.link,
-        until: &until,
-    };
-    outbox::enqueue(conn, settings, "invitation", None, &draft("", inv.to, &subject, html, text)?).await?;
+    let text = InviteText(&html);
+    outbox::enqueue(conn, settings, "invitation", None, &draft("", inv.to, &subject, &html, &text)?).await?;
     Ok(())
 }
 
@@ -217,15 +181,7 @@ struct ConfirmHtml<'a> {
     hours: i64,
 }
 
-#[derive(Template)]
-#[template(path = "email/confirm_address.txt")]
-struct ConfirmText<'a> {
-    name: &'a str,
-    site: &'a str,
-    new_email: &'a str,
-    link: &'a str,
-    hours: i64,
-}
+text_part!(ConfirmText = "email/confirm_address.txt", ConfirmHtml);
 
 #[derive(Template)]
 #[template(path = "email/address_change_asked.html")]
@@ -238,15 +194,7 @@ struct AskedHtml<'a> {
     reset_link: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "email/address_change_asked.txt")]
-struct AskedText<'a> {
-    name: &'a str,
-    site: &'a str,
-    email: &'a str,
-    new_email: &'a str,
-    reset_link: &'a str,
-}
+text_part!(AskedText = "email/address_change_asked.txt", AskedHtml);
 
 /// To the new address: the link that makes it the account's.
 pub async fn confirm_address(
@@ -260,8 +208,8 @@ pub async fn confirm_address(
     let subject = "Confirm your new Parley address".to_owned();
     let hours = super::email_change::VALID_HOURS;
     let html = ConfirmHtml { subject: &subject, name: &name, site, new_email, link, hours };
-    let text = ConfirmText { name: &name, site, new_email, link, hours };
-    outbox::enqueue(conn, settings, "confirm_address", Some(u.id), &draft(&name, new_email, &subject, html, text)?)
+    let text = ConfirmText(&html);
+    outbox::enqueue(conn, settings, "confirm_address", Some(u.id), &draft(&name, new_email, &subject, &html, &text)?)
         .await?;
     Ok(())
 }
@@ -277,8 +225,14 @@ pub async fn address_change_asked(
     let subject = "A new address was asked for your Parley account".to_owned();
     let reset_link = format!("{site}/forgot-password");
     let html = AskedHtml { subject: &subject, name: &name, site, email: &u.email, new_email, reset_link: &reset_link };
-    let text = AskedText { name: &name, site, email: &u.email, new_email, reset_link: &reset_link };
-    outbox::enqueue(conn, settings, "address_change_asked", Some(u.id), &draft(&name, &u.email, &subject, html, text)?)
-        .await?;
+    let text = AskedText(&html);
+    outbox::enqueue(
+        conn,
+        settings,
+        "address_change_asked",
+        Some(u.id),
+        &draft(&name, &u.email, &subject, &html, &text)?,
+    )
+    .await?;
     Ok(())
 }

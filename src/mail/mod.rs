@@ -8,3 +8,21 @@ pub mod outbox;
 pub mod routes;
 pub mod settings;
 pub mod transport;
+
+/// The text part of a mail: the fields of its HTML part (reached through Deref),
+/// rendered with a template of its own.
+macro_rules! text_part {
+    ($name:ident = $path:literal, $html:ident) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a>(&'a $html<'a>);
+
+        impl<'a> std::ops::Deref for $name<'a> {
+            type Target = $html<'a>;
+            fn deref(&self) -> &Self::Target {
+                self.0
+            }
+        }
+    };
+}
+pub(crate) use text_part;

@@ -14,6 +14,7 @@ use crate::clock::human_utc;
 use crate::error::AppResult;
 use crate::files::model::file;
 use crate::mail::compose::{one_line, Draft};
+use crate::mail::text_part;
 use crate::messages::model::message;
 use crate::settings::Settings;
 use crate::workspaces::model::workspace;
@@ -56,14 +57,7 @@ struct DigestHtml<'a> {
     unsubscribe_url: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "email/digest.txt")]
-struct DigestText<'a> {
-    name: &'a str,
-    workspaces: &'a [WorkspaceGroup],
-    settings_url: &'a str,
-    unsubscribe_url: &'a str,
-}
+text_part!(DigestText = "email/digest.txt", DigestHtml);
 
 /// "3 new messages from Alice and 2 others in Acme".
 pub fn subject(count: usize, senders: &[String], workspaces: &[String]) -> String {
@@ -189,23 +183,15 @@ pub async fn compose(
     let subject = subject(items.len(), &senders, &ws_list);
     let name = one_line(&to.display_name);
     let settings_url = format!("{base}/#settings");
-    let html = DigestHtml {
+    let parts = DigestHtml {
         subject: &subject,
         name: &name,
         workspaces: &workspaces,
         settings_url: &settings_url,
         unsubscribe_url: &unsubscribe_url,
-    }
-    .render()
-    .map_err(anyhow::Error::from)?;
-    let text = DigestText {
-        name: &name,
-        workspaces: &workspaces,
-        settings_url: &settings_url,
-        unsubscribe_url: &unsubscribe_url,
-    }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    };
+    let html = parts.render().map_err(anyhow::Error::from)?;
+    let text = DigestText(&parts).render().map_err(anyhow::Error::from)?;
     Ok(Draft {
         to_name: name,
         to_address: to.email.clone(),
