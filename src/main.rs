@@ -136,7 +136,8 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
             let user = accounts::find_by_email(&db.conn, &email).await.map_err(app_err)?;
             let user = user.ok_or_else(|| anyhow::anyhow!("no account with e-mail {email}"))?;
             let (password, generated) = password_from(password_stdin)?;
-            accounts::set_password(&db.conn, &user, password.clone()).await.map_err(app_err)?;
+            let hash = accounts::hash_new_password(&user, password.clone()).await.map_err(app_err)?;
+            accounts::set_password_hash(&db.conn, user.id, hash).await.map_err(app_err)?;
             let ended = sessions::delete_all_for_user(&db.conn, user.id, None).await.map_err(app_err)?;
             println!("password reset for {}; {ended} session(s) ended", user.email);
             if generated {

@@ -110,11 +110,8 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<String> {
     if changed.rows_affected != 1 {
         return Err(unusable());
     }
-    email_change::Entity::delete_many()
-        .filter(email_change::Column::UserId.eq(row.user_id))
-        .filter(email_change::Column::Id.ne(row.id))
-        .exec(&*tx)
-        .await?;
+    // Reset links mailed to the old address, and other pending changes, stop working.
+    service::void_mailed_links(&*tx, row.user_id).await?;
     audit::record(&*tx, AuditEvent::new(Some(row.user_id), "account.email_changed").target("user", row.user_id))
         .await?;
     tx.commit().await?;

@@ -62,13 +62,14 @@ pub async fn change_password(
         AuthMethod::Session(id) => Some(id),
         AuthMethod::Token(_) => None,
     };
+    let hash = service::hash_new_password(&me.user, body.new_password).await?;
     let tx = state.db.write().await?;
-    service::set_password(&*tx, &me.user, body.new_password).await?;
+    service::set_password_hash(&*tx, me.id(), hash).await?;
     sessions::delete_all_for_user(&*tx, me.id(), keep).await?;
     super::mails::password_changed(&*tx, &state.settings, &me.user, false).await?;
     audit::record(&*tx, AuditEvent::new(Some(me.id()), "auth.password_changed")).await?;
     tx.commit().await?;
-    crate::auth::routes::revoke_sockets(&state, me.id()).await?;
+    crate::auth::routes::revoke_sockets_after_commit(&state, me.id()).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

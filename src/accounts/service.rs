@@ -241,14 +241,38 @@ pub async fn update_profile(
     })
 }
 
-pub async fn set_password(conn: &impl ConnectionTrait, user: &user::Model, new_password: String) -> AppResult<()> {
+/// Checks a new password against the person's own details and hashes it: done before
+/// any transaction, so the slow hash never holds the write gate.
+pub async fn hash_new_password(user: &user::Model, new_password: String) -> AppResult<String> {
     password::validate(&new_password, &[&user.email, &user.username, &user.display_name])?;
-    let user_id = user.id;
-    let hash = password::hash(new_password).await?;
+    password::hash(new_password).await
+}
+
+/// Stores a hash from `hash_new_password`, and voids every link mailed for the account
+/// (reset, address change): whoever had them no longer holds a way in.
+pub async fn set_password_hash(conn: &impl ConnectionTrait, user_id: Uuid, hash: String) -> AppResult<()> {
+    void_mailed_links(conn, user_id).await?;
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Some(hash).into())
         .col_expr(user::Column::UpdatedAt, now_ms().into())
         .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the account's unused reset and address-change links.
+pub async fn void_mailed_links(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
+    use crate::accounts::model::email_change;
+    use crate::auth::model::password_reset;
+    password_reset::Entity::delete_many()
+        .filter(password_reset::Column::UserId.eq(user_id))
+        .filter(password_reset::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    email_change::Entity::delete_many()
+        .filter(email_change::Column::UserId.eq(user_id))
+        .filter(email_change::Column::UsedAt.is_null())
         .exec(conn)
         .await?;
     Ok(())
@@ -266,6 +290,7 @@ pub async fn set_active(conn: &impl ConnectionTrait, user_id: Uuid, active: bool
         return Err(AppError::NotFound("user"));
     }
     if !active {
+        void_mailed_links(conn, user_id).await?;
         sessions::delete_all_for_user(conn, user_id, None).await?;
         api_tokens::delete_all_for_user(conn, user_id).await?;
     }

@@ -76,6 +76,7 @@ pub async fn complete(state: &AppState, token: &str, new_password: String) -> Ap
     if u.deactivated_at.is_some() {
         return Err(unusable());
     }
+    let hash = accounts::hash_new_password(&u, new_password).await?;
     let tx = state.db.write().await?;
     // Spent in the same statement that checks it: two uses at once, one wins.
     let spent = reset::Entity::update_many()
@@ -87,16 +88,12 @@ pub async fn complete(state: &AppState, token: &str, new_password: String) -> Ap
     if spent.rows_affected != 1 {
         return Err(unusable());
     }
-    accounts::set_password(&*tx, &u, new_password).await?;
-    // Every other link of this account stops working too.
-    reset::Entity::delete_many()
-        .filter(reset::Column::UserId.eq(u.id))
-        .filter(reset::Column::Id.ne(row.id))
-        .exec(&*tx)
-        .await?;
+    // Every other link of this account (reset, address change) stops working too.
+    accounts::set_password_hash(&*tx, u.id, hash).await?;
     sessions::delete_all_for_user(&*tx, u.id, None).await?;
     mails::password_changed(&*tx, &state.settings, &u, true).await?;
     audit::record(&*tx, AuditEvent::new(Some(u.id), "auth.password_reset").target("user", u.id)).await?;
     tx.commit().await?;
-    super::routes::revoke_sockets(state, u.id).await
+    super::routes::revoke_sockets_after_commit(state, u.id).await;
+    Ok(())
 }

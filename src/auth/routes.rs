@@ -18,6 +18,15 @@ use crate::validate;
 /// Closes the user's open sockets (4001): a socket is authenticated once, at connect,
 /// so ending sessions or revoking a token must end the sockets too. Devices that are
 /// still signed in reconnect and resume at once.
+/// For a change already committed: a failure to close the sockets is logged (their
+/// sessions are gone, so they fail at their next request) rather than reported as if
+/// the change had not happened.
+pub async fn revoke_sockets_after_commit(state: &AppState, user: uuid::Uuid) {
+    if let Err(e) = revoke_sockets(state, user).await {
+        tracing::warn!(user_id = %user, error = %e, "could not close the sockets of a changed account");
+    }
+}
+
 pub async fn revoke_sockets(state: &AppState, user: uuid::Uuid) -> AppResult<()> {
     let tx = state.db.write().await?;
     tx.emit(NewEvent::user(kind::SESSIONS_REVOKED, user, serde_json::json!({"user_id": user})));
@@ -129,6 +138,7 @@ pub struct LoggedOut {
 #[post("/auth/logout-all")]
 pub async fn logout_all(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
     let n = sessions::delete_all_for_user(&state.db.conn, me.id(), None).await?;
+    crate::accounts::service::void_mailed_links(&state.db.conn, me.id()).await?;
     revoke_sockets(&state, me.id()).await?;
     audit::record(&state.db.conn, AuditEvent::new(Some(me.id()), "auth.logout_all")).await?;
     Ok(HttpResponse::Ok().cookie(removal_cookie(&state)).json(LoggedOut { sessions_ended: n }))

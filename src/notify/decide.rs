@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
@@ -201,8 +201,13 @@ async fn candidates(
     Ok(out)
 }
 
+/// A schedule this far past its time belongs to a digest job that failed for good; a
+/// new notification then schedules afresh rather than waiting behind it forever.
+const STALE_SCHEDULE_MS: i64 = 3_600_000;
+
 /// Makes sure a digest is scheduled for `user_id`: when their delay has passed, and not
-/// sooner than one window after their last mail. One already scheduled stays as it is.
+/// sooner than one window after their last mail. One already scheduled stays as it is;
+/// the check and the write are one statement, so two nodes never schedule two.
 pub async fn schedule(
     conn: &impl ConnectionTrait,
     settings: &EmailSettings,
@@ -211,20 +216,25 @@ pub async fn schedule(
     now: i64,
 ) -> AppResult<()> {
     let Some(delay) = choice.delay_ms(settings) else { return Ok(()) };
-    let row = digest::Entity::find_by_id(user_id).one(conn).await?;
-    if row.as_ref().is_some_and(|r| r.due_at.is_some()) {
-        return Ok(());
-    }
-    let last = row.as_ref().and_then(|r| r.last_sent_at);
-    let due = (now + delay).max(last.map_or(0, |l| l + choice.window_ms(settings)));
-    digest::Entity::insert(digest::ActiveModel {
+    let last = digest::Entity::find_by_id(user_id).one(conn).await?.and_then(|r| r.last_sent_at);
+    let due = Ord::max(now + delay, last.map_or(0, |l| l + choice.window_ms(settings)));
+    let due_at = || Expr::col((digest::Entity, digest::Column::DueAt));
+    let unscheduled = due_at().is_null().or(due_at().lt(now - STALE_SCHEDULE_MS));
+    let written = digest::Entity::insert(digest::ActiveModel {
         user_id: Set(user_id),
         due_at: Set(Some(due)),
         last_sent_at: Set(last),
     })
-    .on_conflict(OnConflict::column(digest::Column::UserId).update_column(digest::Column::DueAt).to_owned())
-    .exec(conn)
+    .on_conflict(
+        OnConflict::column(digest::Column::UserId)
+            .update_column(digest::Column::DueAt)
+            .action_and_where(unscheduled)
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
     .await?;
-    queue::enqueue(conn, DIGEST_JOB, &serde_json::json!({ "user_id": user_id }), JOB_ATTEMPTS, due - now).await?;
+    if written == 1 {
+        queue::enqueue(conn, DIGEST_JOB, &serde_json::json!({ "user_id": user_id }), JOB_ATTEMPTS, due - now).await?;
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! are dropped; with nothing left, no mail.
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::decide::DIGEST_JOB;
@@ -17,6 +17,7 @@ use crate::channels::model::{channel, member};
 use crate::clock::now_ms;
 use crate::error::AppResult;
 use crate::jobs::{queue, JobFuture, JobHandler};
+use crate::mail::compose::Draft;
 use crate::mail::outbox;
 use crate::messages::model::message;
 use crate::state::AppState;
@@ -49,43 +50,124 @@ async fn run(state: &AppState, user_id: Uuid) -> AppResult<()> {
     let Some(u) = user::Entity::find_by_id(user_id).one(conn).await? else { return Ok(()) };
     let row = digest::Entity::find_by_id(user_id).one(conn).await?;
     let now = now_ms();
-    if row.as_ref().and_then(|r| r.due_at).is_some_and(|due| due > now + 1000) {
+    let Some(due) = row.as_ref().and_then(|r| r.due_at) else {
+        // Not the scheduled digest (a stale duplicate, or "never" was chosen meanwhile);
+        // whatever waits gets a schedule of its own.
+        return reschedule_if_waiting(state, &u).await;
+    };
+    if due > now + 1000 {
         // Another job holds the real time (this one ran early or twice).
         return Ok(());
     }
+    let claim = Claim { user_id, due };
     let choice = Choice::of(&u);
     if u.deactivated_at.is_some() || u.is_bot || choice.delay_ms(settings).is_none() {
-        return clear(state, user_id).await;
+        return finish(state, &u, claim, Waiting::All, None).await;
     }
     if u.dnd {
-        return hold(state, user_id, now + settings.dnd_recheck_ms()).await;
+        return hold(state, claim, now + settings.dnd_recheck_ms()).await;
     }
     if let Some(window_ends) = row.as_ref().and_then(|r| r.last_sent_at).map(|l| l + choice.window_ms(settings)) {
         if window_ends > now + 1000 {
-            return hold(state, user_id, window_ends).await;
+            return hold(state, claim, window_ends).await;
         }
     }
+    let waiting = pending::Entity::find().filter(pending::Column::UserId.eq(user_id)).all(conn).await?;
+    let seen = Waiting::These(waiting.iter().map(|p| p.message_id).collect());
     if super::is_here(state, user_id) {
-        return clear(state, user_id).await;
+        return finish(state, &u, claim, seen, None).await;
     }
-    let items = unread_items(conn, user_id).await?;
+    let items = unread_items(conn, user_id, &waiting).await?;
     if items.is_empty() {
-        return clear(state, user_id).await;
+        return finish(state, &u, claim, seen, None).await;
     }
     let unsubscribe_url = unsubscribe::url(state, user_id);
     let draft = digest_mail::compose(conn, &state.settings, &u, &items, unsubscribe_url).await?;
+    finish(state, &u, claim, seen, Some(draft)).await
+}
+
+/// The schedule this job found: it acts only if the schedule is still that one, so two
+/// jobs for one person (two nodes, a retry) never both send.
+#[derive(Clone, Copy)]
+struct Claim {
+    user_id: Uuid,
+    due: i64,
+}
+
+impl Claim {
+    /// Moves the schedule on (to `due_at`, or none), and records a mail sent now; false
+    /// when another job got there first.
+    async fn take(self, conn: &impl ConnectionTrait, due_at: Option<i64>, sent: bool) -> AppResult<bool> {
+        let mut update = digest::Entity::update_many()
+            .col_expr(digest::Column::DueAt, due_at.into())
+            .filter(digest::Column::UserId.eq(self.user_id))
+            .filter(digest::Column::DueAt.eq(self.due));
+        if sent {
+            update = update.col_expr(digest::Column::LastSentAt, Some(now_ms()).into());
+        }
+        Ok(update.exec(conn).await?.rows_affected == 1)
+    }
+}
+
+/// Which notifications a digest has dealt with.
+enum Waiting {
+    /// Every one there is (the person is not mailed at all).
+    All,
+    /// Those it looked at; any that arrived since wait for the next digest.
+    These(Vec<Uuid>),
+}
+
+/// Ends this digest: the mail (if any) is written, the notifications it dealt with are
+/// dropped, and those that arrived meanwhile get a new schedule.
+async fn finish(
+    state: &AppState,
+    u: &user::Model,
+    claim: Claim,
+    waiting: Waiting,
+    mail: Option<Draft>,
+) -> AppResult<()> {
     let tx = state.db.write().await?;
-    outbox::enqueue(&*tx, &state.settings, DIGEST_KIND, Some(user_id), &draft).await?;
-    pending::Entity::delete_many().filter(pending::Column::UserId.eq(user_id)).exec(&*tx).await?;
-    set_row(&*tx, user_id, None, Some(now)).await?;
+    if !claim.take(&*tx, None, mail.is_some()).await? {
+        return Ok(());
+    }
+    if let Some(draft) = &mail {
+        outbox::enqueue(&*tx, &state.settings, DIGEST_KIND, Some(u.id), draft).await?;
+    }
+    let mut dealt = pending::Entity::delete_many().filter(pending::Column::UserId.eq(u.id));
+    if let Waiting::These(ids) = waiting {
+        dealt = dealt.filter(pending::Column::MessageId.is_in(ids));
+    }
+    dealt.exec(&*tx).await?;
     tx.commit().await?;
-    metrics::counter!("parley_email_digests_total").increment(1);
+    if mail.is_some() {
+        metrics::counter!("parley_email_digests_total").increment(1);
+    }
+    reschedule_if_waiting(state, u).await
+}
+
+/// Not yet: the digest runs again at `at`, with whatever waits then.
+async fn hold(state: &AppState, claim: Claim, at: i64) -> AppResult<()> {
+    let tx = state.db.write().await?;
+    if claim.take(&*tx, Some(at), false).await? {
+        queue::enqueue(&*tx, DIGEST_JOB, &serde_json::json!({ "user_id": claim.user_id }), JOB_ATTEMPTS, at - now_ms())
+            .await?;
+        tx.commit().await?;
+    }
     Ok(())
 }
 
+async fn reschedule_if_waiting(state: &AppState, u: &user::Model) -> AppResult<()> {
+    let waiting = pending::Entity::find().filter(pending::Column::UserId.eq(u.id)).one(&state.db.conn).await?;
+    if waiting.is_none() {
+        return Ok(());
+    }
+    let tx = state.db.write().await?;
+    super::decide::schedule(&*tx, &state.settings.email, u.id, Choice::of(u), now_ms()).await?;
+    tx.commit().await
+}
+
 /// Notifications of `user_id` still worth a mail, oldest first.
-async fn unread_items(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<Item>> {
-    let waiting = pending::Entity::find().filter(pending::Column::UserId.eq(user_id)).all(conn).await?;
+async fn unread_items(conn: &impl ConnectionTrait, user_id: Uuid, waiting: &[pending::Model]) -> AppResult<Vec<Item>> {
     let messages = message::Entity::find()
         .filter(message::Column::Id.is_in(waiting.iter().map(|p| p.message_id)))
         .filter(message::Column::DeletedAt.is_null())
@@ -118,46 +200,4 @@ async fn unread_items(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<V
         .collect();
     items.sort_by_key(|i| (i.message.created_at, i.message.id));
     Ok(items)
-}
-
-/// Nothing to mail now: what waits is dropped and no digest is scheduled.
-async fn clear(state: &AppState, user_id: Uuid) -> AppResult<()> {
-    let tx = state.db.write().await?;
-    pending::Entity::delete_many().filter(pending::Column::UserId.eq(user_id)).exec(&*tx).await?;
-    let last = digest::Entity::find_by_id(user_id).one(&*tx).await?.and_then(|r| r.last_sent_at);
-    set_row(&*tx, user_id, None, last).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Not yet: the digest runs again at `at`, with whatever still waits then.
-async fn hold(state: &AppState, user_id: Uuid, at: i64) -> AppResult<()> {
-    let tx = state.db.write().await?;
-    let last = digest::Entity::find_by_id(user_id).one(&*tx).await?.and_then(|r| r.last_sent_at);
-    set_row(&*tx, user_id, Some(at), last).await?;
-    queue::enqueue(&*tx, DIGEST_JOB, &serde_json::json!({ "user_id": user_id }), JOB_ATTEMPTS, at - now_ms()).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-async fn set_row(
-    conn: &impl ConnectionTrait,
-    user_id: Uuid,
-    due_at: Option<i64>,
-    last_sent_at: Option<i64>,
-) -> AppResult<()> {
-    use sea_orm::sea_query::OnConflict;
-    digest::Entity::insert(digest::ActiveModel {
-        user_id: Set(user_id),
-        due_at: Set(due_at),
-        last_sent_at: Set(last_sent_at),
-    })
-    .on_conflict(
-        OnConflict::column(digest::Column::UserId)
-            .update_columns([digest::Column::DueAt, digest::Column::LastSentAt])
-            .to_owned(),
-    )
-    .exec(conn)
-    .await?;
-    Ok(())
 }

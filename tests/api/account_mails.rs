@@ -204,3 +204,29 @@ async fn a_new_address_takes_effect_only_when_the_link_mailed_to_it_is_used() {
         reqwest::Client::new().post(format!("{}/verify-email?t=emc_forged", app.base)).send().await.expect("forged");
     assert_eq!(forged.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn a_new_password_voids_address_and_reset_links_mailed_before_it() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    // Someone with bob's password asks to move the account to their address …
+    bob.post("/api/v1/me/email", json!({"new_email": "thief@evil.test", "current_password": PASSWORD}))
+        .await
+        .expect(202);
+    app.anon().post("/api/v1/auth/password-reset", json!({"email": "bob@acme.test"})).await.expect(202);
+    wait_for_mails(&app, 3).await;
+    let confirm = &mails_to(&app, "thief@evil.test")[0];
+    let start = confirm.text.find("/verify-email?t=").expect("link");
+    let link = format!("{}{}", app.base, confirm.text[start..].split_whitespace().next().expect("link"));
+    let reset = mails_to(&app, "bob@acme.test").into_iter().find(|m| m.text.contains("token=")).expect("reset mail");
+    // … and bob, told of it, changes his password.
+    bob.post("/api/v1/me/password", json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
+        .await
+        .expect(204);
+    let used = reqwest::Client::new().post(&link).send().await.expect("confirm");
+    assert_eq!(used.status().as_u16(), 400, "the address link died with the old password");
+    assert_eq!(bob.get("/api/v1/me").await.expect(200).body["email"], "bob@acme.test");
+    let body = json!({"token": reset_token(&reset), "new_password": "one more passphrase 99"});
+    app.anon().post("/api/v1/auth/password-reset/complete", body).await.expect_err(400, "reset_link_invalid");
+}

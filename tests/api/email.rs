@@ -174,14 +174,26 @@ async fn a_direct_message_and_a_reply_in_a_followed_thread_arrive_together_group
         .await
         .expect(201);
     let dm = ada.post(&format!("/api/v1/workspaces/{ws}/conversations"), json!({"user_ids": [bob.user_id]})).await.id();
-    ada.say(dm, "are you there?").await;
+    let file =
+        super::files_support::upload(&ada, dm, "offsite-plan.txt", b"day 1: arrive".to_vec()).await.expect(201).id();
+    ada.post(&format!("/api/v1/channels/{dm}/messages"), json!({"text": "are you there?", "file_ids": [file]}))
+        .await
+        .expect(201);
+    // Edited before the mail: it shows the latest text; deleted: it is left out.
+    let typo = ada.say(dm, "see you tmorow").await["id"].as_str().expect("id").to_owned();
+    ada.patch(&format!("/api/v1/messages/{typo}"), json!({"text": "see you tomorrow"})).await.expect(200);
+    let gone = ada.say(dm, "never mind that").await["id"].as_str().expect("id").to_owned();
+    ada.delete(&format!("/api/v1/messages/{gone}")).await.expect(204);
     let mails = wait_for_mails(&app, 1).await;
     settle(&app).await;
     let bob_mails: Vec<_> =
         outbox(app.data_dir()).into_iter().filter(|m| m.header("To") == Some("bob <bob@acme.test>")).collect();
     assert_eq!(bob_mails.len(), 1, "one digest for bob");
     let m = &bob_mails[0];
-    assert_eq!(m.header("Subject"), Some("2 new messages from carol and 1 other in Acme"));
+    assert_eq!(m.header("Subject"), Some("3 new messages from carol and 1 other in Acme"));
+    assert!(m.text.contains("Attached: offsite-plan.txt"), "{}", m.text);
+    assert!(m.text.contains("see you tomorrow") && !m.text.contains("tmorow"), "{}", m.text);
+    assert!(!m.text.contains("never mind that"), "{}", m.text);
     assert!(m.text.contains("In the thread \"Plan for the offsite?\""), "{}", m.text);
     assert!(
         m.text.contains("Lisbon, in May") && m.text.contains("Direct messages") && m.text.contains("are you there?")
@@ -336,4 +348,29 @@ async fn a_mail_the_transport_keeps_refusing_is_parked_then_sent_once_on_retry()
     assert_eq!(parley::mail::outbox::prune(&app.state.db.conn, now + 1).await.expect("prune"), 1);
     let left = ada.get("/api/v1/admin/mail").await.expect(200);
     assert_eq!(left.body["mails"], json!([]));
+}
+
+#[tokio::test]
+async fn a_digest_is_scheduled_once_and_anew_only_when_its_job_was_lost() {
+    use parley::jobs::model::job;
+    use parley::notify::model::digest;
+    use parley::notify::prefs::{Choice, Frequency};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+    let app = spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let (conn, settings) = (&app.state.db.conn, &app.state.settings.email);
+    let hourly = Choice { frequency: Frequency::Hourly, delay_minutes: None };
+    let digests = || job::Entity::find().filter(job::Column::Kind.eq("email.digest")).count(conn);
+    let now = parley::clock::now_ms();
+    parley::notify::decide::schedule(conn, settings, bob.user_id, hourly, now).await.expect("schedule");
+    parley::notify::decide::schedule(conn, settings, bob.user_id, hourly, now).await.expect("schedule");
+    assert_eq!(digests().await.expect("count"), 1, "one schedule, however often asked");
+    // Its job failed for good long ago: the next notification schedules afresh.
+    let stale =
+        digest::ActiveModel { user_id: Set(bob.user_id), due_at: Set(Some(now - 7_200_000)), last_sent_at: Set(None) };
+    digest::Entity::update(stale).exec(conn).await.expect("age it");
+    parley::notify::decide::schedule(conn, settings, bob.user_id, hourly, now).await.expect("schedule");
+    assert_eq!(digests().await.expect("count"), 2);
 }
