@@ -167,8 +167,8 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("not_a_websocket", 400, "GET /api/v1/ws without a WebSocket upgrade"),
     ("invalid_query", 400, "a query-string parameter is malformed"),
     ("malformed_form", 400, "a form body (application/x-www-form-urlencoded) is malformed"),
-    ("link_invalid", 400, "a link from a mail (unsubscribe, undo) was changed or is not one of this server's"),
-    ("link_expired", 400, "a link from a mail is past its time; use the one in a newer mail"),
+    ("link_invalid", 400, "a link from a mail (unsubscribe, undo, address confirmation) was changed or never existed"),
+    ("link_expired", 400, "a link from a mail is past its time or was already used; use the one in a newer mail"),
     ("reset_link_invalid", 400, "the password reset link has expired, was used, or never existed; ask for a new one"),
     (
         "invalid_search",

@@ -44,6 +44,7 @@ impl Application {
         crate::webhooks::outgoing::deliver::register(&mut jobs);
         crate::mail::outbox::register(&mut jobs);
         crate::notify::decide::register(&mut jobs);
+        crate::auth::password_reset::register(&mut jobs);
         let blobs = crate::blobs::from_settings(&settings)?;
         if let Err(e) = blobs.check().await {
             tracing::warn!(store = blobs.name(), error = %e, "file storage is not answering; uploads fail until it does");

@@ -1,6 +1,8 @@
 //! Changing one's e-mail address: the new address must prove it receives mail. Asking
 //! (with the current password) mails a link to the new address, good once for 24
 //! hours, and tells the old address; the address changes only when the link is used.
+use std::net::IpAddr;
+
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -25,16 +27,22 @@ fn unusable() -> AppError {
     AppError::bad_request("link_expired", "this confirmation link has expired or was used; ask again in Settings")
 }
 
-/// Mails a confirmation link to `new_email` and a notice to the present address.
+/// Mails a confirmation link to `new_email` and a notice to the present address. An
+/// address that already has an account is answered the same (its owner is told
+/// instead), so this cannot be used to learn who has an account. Wrong passwords count
+/// against the sign-in throttle.
 pub async fn request(
     state: &AppState,
+    ip: IpAddr,
     me: &user::Model,
     new_email: &str,
     current_password: String,
 ) -> AppResult<String> {
+    state.login_throttle.check(ip, &me.email)?;
     if current_password.len() > password::MAX_LEN
         || !password::verify(current_password, me.password_hash.clone()).await?
     {
+        state.login_throttle.spend(ip, &me.email);
         return Err(AppError::BadCredentials);
     }
     let email = validate::email(new_email)
@@ -42,8 +50,11 @@ pub async fn request(
     if email == me.email {
         return Err(AppError::invalid("new_email", "that is already your address"));
     }
-    if service::find_by_email(&state.db.conn, &email).await?.is_some() {
-        return Err(taken());
+    if let Some(owner) = service::find_by_email(&state.db.conn, &email).await? {
+        let tx = state.db.write().await?;
+        mails::address_in_use(&*tx, &state.settings, &owner).await?;
+        tx.commit().await?;
+        return Ok(email);
     }
     let token = secret_token::generate(TOKEN_PREFIX);
     let now = now_ms();

@@ -236,3 +236,33 @@ pub async fn address_change_asked(
     .await?;
     Ok(())
 }
+
+#[derive(Template)]
+#[template(path = "email/address_in_use.html")]
+struct InUseHtml<'a> {
+    subject: &'a str,
+    name: &'a str,
+    site: &'a str,
+    email: &'a str,
+}
+
+text_part!(InUseText = "email/address_in_use.txt", InUseHtml);
+
+/// To an address another account asked to move to, which already has an account: the
+/// asker is answered the same either way, so whether an address has an account stays
+/// known only to its owner.
+pub async fn address_in_use(conn: &impl ConnectionTrait, settings: &Settings, owner: &user::Model) -> AppResult<()> {
+    let (site, name) = (settings.site_base(), one_line(&owner.display_name));
+    let subject = "Your address was given for another Parley account".to_owned();
+    let html = InUseHtml { subject: &subject, name: &name, site, email: &owner.email };
+    let text = InUseText(&html);
+    outbox::enqueue(
+        conn,
+        settings,
+        "address_in_use",
+        Some(owner.id),
+        &draft(&name, &owner.email, &subject, &html, &text)?,
+    )
+    .await?;
+    Ok(())
+}

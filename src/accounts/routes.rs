@@ -1,5 +1,5 @@
 //! /api/v1/me, /api/v1/users/{id} and instance-admin user management.
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -91,15 +91,18 @@ pub struct EmailChangeAsked {
 /// and the address changes when it is opened.
 #[utoipa::path(post, path = "/api/v1/me/email", tag = "profile", request_body = EmailChange,
     responses((status = 202, body = EmailChangeAsked), (status = 401, body = ErrorBody, description = "bad_credentials"),
-              (status = 409, body = ErrorBody, description = "already_exists"), (status = 422, body = ErrorBody)))]
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody, description = "rate_limited")))]
 #[post("/me/email")]
 pub async fn change_email(
     state: web::Data<AppState>,
+    req: HttpRequest,
     me: CurrentUser,
     body: web::Json<EmailChange>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
-    let pending_email = super::email_change::request(&state, &me.user, &body.new_email, body.current_password).await?;
+    let ip = crate::auth::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    let pending_email =
+        super::email_change::request(&state, ip, &me.user, &body.new_email, body.current_password).await?;
     Ok(HttpResponse::Accepted().json(EmailChangeAsked { pending_email, valid_hours: super::email_change::VALID_HOURS }))
 }
 

@@ -1,10 +1,14 @@
 //! "Forgot password?": a link mailed to the account's address, good once for 30
-//! minutes. Asking answers the same whether or not the address has an account (and
-//! is throttled like sign-in); using the link sets the new password, ends every
-//! session and socket of the account, and mails a notice.
+//! minutes. Asking answers the same, in the same time, whether or not the address has
+//! an account: the request only writes a job, which looks the address up. Requests are
+//! throttled per client address; an account gets at most one link a minute and five an
+//! hour. Using the link sets the new password, ends every session and socket of the
+//! account, voids its other mailed links, and mails a notice.
 use std::net::IpAddr;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use std::sync::Arc;
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::model::password_reset as reset;
@@ -13,22 +17,64 @@ use crate::accounts::{mails, service as accounts};
 use crate::audit::{self, AuditEvent};
 use crate::clock::now_ms;
 use crate::error::{AppError, AppResult};
+use crate::jobs::{queue, JobFuture, JobHandler, JobRegistry};
 use crate::state::AppState;
 
 pub const VALID_MINUTES: i64 = 30;
 const TOKEN_PREFIX: &str = "pwr_";
 
-/// Mails a reset link if `email` belongs to an active person with a password.
+pub const MAIL_JOB: &str = "auth.password_reset_mail";
+/// An account gets no new link while one younger than this exists …
+const RESEND_AFTER_MS: i64 = 60_000;
+/// … and at most this many an hour.
+const MAX_PER_HOUR: u64 = 5;
+
+/// Writes the job that mails a reset link if `email` belongs to an active person with
+/// a password.
 pub async fn request(state: &AppState, ip: IpAddr, email: &str) -> AppResult<()> {
-    let key = format!("reset:{}", email.trim().to_lowercase());
+    let email = email.trim().to_lowercase();
+    let key = format!("reset:{email}");
     state.login_throttle.check(ip, &key)?;
     state.login_throttle.spend(ip, &key);
-    let Some(u) = accounts::find_by_email(&state.db.conn, email).await? else { return Ok(()) };
+    let tx = state.db.write().await?;
+    queue::enqueue(&*tx, MAIL_JOB, &serde_json::json!({ "email": email }), 5, 0).await?;
+    tx.commit().await
+}
+
+struct MailLink;
+
+impl JobHandler for MailLink {
+    fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture {
+        Box::pin(async move {
+            match payload.get("email").and_then(|v| v.as_str()) {
+                Some(email) => mail_link(&state, email).await.map_err(anyhow::Error::from),
+                None => Ok(()),
+            }
+        })
+    }
+}
+
+pub fn register(registry: &mut JobRegistry) {
+    registry.register(MAIL_JOB, Arc::new(MailLink));
+}
+
+async fn mail_link(state: &AppState, email: &str) -> AppResult<()> {
+    let conn = &state.db.conn;
+    let Some(u) = accounts::find_by_email(conn, email).await? else { return Ok(()) };
     if u.deactivated_at.is_some() || u.is_bot || u.password_hash.is_none() {
         return Ok(());
     }
-    let token = secret_token::generate(TOKEN_PREFIX);
     let now = now_ms();
+    let recent = |since: i64| {
+        reset::Entity::find()
+            .filter(reset::Column::UserId.eq(u.id))
+            .filter(reset::Column::CreatedAt.gt(since))
+            .count(conn)
+    };
+    if recent(now - RESEND_AFTER_MS).await? > 0 || recent(now - 3_600_000).await? >= MAX_PER_HOUR {
+        return Ok(());
+    }
+    let token = secret_token::generate(TOKEN_PREFIX);
     let tx = state.db.write().await?;
     reset::ActiveModel {
         id: Set(Uuid::now_v7()),

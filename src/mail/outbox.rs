@@ -22,16 +22,24 @@ const JOB_ATTEMPTS: i32 = 1000;
 const SUBJECT_CHARS: usize = 300;
 const ERROR_CHARS: usize = 2000;
 
-/// Writes a mail and the job that sends it; pass the transaction of the change.
+/// Writes a mail and the job that sends it; pass the transaction of the change. A mail
+/// that cannot be written (an address from before addresses were checked as strictly)
+/// is logged and skipped: it never holds up the change that caused it.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     kind: &str,
     user_id: Option<Uuid>,
     draft: &Draft,
-) -> AppResult<Uuid> {
+) -> AppResult<Option<Uuid>> {
     let id = Uuid::now_v7();
-    let raw = compose::render(id, &settings.email, &settings.site_host(), draft)?;
+    let raw = match compose::render(id, &settings.email, &settings.site_host(), draft) {
+        Ok(raw) => raw,
+        Err(e) => {
+            tracing::warn!(kind, user_id = ?user_id, error = %e, "a mail could not be written; skipped");
+            return Ok(None);
+        }
+    };
     let now = now_ms();
     mail::ActiveModel {
         id: Set(id),
@@ -50,7 +58,7 @@ pub async fn enqueue(
     .insert(conn)
     .await?;
     queue::enqueue(conn, SEND_JOB, &serde_json::json!({ "mail_id": id }), JOB_ATTEMPTS, 0).await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 pub struct Send;
@@ -89,8 +97,10 @@ async fn send(state: &AppState, id: Uuid) -> anyhow::Result<()> {
     let now = now_ms();
     match state.mailer.send(&outgoing).await {
         Ok(()) => {
+            // Sent: its body (reset links, private messages) is not kept.
             mail::Entity::update_many()
                 .col_expr(mail::Column::State, SENT.into())
+                .col_expr(mail::Column::Raw, String::new().into())
                 .col_expr(mail::Column::Attempts, attempts.into())
                 .col_expr(mail::Column::SentAt, Some(now).into())
                 .col_expr(mail::Column::UpdatedAt, now.into())
@@ -101,8 +111,8 @@ async fn send(state: &AppState, id: Uuid) -> anyhow::Result<()> {
             Ok(())
         }
         Err(e) => {
-            let error: String = format!("{e:#}").chars().take(ERROR_CHARS).collect();
-            let parked = attempts >= state.settings.email.max_attempts.max(1);
+            let error: String = e.message.chars().take(ERROR_CHARS).collect();
+            let parked = e.permanent || attempts >= state.settings.email.max_attempts.max(1);
             mail::Entity::update_many()
                 .col_expr(mail::Column::State, if parked { PARKED } else { PENDING }.into())
                 .col_expr(mail::Column::Attempts, attempts.into())

@@ -23,15 +23,34 @@ pub struct Outgoing<'a> {
     pub raw: &'a [u8],
 }
 
+/// Why a mail was not taken.
+#[derive(Debug)]
+pub struct SendError {
+    pub message: String,
+    /// The server refused it for good (a 5xx such as "no such user"): trying again
+    /// cannot help.
+    pub permanent: bool,
+}
+
+impl SendError {
+    fn transient(e: impl std::fmt::Display) -> Self {
+        Self { message: e.to_string(), permanent: false }
+    }
+}
+
 #[async_trait]
 pub trait MailTransport: Send + Sync {
-    /// Hands the mail over. Err: not accepted, try again later.
-    async fn send(&self, mail: &Outgoing<'_>) -> anyhow::Result<()>;
+    /// Hands the mail over.
+    async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError>;
     /// `file` or `smtp`, for the admin API and logs.
     fn kind(&self) -> &'static str;
 }
 
 pub fn from_settings(settings: &EmailSettings, data_dir: &std::path::Path) -> anyhow::Result<Box<dyn MailTransport>> {
+    settings
+        .from_address
+        .parse::<Address>()
+        .map_err(|e| anyhow::anyhow!("email.from_address {:?} is not an address: {e}", settings.from_address))?;
     Ok(match settings.backend {
         MailBackend::File => Box::new(FileOutbox { dir: data_dir.join("outbox") }),
         MailBackend::Smtp => Box::new(Smtp::new(settings)?),
@@ -44,14 +63,14 @@ pub struct FileOutbox {
 
 #[async_trait]
 impl MailTransport for FileOutbox {
-    async fn send(&self, mail: &Outgoing<'_>) -> anyhow::Result<()> {
-        tokio::fs::create_dir_all(&self.dir).await?;
+    async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError> {
+        tokio::fs::create_dir_all(&self.dir).await.map_err(SendError::transient)?;
         // Named by the mail's id and renamed into place: a second run rewrites the same
         // file, and no reader ever sees half of one.
         let path = self.dir.join(format!("{}.eml", mail.id));
         let partial = self.dir.join(format!(".{}.eml.partial", mail.id));
-        tokio::fs::write(&partial, mail.raw).await?;
-        tokio::fs::rename(&partial, &path).await?;
+        tokio::fs::write(&partial, mail.raw).await.map_err(SendError::transient)?;
+        tokio::fs::rename(&partial, &path).await.map_err(SendError::transient)?;
         tracing::info!(mail_id = %mail.id, to = %mail.to, path = %path.display(), "mail written to the outbox");
         Ok(())
     }
@@ -87,11 +106,15 @@ impl Smtp {
 
 #[async_trait]
 impl MailTransport for Smtp {
-    async fn send(&self, mail: &Outgoing<'_>) -> anyhow::Result<()> {
-        let from: Address = mail.from.parse()?;
-        let to: Address = mail.to.parse()?;
-        let envelope = Envelope::new(Some(from), vec![to])?;
-        self.transport.send_raw(&envelope, mail.raw).await?;
+    async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError> {
+        let refused = |e: &dyn std::fmt::Display| SendError { message: e.to_string(), permanent: true };
+        let from: Address = mail.from.parse().map_err(|e| refused(&e))?;
+        let to: Address = mail.to.parse().map_err(|e| refused(&e))?;
+        let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| refused(&e))?;
+        self.transport
+            .send_raw(&envelope, mail.raw)
+            .await
+            .map_err(|e| SendError { message: format!("{e}"), permanent: e.is_permanent() })?;
         tracing::info!(mail_id = %mail.id, "mail handed to the SMTP server");
         Ok(())
     }

@@ -15,11 +15,10 @@ pub mod unsubscribe;
 
 use uuid::Uuid;
 
-use crate::realtime::presence::Status;
 use crate::state::AppState;
 
-/// Connected and active on some node (do-not-disturb included): what arrives reaches
-/// them live, so it is not mailed. Away (idle sockets) and offline people are mailed.
+/// Connected and active on some node (whatever status they chose to show): what
+/// arrives reaches them live, so it is not mailed. Idle and offline people are mailed.
 pub fn is_here(state: &AppState, user: Uuid) -> bool {
-    matches!(state.realtime.presence.status(user), Status::Online | Status::Dnd)
+    state.realtime.presence.is_active(user)
 }

@@ -89,6 +89,25 @@ impl Presence {
 
     /// The user's status across every node.
     pub fn status(&self, user: Uuid) -> Status {
+        let best = self.sockets_status(user);
+        let chosen = self.chosen.lock().ok().and_then(|d| d.get(&user).copied()).unwrap_or_default();
+        match best {
+            NodeStatus::Offline => Status::Offline,
+            _ if chosen.dnd => Status::Dnd,
+            _ if chosen.away => Status::Away,
+            NodeStatus::Online => Status::Online,
+            NodeStatus::Away => Status::Away,
+        }
+    }
+
+    /// Whether some socket of the user is open and active, whatever they chose to show
+    /// (a chosen away or do-not-disturb does not make someone absent).
+    pub fn is_active(&self, user: Uuid) -> bool {
+        self.sockets_status(user) == NodeStatus::Online
+    }
+
+    /// What the user's sockets say across every node.
+    fn sockets_status(&self, user: Uuid) -> NodeStatus {
         let mut best = NodeStatus::Offline;
         if let Ok(local) = self.local.lock() {
             if let Some(l) = local.get(&user) {
@@ -102,14 +121,7 @@ impl Presence {
                 }
             }
         }
-        let chosen = self.chosen.lock().ok().and_then(|d| d.get(&user).copied()).unwrap_or_default();
-        match best {
-            NodeStatus::Offline => Status::Offline,
-            _ if chosen.dnd => Status::Dnd,
-            _ if chosen.away => Status::Away,
-            NodeStatus::Online => Status::Online,
-            NodeStatus::Away => Status::Away,
-        }
+        best
     }
 
     pub fn connected(&self, user: Uuid, workspaces: Vec<Uuid>, chosen: Chosen) {

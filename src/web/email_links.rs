@@ -45,15 +45,14 @@ fn query_value(token: &str) -> String {
 #[get("/email/unsubscribe")]
 pub async fn unsubscribe_page(state: web::Data<AppState>, q: web::Query<LinkQuery>) -> AppResult<HttpResponse> {
     let shown = async {
-        let (u, _) = person(&state, UNSUBSCRIBE, &q.t).await?;
+        let _ = person(&state, UNSUBSCRIBE, &q.t).await?;
         page(
             &state,
             LandingPage {
                 title: "Turn off notification mails?",
-                message: format!(
-                    "{} will no longer get mails about unread direct messages, mentions and threads.",
-                    u.email
-                ),
+                message:
+                    "Your Parley account will no longer get mails about unread direct messages, mentions and threads."
+                        .into(),
                 action: Some(format!("/email/unsubscribe?t={}", query_value(&q.t))),
                 button: "Turn them off",
                 one_click: true,
@@ -82,10 +81,9 @@ pub async fn unsubscribe_now(state: web::Data<AppState>, q: web::Query<LinkQuery
             &state,
             LandingPage {
                 title: "Notification mails are off",
-                message: format!(
-                    "{} gets no more mails about unread messages. You still see everything in Parley.",
-                    u.email
-                ),
+                message:
+                    "Your Parley account gets no more mails about unread messages. You still see everything in Parley."
+                        .into(),
                 action: undo,
                 button: "Undo: turn them back on",
                 one_click: false,
@@ -110,7 +108,7 @@ pub async fn resubscribe(state: web::Data<AppState>, q: web::Query<LinkQuery>) -
             &state,
             LandingPage {
                 title: "Notification mails are back on",
-                message: format!("{} is mailed {}.", u.email, choice.describe(&state.settings.email)),
+                message: format!("Your Parley account is mailed {}.", choice.describe(&state.settings.email)),
                 action: None,
                 button: "",
                 one_click: false,

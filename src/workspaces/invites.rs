@@ -179,3 +179,15 @@ pub async fn revoke(conn: &impl ConnectionTrait, ws: &WorkspaceAccess, actor: Uu
     )
     .await
 }
+
+/// Invitations `actor` addressed to an e-mail since `since_ms` (invitation mails are
+/// capped per person, so the server cannot be made to mail strangers in bulk).
+pub async fn addressed_since(conn: &impl ConnectionTrait, actor: Uuid, since_ms: i64) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(invite::Entity::find()
+        .filter(invite::Column::CreatedBy.eq(actor))
+        .filter(invite::Column::Email.is_not_null())
+        .filter(invite::Column::CreatedAt.gt(since_ms))
+        .count(conn)
+        .await?)
+}

@@ -7,7 +7,7 @@ use super::invites::{self, CreatedInvite, InviteInput, InvitePreview};
 use super::service::{self, MemberView, WorkspaceView};
 use crate::access::{self, WorkspaceRole};
 use crate::auth::CurrentUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -126,10 +126,14 @@ pub struct NewInvite {
     pub send_email: Option<bool>,
 }
 
+/// Invitations one person may have mailed in an hour.
+const INVITE_MAILS_PER_HOUR: u64 = 50;
+
 /// Create an invitation link (workspace admins). The token is shown only here.
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspace_id}/invites", tag = "workspaces",
     params(("workspace_id" = Uuid, Path)), request_body = NewInvite,
-    responses((status = 201, body = CreatedInvite), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedInvite), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "over 50 invitations mailed in the last hour")))]
 #[post("/workspaces/{workspace_id}/invites")]
 pub async fn create_invite(
     state: web::Data<AppState>,
@@ -146,6 +150,13 @@ pub async fn create_invite(
         max_uses: b.max_uses,
         expires_in_hours: b.expires_in_hours,
     };
+    if input.email.is_some() && send_email {
+        let sent =
+            invites::addressed_since(&state.db.conn, me.id(), crate::clock::now_ms() - crate::clock::HOUR_MS).await?;
+        if sent >= INVITE_MAILS_PER_HOUR {
+            return Err(AppError::RateLimited { retry_after_s: 600 });
+        }
+    }
     let tx = state.db.write().await?;
     let created = invites::create(
         &*tx,

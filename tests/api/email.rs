@@ -108,6 +108,10 @@ async fn no_mail_for_what_was_read_elsewhere_nor_to_the_connected_muted_unsubscr
     let gone = app.join(&ada, ws, "gone", "member").await;
     let quiet = app.join(&ada, ws, "quiet", "member").await;
     let _online_ws = Ws::connect(&online).await;
+    // Connected and active, but showing "away" by choice: still here.
+    let shy = app.join(&ada, ws, "shy", "member").await;
+    let _shy_ws = Ws::connect(&shy).await;
+    shy.send(Method::PUT, "/api/v1/me/presence", Some(json!({"away": true}))).await.expect(200);
     muted
         .send(Method::PATCH, &format!("/api/v1/channels/{general}/notifications"), Some(json!({"muted": true})))
         .await
@@ -123,7 +127,7 @@ async fn no_mail_for_what_was_read_elsewhere_nor_to_the_connected_muted_unsubscr
         .expect(204);
     ada.post_empty(&format!("/api/v1/admin/users/{}/deactivate", gone.user_id)).await.expect(204);
 
-    ada.say(general, "@reader @online @muted @never @gone please look").await;
+    ada.say(general, "@reader @online @shy @muted @never @gone please look").await;
     // @channel reaches everyone, but not someone whose level is "mentions".
     let seq = ada.say(general, "@channel heads up").await["seq"].as_i64().expect("seq");
     reader.post(&format!("/api/v1/channels/{general}/read"), json!({"seq": seq})).await.expect(200);
