@@ -7,6 +7,8 @@ over HTTP), from outside: the binary is started with `email.backend = "smtp"`.
     arrives exactly once.
   - SMTP down for longer than the attempts allow: the mail is parked (visible to an
     instance admin); after a retry from the admin API it arrives, once.
+  - The server SIGKILLed while a digest waits for its delay: after a restart the mail
+    arrives, once.
 
 Usage: python3 check_smtp.py PATH_TO_PARLEY_BINARY PATH_TO_MAILDEV [POSTGRES_ADMIN_URL]
 """
@@ -89,7 +91,7 @@ def main(binary, maildev_bin, pg_admin=None):
     try:
         token = server.first_line_matching(r"setup\?token=(\S+)").group(1)
         ada, ws, general = set_up_ada(base, token)
-        for name in ["bob", "carol", "dave", "erin"]:
+        for name in ["bob", "carol", "dave", "erin", "frank"]:
             join(base, ada, ws, name)
 
         def mention(who, text):
@@ -143,6 +145,17 @@ def main(binary, maildev_bin, pg_admin=None):
         wait_until("erin's mail marked sent", lambda: mail_states() == ["sent"] * 4)
         time.sleep(2)
         check(len(maildev.to("erin@acme.test")) == 1, "the retried mail arrives once")
+
+        # SIGKILL while a digest waits for its delay: after a restart it goes out, once.
+        mention("frank", "the server restarts now")
+        time.sleep(0.3)
+        server.kill()
+        server = Server(binary, env).start()
+        server.wait_healthy(base)
+        wait_until("frank's mail after the restart", lambda: maildev.to("frank@acme.test"), timeout=60)
+        wait_until("frank's mail marked sent", lambda: mail_states() == ["sent"] * 5)
+        time.sleep(2)
+        check(len(maildev.to("frank@acme.test")) == 1, "a digest pending at a SIGKILL is mailed once after the restart")
         print("all SMTP checks passed" + (" (PostgreSQL)" if db else " (SQLite)"))
     finally:
         server.kill()
