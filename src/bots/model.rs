@@ -8,7 +8,7 @@ pub mod bot {
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: Uuid,
         pub workspace_id: Uuid,
-        /// `bot` or `hook`.
+        /// `bot`, `hook` or `system`.
         pub kind: String,
         pub owner_id: Uuid,
         pub description: String,

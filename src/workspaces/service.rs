@@ -53,6 +53,11 @@ pub struct MemberView {
     pub role: WorkspaceRole,
     pub joined_at: String,
     pub deactivated_at: Option<String>,
+    /// For an app identity, what it is: `bot` (added to channels like a person), `hook`
+    /// (what a webhook or slash command posts as) or `system` (the workspace's own
+    /// voice); absent for people. Pickers offer people and bots only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
 }
 
 fn slug_from_name(name: &str) -> String {
@@ -198,10 +203,15 @@ pub async fn members(
         q = q.filter(member::Column::DeactivatedAt.is_null());
     }
     let rows = q.order_by_asc(member::Column::JoinedAt).limit(10_000).all(conn).await?;
-    let users = user::Entity::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|m| m.user_id).collect::<Vec<_>>()))
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.user_id).collect();
+    let users = user::Entity::find().filter(user::Column::Id.is_in(ids.clone())).all(conn).await?;
+    let apps: std::collections::HashMap<Uuid, String> = crate::bots::model::bot::Entity::find()
+        .filter(crate::bots::model::bot::Column::UserId.is_in(ids))
         .all(conn)
-        .await?;
+        .await?
+        .into_iter()
+        .map(|b| (b.user_id, b.kind))
+        .collect();
     Ok(rows
         .iter()
         .filter_map(|m| {
@@ -211,6 +221,7 @@ pub async fn members(
                 role: WorkspaceRole::parse(&m.role),
                 joined_at: rfc3339(m.joined_at),
                 deactivated_at: opt_rfc3339(m.deactivated_at),
+                app: apps.get(&u.id).cloned(),
             })
         })
         .collect())

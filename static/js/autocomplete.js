@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { channelsOf, isConv, S } from "./state.js";
 import { appTag, avatar, presenceDot } from "./presence.js";
 import { channelIcon } from "./sidebar.js";
+import { pickable } from "./users.js";
 
 export function mentionCandidates(q, chId) {
   const ch = S.channels.get(chId);
@@ -14,10 +15,11 @@ export function mentionCandidates(q, chId) {
   const pool = new Map();
   for (const id of inChannel) pool.set(id, 0);
   const ws = ch && S.wsMembers.get(ch.workspace_id);
+  const apps = new Set(((ws && ws.list) || []).filter((mv) => !pickable(mv)).map((mv) => mv.user.id));
   if (ws && ws.list) for (const mv of ws.list) if (!mv.deactivated_at && !pool.has(mv.user.id)) pool.set(mv.user.id, 1);
   const found = [];
   for (const [id, rank] of pool) {
-    if (id === S.me.id) continue;
+    if (id === S.me.id || apps.has(id)) continue;
     const u = S.users.get(id);
     if (!u || u.deactivated) continue;
     const un = u.username.toLowerCase();

@@ -11,7 +11,7 @@ import { canEditTopic, canPost, isConv, isDeactivated, mergeChannel, Panel, S, u
 import { appTag, avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
 import { renderSidebarSoon } from "./sidebar.js";
 import { renderHeader } from "./channel-header.js";
-import { ensureChannelMembers, ensureUsers, loadWsMembers } from "./users.js";
+import { ensureChannelMembers, ensureUsers, loadWsMembers, pickable } from "./users.js";
 import { leaveChannel } from "./channels.js";
 import { startConversation } from "./new-conversation.js";
 
@@ -99,7 +99,7 @@ export async function renderDetails() {
   if (!isConv(ch) && canPost(ch)) {
     const ws = await loadWsMembers(ch.workspace_id);
     const inCh = new Set(ids);
-    const candidates = (ws || []).filter((mv) => !mv.deactivated_at && !mv.user.deactivated && !inCh.has(mv.user.id))
+    const candidates = (ws || []).filter((mv) => pickable(mv) && !mv.deactivated_at && !mv.user.deactivated && !inCh.has(mv.user.id))
       .sort((a, b) => a.user.display_name.localeCompare(b.user.display_name));
     if (candidates.length && ch.id === V.channelId && Panel.mode === "details") {
       const sel = h("select", { id: "add-member-select", "aria-label": "Person to add" },

@@ -10,7 +10,7 @@ import { api } from "./api.js";
 import { mergeChannel, S, userName } from "./state.js";
 import { appTag, avatar, deactivatedTag, presenceDot, updatePresenceSubSoon } from "./presence.js";
 import { renderSidebar } from "./sidebar.js";
-import { ensureUsers, loadWsMembers } from "./users.js";
+import { ensureUsers, loadWsMembers, pickable } from "./users.js";
 import { go } from "./nav.js";
 
 const DM = { selected: [] };
@@ -39,7 +39,7 @@ function renderDmList() {
   const ws = S.wsMembers.get(S.wsId);
   const q = $("#dm-filter").value.trim().toLowerCase();
   const people = ((ws && ws.list) || [])
-    .filter((mv) => !mv.deactivated_at && mv.user.id !== S.me.id)
+    .filter((mv) => pickable(mv) && !mv.deactivated_at && mv.user.id !== S.me.id)
     .map((mv) => mv.user)
     .filter((u) => !q || u.display_name.toLowerCase().includes(q) || u.username.includes(q))
     // Apps come after people; deactivated accounts last, as such, and cannot be chosen.

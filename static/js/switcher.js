@@ -9,6 +9,7 @@ import { appTag, avatar } from "./presence.js";
 import { channelIcon } from "./sidebar.js";
 import { go } from "./nav.js";
 import { startConversation } from "./new-conversation.js";
+import { pickable } from "./users.js";
 
 export const Switcher = {
   items: [],
@@ -39,7 +40,7 @@ export const Switcher = {
     const wm = S.wsMembers.get(S.wsId);
     for (const mv of (wm && wm.list) || []) {
       const u = mv.user;
-      if (mv.deactivated_at || u.deactivated || u.id === S.me.id || dmWith.has(u.id)) continue;
+      if (!pickable(mv) || mv.deactivated_at || u.deactivated || u.id === S.me.id || dmWith.has(u.id)) continue;
       out.push({ kind: "user", user: u, label: u.display_name, match: `${u.display_name} ${u.username}`, sub: `@${u.username}`, recency: "" });
     }
     return out;

@@ -15,6 +15,12 @@ export function rememberUser(u) {
   S.users.set(u.id, old ? Object.assign(old, u) : { ...u });
 }
 
+/** Whether a member can be picked (mentioned, messaged, added): people and bots, not
+ * what webhooks and commands post as, nor the workspace's own voice. */
+export function pickable(mv) {
+  return !mv.app || mv.app === "bot";
+}
+
 /** Members of a workspace (for names, @mentions, new conversations). */
 export function loadWsMembers(wsId, force = false) {
   const cached = S.wsMembers.get(wsId);

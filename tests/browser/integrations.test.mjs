@@ -341,3 +341,24 @@ test("slash commands: autocomplete with usage hints, an ephemeral answer only th
     commandServer.close();
   }
 });
+
+test("pickers offer people and bots, not what webhooks and commands post as", async () => {
+  await A.page.reload();
+  await A.page.getByTestId("new-message").click();
+  const dialog = A.page.getByTestId("new-message-dialog");
+  const people = dialog.locator("#dm-people");
+  await people.getByText("Deploy Bot").waitFor();
+  const listed = await people.innerText();
+  for (const identity of ["Audit trail", "/deploy"]) {
+    assert.ok(!listed.includes(identity), `${identity} is not offered: ${listed}`);
+  }
+  await A.page.keyboard.press("Escape");
+  await open(A.page, general);
+  const composer = A.page.getByTestId("composer");
+  await composer.fill("@De");
+  await A.page.getByTestId("autocomplete-item").filter({ hasText: "Deploy Bot" }).waitFor();
+  await composer.fill("@Audit");
+  await A.page.getByTestId("autocomplete-item").first().waitFor({ state: "detached" });
+  assert.equal(await A.page.getByTestId("autocomplete-item").count(), 0, "a webhook's identity is not offered for @mention");
+  await composer.fill("");
+});
