@@ -72,8 +72,11 @@ async fn drained(keep_alive: bool) {
     eprintln!("keep-alive {keep_alive}: {created} created, {unanswered} unanswered of {CLIENTS}");
     assert_eq!(unanswered, 0, "every request sent before the stop is answered: {answers:?}");
 
+    // A connection of our own: pooled ones opened on the stopped server's worker
+    // runtimes cannot be used once those runtimes are gone (PostgreSQL).
+    let conn = sea_orm::Database::connect(app.state.settings.database_url()).await.expect("connect");
     let stored = <message::Entity as sea_orm::EntityTrait>::find()
-        .all(&app.state.db.conn)
+        .all(&conn)
         .await
         .expect("messages")
         .iter()
