@@ -220,6 +220,11 @@ async fn housekeeping(state: AppState) {
             })
             .await;
             let mails = days_ago(state.settings.email.keep_sent_days);
+            let before = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(mails).unwrap_or(0));
+            let files = state.mailer.prune(before).await;
+            if files > 0 {
+                tracing::info!(files, "pruned the mail outbox");
+            }
             prune_step(&state, "sent mails and ended mail links", |tx| Box::pin(crate::mail::outbox::prune(tx, mails)))
                 .await;
             if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {

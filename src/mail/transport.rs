@@ -44,6 +44,11 @@ pub trait MailTransport: Send + Sync {
     async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError>;
     /// `file` or `smtp`, for the admin API and logs.
     fn kind(&self) -> &'static str;
+    /// Forgets what it keeps of mails handed over before `before` (housekeeping); how
+    /// many it removed.
+    async fn prune(&self, _before: std::time::SystemTime) -> u64 {
+        0
+    }
 }
 
 pub fn from_settings(settings: &EmailSettings, data_dir: &std::path::Path) -> anyhow::Result<Box<dyn MailTransport>> {
@@ -76,6 +81,22 @@ impl MailTransport for FileOutbox {
     }
     fn kind(&self) -> &'static str {
         "file"
+    }
+
+    /// The outbox keeps mails as long as sent rows are kept (`email.keep_sent_days`).
+    async fn prune(&self, before: std::time::SystemTime) -> u64 {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.dir).await else { return 0 };
+        let mut removed = 0;
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let old = entry.metadata().await.ok().and_then(|m| m.modified().ok()).is_some_and(|t| t < before);
+            if old
+                && entry.file_name().to_string_lossy().ends_with(".eml")
+                && tokio::fs::remove_file(entry.path()).await.is_ok()
+            {
+                removed += 1;
+            }
+        }
+        removed
     }
 }
 

@@ -352,6 +352,11 @@ async fn a_mail_the_transport_keeps_refusing_is_parked_then_sent_once_on_retry()
     assert_eq!(parley::mail::outbox::prune(&app.state.db.conn, now + 1).await.expect("prune"), 1);
     let left = ada.get("/api/v1/admin/mail").await.expect(200);
     assert_eq!(left.body["mails"], json!([]));
+    // … and the outbox folder forgets files as old.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    assert_eq!(app.state.mailer.prune(hour_ago).await, 0, "the file is newer");
+    assert_eq!(app.state.mailer.prune(std::time::SystemTime::now() + Duration::from_secs(1)).await, 1);
+    assert!(outbox(app.data_dir()).is_empty());
 }
 
 #[tokio::test]
