@@ -11,6 +11,11 @@ use std::sync::Arc;
 
 use crate::state::AppState;
 
+/// The id a job's payload names under `key` (jobs carry ids as strings).
+pub fn uuid_in(payload: &serde_json::Value, key: &str) -> Option<uuid::Uuid> {
+    payload.get(key)?.as_str()?.parse().ok()
+}
+
 pub type JobFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 
 /// Runs one kind of job. It may run more than once for the same row (a worker can

@@ -66,7 +66,7 @@ pub struct Send;
 impl JobHandler for Send {
     fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture {
         Box::pin(async move {
-            match payload.get("mail_id").and_then(|v| v.as_str()).and_then(|s| s.parse::<Uuid>().ok()) {
+            match crate::jobs::uuid_in(&payload, "mail_id") {
                 Some(id) => send(&state, id).await,
                 None => Ok(()),
             }

@@ -70,7 +70,7 @@ pub struct Decide;
 impl JobHandler for Decide {
     fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture {
         Box::pin(async move {
-            match payload.get("message_id").and_then(|v| v.as_str()).and_then(|s| s.parse::<Uuid>().ok()) {
+            match crate::jobs::uuid_in(&payload, "message_id") {
                 Some(id) => decide(&state, id).await.map_err(anyhow::Error::from),
                 None => Ok(()),
             }

@@ -30,7 +30,7 @@ pub struct Digest;
 impl JobHandler for Digest {
     fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture {
         Box::pin(async move {
-            match payload.get("user_id").and_then(|v| v.as_str()).and_then(|s| s.parse::<Uuid>().ok()) {
+            match crate::jobs::uuid_in(&payload, "user_id") {
                 Some(id) => run(&state, id).await.map_err(anyhow::Error::from),
                 None => Ok(()),
             }

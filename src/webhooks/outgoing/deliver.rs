@@ -32,7 +32,7 @@ pub struct Deliver;
 impl JobHandler for Deliver {
     fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture {
         Box::pin(async move {
-            let id = payload.get("delivery_id").and_then(|v| v.as_str()).and_then(|s| s.parse::<Uuid>().ok());
+            let id = crate::jobs::uuid_in(&payload, "delivery_id");
             match id {
                 Some(id) => attempt_delivery(&state, id).await,
                 None => Ok(()),
