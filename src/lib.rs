@@ -26,6 +26,7 @@ pub mod realtime;
 pub mod search;
 pub mod settings;
 pub mod slack_api;
+pub mod sso;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -21,6 +21,7 @@ pub struct Settings {
     pub search: SearchSettings,
     pub integrations: IntegrationSettings,
     pub email: crate::mail::settings::EmailSettings,
+    pub sso: crate::sso::settings::SsoSettings,
     pub log: LogSettings,
 }
 

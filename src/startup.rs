@@ -89,6 +89,7 @@ impl Application {
                 &settings.integrations.outbound_ports,
             ))?,
             mailer: Arc::from(crate::mail::transport::from_settings(&settings.email, &settings.server.data_dir)?),
+            sso: crate::sso::provider::Providers::from_settings(&settings.sso, settings.site_base())?,
             settings: Arc::new(settings),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -227,6 +228,7 @@ async fn housekeeping(state: AppState) {
             }
             prune_step(&state, "sent mails and ended mail links", |tx| Box::pin(crate::mail::outbox::prune(tx, mails)))
                 .await;
+            prune_step(&state, "finished sso sign-in attempts", |tx| Box::pin(crate::sso::attempt::prune(tx))).await;
             if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {
                 tracing::warn!(error = %e, "response URL pruning skipped");
             }

@@ -32,4 +32,6 @@ pub struct AppState {
     pub outbound: crate::outbound::Outbound,
     /// Where mails go: the outbox folder or SMTP.
     pub mailer: Arc<dyn crate::mail::transport::MailTransport>,
+    /// The identity providers people may sign in through.
+    pub sso: crate::sso::provider::Providers,
 }

@@ -11,6 +11,7 @@ mod m0007_outgoing_webhooks;
 mod m0008_slash_commands;
 mod m0009_manual_away;
 mod m0010_email;
+mod m0011_sso;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_slash_commands::Migration),
             Box::new(m0009_manual_away::Migration),
             Box::new(m0010_email::Migration),
+            Box::new(m0011_sso::Migration),
         ]
     }
 }

@@ -113,6 +113,7 @@ pub async fn authenticate(
             return Err(AppError::BadCredentials);
         }
     };
+    crate::sso::policy::check_password_sign_in(&state.db.conn, &user).await?;
     audit::record(&state.db.conn, AuditEvent::new(Some(user.id), "auth.login").ip(ip)).await?;
     Ok(user)
 }

@@ -131,6 +131,8 @@ pub mod kind {
     pub const USER_UPDATED: &str = "user.updated";
     pub const WORKSPACE_MEMBER_ADDED: &str = "workspace.member_added";
     pub const WORKSPACE_MEMBER_REMOVED: &str = "workspace.member_removed";
+    /// A member's role changed.
+    pub const WORKSPACE_MEMBER_UPDATED: &str = "workspace.member_updated";
     pub const USER_DEACTIVATED: &str = "user.deactivated";
     pub const SESSIONS_REVOKED: &str = "user.sessions_revoked";
     pub const TYPING: &str = "typing";

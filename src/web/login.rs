@@ -20,6 +20,8 @@ struct LoginPage {
     error: Option<String>,
     email: String,
     next: String,
+    /// Sign-in buttons of the identity providers: (link, name).
+    providers: Vec<(String, String)>,
 }
 
 fn render(
@@ -29,12 +31,13 @@ fn render(
     email: String,
     next: String,
 ) -> AppResult<HttpResponse> {
-    let page = LoginPage { error, email, next }.render().map_err(anyhow::Error::from)?;
+    let providers = super::sso::buttons(state, &next);
+    let page = LoginPage { error, email, next, providers }.render().map_err(anyhow::Error::from)?;
     Ok(html(state, status, page))
 }
 
 /// `next` if it is a path on this site (see next_path), else "".
-fn local_path(state: &AppState, next: Option<String>) -> String {
+pub fn local_path(state: &AppState, next: Option<String>) -> String {
     next.and_then(|n| next_path::local(&state.settings.server.site_url, &n)).unwrap_or_default()
 }
 
@@ -54,6 +57,19 @@ pub async fn login_page(
         return Ok(redirect(if next.is_empty() { "/" } else { &next }));
     }
     render(&state, StatusCode::OK, None, String::new(), next)
+}
+
+/// A new session (never an old one: fixation-safe) and a 303 to `to`, a local path.
+pub async fn signed_in_redirect(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &crate::accounts::model::user::Model,
+    to: &str,
+) -> AppResult<HttpResponse> {
+    let mut res = signed_in(state, req, user, StatusCode::SEE_OTHER).await?;
+    let to = header::HeaderValue::from_str(to).unwrap_or(header::HeaderValue::from_static("/"));
+    res.headers_mut().insert(header::LOCATION, to);
+    Ok(res)
 }
 
 #[derive(Deserialize)]
@@ -76,16 +92,14 @@ pub async fn login_form(
         Err(e) => Err(e),
     };
     let (status, message) = match outcome {
-        Ok(user) => {
-            let mut res = signed_in(&state, &req, &user, StatusCode::SEE_OTHER).await?;
-            let to = header::HeaderValue::from_str(if next.is_empty() { "/" } else { &next })
-                .unwrap_or(header::HeaderValue::from_static("/"));
-            res.headers_mut().insert(header::LOCATION, to);
-            return Ok(res);
-        }
+        Ok(user) => return signed_in_redirect(&state, &req, &user, if next.is_empty() { "/" } else { &next }).await,
         Err(AppError::BadCredentials) => {
             (StatusCode::UNAUTHORIZED, "That e-mail and password do not match.".to_owned())
         }
+        Err(AppError::Forbidden { code: "sso_required", .. }) => (
+            StatusCode::FORBIDDEN,
+            "Your workspace signs in through its identity provider: use the button above.".to_owned(),
+        ),
         Err(AppError::Forbidden { code: "account_deactivated", .. }) => (
             StatusCode::FORBIDDEN,
             "This account has been deactivated. Ask an administrator to reactivate it.".to_owned(),

@@ -1,5 +1,6 @@
 //! Pages people open in a browser, apart from the JSON API: the chat screen and the
-//! client's files, sign-in and password reset, first-run setup, invitations, where a
+//! client's files, sign-in (with a password or through an identity provider, and the
+//! page a refused provider sign-in ends on) and password reset, first-run setup, invitations, where a
 //! mail's links lead (unsubscribe and its undo, confirming a new address) and the notice
 //! a refused link shows. Each is plain HTML that works before any script loads; a client error on a
 //! page answers with a page, never JSON.
@@ -13,6 +14,7 @@ pub mod notice;
 pub mod page;
 pub mod password_reset;
 pub mod setup;
+pub mod sso;
 
 use actix_web::web;
 
@@ -23,6 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(assets::app_css)
         .service(login::login_page)
         .service(login::login_form)
+        .service(sso::start)
+        .service(sso::callback)
         .service(setup::setup_page)
         .service(setup::setup_form)
         .service(invite::invite_page)

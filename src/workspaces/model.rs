@@ -13,6 +13,9 @@ pub mod workspace {
         pub created_at: i64,
         /// Members (not only admins) may create incoming webhooks in their channels.
         pub members_create_hooks: bool,
+        /// password_and_sso, or sso_only (members other than instance admins sign in
+        /// through a provider).
+        pub sign_in_policy: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

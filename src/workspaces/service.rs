@@ -26,6 +26,8 @@ pub struct WorkspaceView {
     pub created_at: String,
     /// Members, not only admins, may create incoming webhooks in their channels.
     pub members_create_hooks: bool,
+    /// `password_and_sso` or `sso_only`.
+    pub sign_in_policy: String,
 }
 
 impl WorkspaceView {
@@ -37,6 +39,7 @@ impl WorkspaceView {
             my_role: role,
             created_at: rfc3339(ws.created_at),
             members_create_hooks: ws.members_create_hooks,
+            sign_in_policy: ws.sign_in_policy.clone(),
         }
     }
 }
@@ -98,6 +101,7 @@ pub async fn create(
         created_by: Set(owner),
         created_at: Set(now),
         members_create_hooks: Set(false),
+        sign_in_policy: Set("password_and_sso".into()),
     }
     .insert(&**tx)
     .await
@@ -267,18 +271,7 @@ pub async fn change_role(
     {
         return Err(AppError::conflict("last_owner", "a workspace must keep at least one owner"));
     }
-    member::Entity::update_many()
-        .col_expr(member::Column::Role, role.as_str().into())
-        .filter(member::Column::WorkspaceId.eq(ws.workspace.id))
-        .filter(member::Column::UserId.eq(user_id))
-        .exec(&*tx)
-        .await?;
-    if role == WorkspaceRole::Guest {
-        // A guest keeps only what it is explicitly added to: leave public channels.
-        for ch in channels::remove_from_public_channels(&*tx, ws.workspace.id, user_id).await? {
-            tx.emit(NewEvent::member_left(ws.workspace.id, ch, user_id));
-        }
-    }
+    set_role(&tx, ws.workspace.id, user_id, role).await?;
     audit::record(
         &*tx,
         AuditEvent::new(Some(actor), "workspace.member_role_changed")
@@ -308,15 +301,52 @@ pub async fn remove_member(db: &Db, ws: &WorkspaceAccess, actor: Uuid, user_id: 
             return Err(AppError::conflict("last_owner", "a workspace must keep at least one owner"));
         }
     }
+    end_membership(&tx, ws.workspace.id, user_id).await?;
+    audit::record(
+        &*tx,
+        AuditEvent::new(Some(actor), "workspace.member_removed").workspace(ws.workspace.id).target("user", user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a member's role (a guest leaves the public channels) and tells their sockets.
+/// The caller has checked who may do it.
+pub async fn set_role(tx: &WriteTx, ws_id: Uuid, user_id: Uuid, role: WorkspaceRole) -> AppResult<()> {
+    let conn = &**tx;
+    member::Entity::update_many()
+        .col_expr(member::Column::Role, role.as_str().into())
+        .filter(member::Column::WorkspaceId.eq(ws_id))
+        .filter(member::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    if role == WorkspaceRole::Guest {
+        // A guest keeps only what it is explicitly added to: leave public channels.
+        for ch in channels::remove_from_public_channels(conn, ws_id, user_id).await? {
+            tx.emit(NewEvent::member_left(ws_id, ch, user_id));
+        }
+    }
+    tx.emit(
+        NewEvent::workspace(kind::WORKSPACE_MEMBER_UPDATED, ws_id, json!({"user_id": user_id, "role": role}))
+            .about(user_id),
+    );
+    Ok(())
+}
+
+/// Ends a membership: deactivated, every channel membership in the workspace dropped
+/// (so access ends at once), the sockets told. The caller has checked who may do it.
+pub async fn end_membership(tx: &WriteTx, ws_id: Uuid, user_id: Uuid) -> AppResult<()> {
+    let conn = &**tx;
     member::Entity::update_many()
         .col_expr(member::Column::DeactivatedAt, Some(now_ms()).into())
-        .filter(member::Column::WorkspaceId.eq(ws.workspace.id))
+        .filter(member::Column::WorkspaceId.eq(ws_id))
         .filter(member::Column::UserId.eq(user_id))
-        .exec(&*tx)
+        .exec(conn)
         .await?;
     let channel_ids: Vec<Uuid> = channel::Entity::find()
-        .filter(channel::Column::WorkspaceId.eq(ws.workspace.id))
-        .all(&*tx)
+        .filter(channel::Column::WorkspaceId.eq(ws_id))
+        .all(conn)
         .await?
         .into_iter()
         .map(|c| c.id)
@@ -324,7 +354,7 @@ pub async fn remove_member(db: &Db, ws: &WorkspaceAccess, actor: Uuid, user_id: 
     let left: Vec<Uuid> = channel_member::Entity::find()
         .filter(channel_member::Column::UserId.eq(user_id))
         .filter(channel_member::Column::ChannelId.is_in(channel_ids))
-        .all(&*tx)
+        .all(conn)
         .await?
         .into_iter()
         .map(|m| m.channel_id)
@@ -332,20 +362,14 @@ pub async fn remove_member(db: &Db, ws: &WorkspaceAccess, actor: Uuid, user_id: 
     channel_member::Entity::delete_many()
         .filter(channel_member::Column::UserId.eq(user_id))
         .filter(channel_member::Column::ChannelId.is_in(left.iter().copied()))
-        .exec(&*tx)
+        .exec(conn)
         .await?;
     for ch in left {
-        tx.emit(NewEvent::member_left(ws.workspace.id, ch, user_id));
+        tx.emit(NewEvent::member_left(ws_id, ch, user_id));
     }
     tx.emit(
-        NewEvent::workspace(kind::WORKSPACE_MEMBER_REMOVED, ws.workspace.id, json!({"user_id": user_id}))
+        NewEvent::workspace(kind::WORKSPACE_MEMBER_REMOVED, ws_id, json!({"user_id": user_id}))
             .about(user_id),
     );
-    audit::record(
-        &*tx,
-        AuditEvent::new(Some(actor), "workspace.member_removed").workspace(ws.workspace.id).target("user", user_id),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(())
 }

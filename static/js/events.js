@@ -63,6 +63,7 @@ const EVENTS = {
   "user.updated": (e) => onUserUpdated(e.data),
   "workspace.member_added": (e) => onWorkspaceMemberAdded(e.workspace_id, e.data),
   "workspace.member_removed": (e) => onWorkspaceMemberRemoved(e.workspace_id, e.data),
+  "workspace.member_updated": (e) => onWorkspaceMemberAdded(e.workspace_id, e.data),
   "user.deactivated": (e) => {
     if (e.data.user_id === S.me.id) { RT.stopped = true; toast("This account has been deactivated.", "error"); setTimeout(goLogin, 1500); }
   },

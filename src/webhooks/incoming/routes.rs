@@ -8,7 +8,7 @@ use super::service::{self, CreatedHook, HookPatch, HookView, NewHook};
 use crate::access::{self, Need};
 use crate::audit::{self, AuditEvent};
 use crate::auth::CurrentUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 use crate::workspaces::model::workspace;
 use crate::workspaces::service::WorkspaceView;
@@ -119,6 +119,9 @@ pub async fn remove(state: web::Data<AppState>, me: CurrentUser, path: web::Path
 pub struct WorkspaceSettings {
     /// Let members (not only admins) create incoming webhooks in their channels.
     pub members_create_hooks: Option<bool>,
+    /// `password_and_sso`, or `sso_only`: members other than instance admins must sign
+    /// in through an identity provider (refused while none is configured).
+    pub sign_in_policy: Option<crate::sso::policy::SignInPolicy>,
 }
 
 /// Change a workspace's settings (workspace admins).
@@ -140,12 +143,21 @@ pub async fn settings(
     if let Some(v) = body.members_create_hooks {
         am.members_create_hooks = Set(v);
     }
+    if let Some(p) = body.sign_in_policy {
+        if p == crate::sso::policy::SignInPolicy::SsoOnly && state.sso.is_empty() {
+            return Err(AppError::invalid("sign_in_policy", "sso_only needs an identity provider in the configuration"));
+        }
+        am.sign_in_policy = Set(p.as_str().into());
+    }
     let updated = am.update(&*tx).await?;
     audit::record(
         &*tx,
         AuditEvent::new(Some(me.id()), "workspace.settings_changed")
             .workspace(updated.id)
-            .details(serde_json::json!({"members_create_hooks": updated.members_create_hooks})),
+            .details(serde_json::json!({
+                "members_create_hooks": updated.members_create_hooks,
+                "sign_in_policy": updated.sign_in_policy,
+            })),
     )
     .await?;
     tx.commit().await?;

@@ -1,0 +1,57 @@
+//! Each workspace's sign-in policy: password and SSO, or SSO only. A member of an
+//! SSO-only workspace signs in through a provider; instance admins keep their password
+//! (break-glass, and `parley admin` can always reset it).
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde::Deserialize;
+
+use crate::accounts::model::user;
+use crate::error::{AppError, AppResult};
+use crate::workspaces::model::{member, workspace};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInPolicy {
+    PasswordAndSso,
+    SsoOnly,
+}
+
+impl SignInPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordAndSso => "password_and_sso",
+            Self::SsoOnly => "sso_only",
+        }
+    }
+}
+
+/// Refuses a password sign-in for someone in an SSO-only workspace (not an instance
+/// admin). Called only after the password was found right, so it tells nothing to
+/// someone guessing.
+pub async fn check_password_sign_in(conn: &impl ConnectionTrait, u: &user::Model) -> AppResult<()> {
+    if u.is_admin {
+        return Ok(());
+    }
+    let sso_only: Vec<uuid::Uuid> = workspace::Entity::find()
+        .filter(workspace::Column::SignInPolicy.eq(SignInPolicy::SsoOnly.as_str()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|w| w.id)
+        .collect();
+    if sso_only.is_empty() {
+        return Ok(());
+    }
+    let bound = member::Entity::find()
+        .filter(member::Column::UserId.eq(u.id))
+        .filter(member::Column::DeactivatedAt.is_null())
+        .filter(member::Column::WorkspaceId.is_in(sso_only))
+        .count(conn)
+        .await?;
+    if bound > 0 {
+        return Err(AppError::forbidden(
+            "sso_required",
+            "your workspace requires signing in through its identity provider; use the sign-in button for it",
+        ));
+    }
+    Ok(())
+}

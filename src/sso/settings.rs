@@ -1,0 +1,157 @@
+//! `[sso]` and its `[[sso.providers]]`: which identity providers people may sign in
+//! through, and the rules that turn what a provider says into workspaces and roles.
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SsoSettings {
+    pub login_ttl_minutes: i64,
+    pub clock_skew_s: u64,
+    pub jwks_refresh_min_s: u64,
+    pub providers: Vec<ProviderSettings>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// OpenID Connect, configured by its issuer URL (discovery).
+    #[default]
+    Oidc,
+    /// Plain OAuth2: authorization, token and user-info URLs and a claim mapping.
+    Oauth2,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// Short and stable: it is part of the callback URL (`/sso/{id}/callback`).
+    pub id: String,
+    /// What the sign-in button says: "Sign in with {name}".
+    pub name: String,
+    #[serde(default)]
+    pub kind: ProviderKind,
+    /// OIDC: the issuer URL, exactly as the provider's discovery document states it.
+    #[serde(default)]
+    pub issuer: String,
+    pub client_id: String,
+    /// Or the environment variable PARLEY_SSO_SECRET_{ID} (upper case, `-` as `_`).
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// Scopes asked for besides the defaults (OIDC: openid email profile).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Someone the provider knows but Parley does not gets an account at first sign-in.
+    #[serde(default)]
+    pub allow_signup: bool,
+    /// An existing account with the same address is linked at first sign-in, but only
+    /// when the provider says the address is verified (`email_verified: true`).
+    #[serde(default)]
+    pub link_by_verified_email: bool,
+    /// Plain OAuth2 endpoints.
+    #[serde(default)]
+    pub authorization_url: String,
+    #[serde(default)]
+    pub token_url: String,
+    #[serde(default)]
+    pub userinfo_url: String,
+    /// Where each fact is found in the ID token or the user-info answer.
+    #[serde(default)]
+    pub claims: ClaimNames,
+    /// Workspace and channel access, applied again at every sign-in.
+    #[serde(default)]
+    pub rules: Vec<RuleSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClaimNames {
+    pub subject: String,
+    pub email: String,
+    /// Empty: the provider never says, so no address counts as verified.
+    pub email_verified: String,
+    pub name: String,
+    pub username: String,
+    pub avatar_url: String,
+    pub groups: String,
+}
+
+impl Default for ClaimNames {
+    fn default() -> Self {
+        Self {
+            subject: "sub".into(),
+            email: "email".into(),
+            email_verified: "email_verified".into(),
+            name: "name".into(),
+            username: "preferred_username".into(),
+            avatar_url: "picture".into(),
+            groups: "groups".into(),
+        }
+    }
+}
+
+/// "People whose address ends in @{email_domain}" or "people in group {group}" get
+/// `role` in the workspace with slug `workspace` and membership of its private
+/// `channels`. Each workspace a provider's rules name is managed by that provider: at
+/// each sign-in through it, a person no rule grants it to loses it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSettings {
+    #[serde(default)]
+    pub email_domain: Option<String>,
+    #[serde(default)]
+    pub group: Option<String>,
+    pub workspace: String,
+    /// guest, member or admin.
+    pub role: String,
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+const ROLES: [&str; 3] = ["guest", "member", "admin"];
+
+impl SsoSettings {
+    /// Refuses a configuration that could not work or would be unsafe, naming the part.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for p in &self.providers {
+            let id_ok = !p.id.is_empty()
+                && p.id.len() <= 32
+                && p.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            anyhow::ensure!(id_ok, "sso provider id {:?}: use 1-32 of a-z, 0-9 and -", p.id);
+            anyhow::ensure!(seen.insert(p.id.clone()), "sso provider id {:?} is used twice", p.id);
+            anyhow::ensure!(!p.name.trim().is_empty(), "sso provider {}: name is empty", p.id);
+            anyhow::ensure!(!p.client_id.is_empty(), "sso provider {}: client_id is empty", p.id);
+            match p.kind {
+                ProviderKind::Oidc => {
+                    anyhow::ensure!(is_http_url(&p.issuer), "sso provider {}: issuer must be an http(s) URL", p.id);
+                }
+                ProviderKind::Oauth2 => {
+                    for (name, url) in
+                        [("authorization_url", &p.authorization_url), ("token_url", &p.token_url), ("userinfo_url", &p.userinfo_url)]
+                    {
+                        anyhow::ensure!(is_http_url(url), "sso provider {}: {name} must be an http(s) URL", p.id);
+                    }
+                }
+            }
+            anyhow::ensure!(!p.claims.subject.is_empty(), "sso provider {}: claims.subject is empty", p.id);
+            for r in &p.rules {
+                anyhow::ensure!(
+                    r.email_domain.is_some() != r.group.is_some(),
+                    "sso provider {}: each rule needs exactly one of email_domain and group",
+                    p.id
+                );
+                anyhow::ensure!(
+                    ROLES.contains(&r.role.as_str()),
+                    "sso provider {}: rule role {:?} is not one of guest, member, admin",
+                    p.id,
+                    r.role
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_http_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}

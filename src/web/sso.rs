@@ -1,0 +1,155 @@
+//! /sso/{provider}/start and /sso/{provider}/callback: signing in through an identity
+//! provider in the browser. Start records the attempt, sets this browser's sign-in
+//! cookie and sends the browser to the provider; the callback checks the answer and
+//! signs the person in (a new session) or links the identity to the signed-in person.
+//! Every refusal is a page saying what happened and what to do.
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::login::{local_path, signed_in_redirect};
+use super::page::{html, redirect};
+use crate::auth::client_ip::client_ip;
+use crate::auth::current_user::page_user;
+use crate::error::AppResult;
+use crate::sso::attempt::{COOKIE_INSECURE, COOKIE_SECURE};
+use crate::sso::failure::{FailureKind, FlowError, SsoFailure};
+use crate::sso::flow::{self, CallbackQuery};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "sso_error.html")]
+struct SsoErrorPage<'a> {
+    provider: &'a str,
+    happened: &'a str,
+    to_do: &'a str,
+    code: &'a str,
+    reason: String,
+}
+
+fn failure_page(state: &AppState, provider: &str, f: &SsoFailure) -> AppResult<HttpResponse> {
+    let (happened, to_do) = f.explain();
+    // The short reason helps an administrator; token and exchange details can carry
+    // nothing secret (they are the library's verdicts), provider errors are logged only.
+    let reason = match f.kind {
+        FailureKind::TokenInvalid | FailureKind::IssuerMismatch => f.detail.chars().take(200).collect(),
+        _ => String::new(),
+    };
+    let page = SsoErrorPage { provider, happened, to_do, code: f.code(), reason };
+    let mut res = html(state, f.status(), page.render().map_err(anyhow::Error::from)?);
+    res.add_cookie(&removal_cookie(state)).map_err(anyhow::Error::from)?;
+    Ok(res)
+}
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings.secure_cookies() {
+        COOKIE_SECURE
+    } else {
+        COOKIE_INSECURE
+    }
+}
+
+/// Sent back on the provider's top-level redirect to us, so SameSite=Lax.
+fn attempt_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(cookie_name(state), value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies())
+        .max_age(CookieDuration::minutes(state.settings.sso.login_ttl_minutes.max(1)))
+        .finish()
+}
+
+fn removal_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = attempt_cookie(state, String::new());
+    c.make_removal();
+    c
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    next: Option<String>,
+    /// "1": link this provider to the signed-in person (from Settings).
+    link: Option<String>,
+}
+
+#[get("/sso/{provider}/start")]
+pub async fn start(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<StartQuery>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let Some(p) = state.sso.get(&id).cloned() else {
+        return failure_page(&state, &id, &SsoFailure::new(FailureKind::UnknownProvider, "unknown provider"));
+    };
+    let q = q.into_inner();
+    let next = local_path(&state, q.next);
+    let me = page_user(&state, &req).await?;
+    let link_user = match (&me, q.link.as_deref() == Some("1")) {
+        (Some(u), true) => Some(u.id),
+        (None, true) => return Ok(redirect(&super::next_path::login_link(&req.uri().to_string()))),
+        (Some(_), false) => return Ok(redirect(if next.is_empty() { "/" } else { &next })),
+        (None, false) => None,
+    };
+    let existing = req.cookie(cookie_name(&state)).map(|c| c.value().to_owned());
+    match flow::start(&state, &p, next, link_user, existing).await {
+        Ok(started) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, started.redirect_to))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .cookie(attempt_cookie(&state, started.browser_secret))
+            .finish()),
+        Err(FlowError::Refused(f)) => failure_page(&state, &p.settings.name, &f),
+        Err(FlowError::Server(e)) => Err(e),
+    }
+}
+
+#[get("/sso/{provider}/callback")]
+pub async fn callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<CallbackQuery>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let Some(p) = state.sso.get(&id).cloned() else {
+        return failure_page(&state, &id, &SsoFailure::new(FailureKind::UnknownProvider, "unknown provider"));
+    };
+    let browser = req.cookie(cookie_name(&state)).map(|c| c.value().to_owned());
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies).to_string();
+    match flow::finish(&state, &p, q.into_inner(), browser.as_deref(), &ip).await {
+        Ok(done) => {
+            let next = if done.next_path.is_empty() { "/" } else { done.next_path.as_str() };
+            let mut res = if done.linked {
+                redirect(if done.next_path.is_empty() { "/#settings" } else { next })
+            } else {
+                signed_in_redirect(&state, &req, &done.signed_in.user, next).await?
+            };
+            res.add_cookie(&removal_cookie(&state)).map_err(anyhow::Error::from)?;
+            Ok(res)
+        }
+        Err(FlowError::Refused(f)) => failure_page(&state, &p.settings.name, &f),
+        Err(FlowError::Server(e)) => Err(e),
+    }
+}
+
+/// The sign-in page's buttons: (link, name) for each provider.
+pub fn buttons(state: &AppState, next: &str) -> Vec<(String, String)> {
+    state
+        .sso
+        .all()
+        .iter()
+        .map(|p| {
+            let mut href = format!("/sso/{}/start", p.settings.id);
+            if !next.is_empty() {
+                let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                href.push_str("?next=");
+                href.push_str(&encoded);
+            }
+            (href, p.settings.name.clone())
+        })
+        .collect()
+}
