@@ -100,8 +100,26 @@ impl TestApp {
         Self::spawn_node_with(tweak, JobRegistry::default(), fresh_db).await
     }
 
+    /// A listening socket for `spawn_on`: its address is known before the server starts
+    /// (to register it somewhere first, e.g. at an identity provider).
+    pub fn bind() -> TcpListener {
+        TcpListener::bind("127.0.0.1:0").expect("bind")
+    }
+
+    pub async fn spawn_on(listener: TcpListener, tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_listening(listener, tweak, JobRegistry::default(), true).await
+    }
+
     async fn spawn_node_with(tweak: impl FnOnce(&mut Settings), jobs: JobRegistry, fresh_db: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Self::spawn_listening(Self::bind(), tweak, jobs, fresh_db).await
+    }
+
+    async fn spawn_listening(
+        listener: TcpListener,
+        tweak: impl FnOnce(&mut Settings),
+        jobs: JobRegistry,
+        fresh_db: bool,
+    ) -> Self {
         let port = listener.local_addr().expect("addr").port();
         let data_dir = std::env::temp_dir().join(format!("parley-test-{}", Uuid::now_v7().simple()));
         let mut settings = Settings::defaults().expect("defaults");

@@ -31,5 +31,7 @@ mod search_meili;
 mod shutdown;
 mod slack_api;
 mod slash_commands;
+mod sso;
+mod sso_support;
 mod workspaces;
 mod ws_client;

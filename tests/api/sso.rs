@@ -1,0 +1,231 @@
+//! Signing in through a real OpenID provider (tests/sso/provider.mjs, started by
+//! .ci/run; PARLEY_TEST_OIDC_URL points at it). Skipped when it is not running.
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, PASSWORD};
+use crate::sso_support::{app_with_idp, idp_url, rule, sign_in, Browser};
+use crate::ws_client::Ws;
+
+fn someone(name: &str) -> String {
+    format!("{name}-{}@acme.test", &Uuid::now_v7().simple().to_string()[20..])
+}
+
+async fn user_count(app: &TestApp) -> usize {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    parley::accounts::model::user::Entity::find().count(&app.state.db.conn).await.expect("count") as usize
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array().expect("list").iter().filter_map(|c| c["name"].as_str().map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn first_sign_in_creates_the_person_and_the_groups_claim_governs_access_at_every_sign_in() {
+    if idp_url().is_none() {
+        return eprintln!("PARLEY_TEST_OIDC_URL unset: skipped");
+    }
+    let app = app_with_idp(|p| {
+        p.rules = vec![
+            rule(Some("eng"), None, "acme", "member", &["secret"]),
+            rule(Some("leads"), None, "acme", "admin", &[]),
+        ];
+    })
+    .await;
+    let (ada, ws) = app.setup_admin().await;
+    ada.channel(ws, "secret", true).await;
+    let email = someone("ann");
+
+    let mut browser = Browser::default();
+    let page = sign_in(&app, &mut browser, &format!("{email};groups=eng;name=Ann Lee")).await;
+    assert_eq!((page.status, page.location().as_str()), (303, "/"), "{}", page.body);
+    assert!(!browser.has_cookie("parley_sso"), "the sign-in cookie is removed");
+    let ann = browser.session(&app);
+    let me = ann.get("/api/v1/me").await.expect(200).body;
+    assert_eq!((me["email"].as_str(), me["display_name"].as_str()), (Some(email.as_str()), Some("Ann Lee")));
+    let mine = ann.get("/api/v1/workspaces").await.expect(200).body;
+    assert_eq!(mine[0]["my_role"], "member");
+    let channels = ann.get(&format!("/api/v1/workspaces/{ws}/channels")).await.expect(200).body;
+    assert!(names(&channels).contains(&"secret".to_owned()), "{channels}");
+    let ids = ann.get("/api/v1/me/sso-identities").await.expect(200).body;
+    assert_eq!((ids[0]["provider_id"].as_str(), ids[0]["provider_name"].as_str()), (Some("idp"), Some("Test IdP")));
+
+    // A second sign-in (another browser) finds the same person.
+    let users = user_count(&app).await;
+    let mut other = Browser::default();
+    let page = sign_in(&app, &mut other, &format!("{email};groups=eng")).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let again = other.session(&app).get("/api/v1/me").await.expect(200).body;
+    assert_eq!(again["id"], me["id"]);
+    assert_eq!(user_count(&app).await, users);
+
+    // Now a lead, no longer in eng: admin, out of #secret — and the open socket is told.
+    let mut socket = Ws::connect(&ann).await;
+    sign_in(&app, &mut other, &format!("{email};groups=leads")).await;
+    socket.expect("role change", |v| v["type"] == "workspace.member_updated" && v["data"]["role"] == "admin").await;
+    socket.expect("left #secret", |v| v["type"] == "member.left").await;
+    assert_eq!(ann.get("/api/v1/workspaces").await.body[0]["my_role"], "admin");
+    let channels = ann.get(&format!("/api/v1/workspaces/{ws}/channels")).await.expect(200).body;
+    assert!(!names(&channels).contains(&"secret".to_owned()), "{channels}");
+
+    // In no group any more: out of the workspace at this sign-in.
+    sign_in(&app, &mut other, &email).await;
+    socket.expect("removed", |v| v["type"] == "workspace.member_removed").await;
+    assert_eq!(ann.get("/api/v1/workspaces").await.expect(200).body, json!([]));
+    let audit = ada.get("/api/v1/admin/sso").await.expect(200).body;
+    assert_eq!((audit[0]["sign_ins"].as_u64(), audit[0]["linked_identities"].as_u64()), (Some(4), Some(1)));
+    assert_eq!(audit[0]["client_secret_set"], true);
+    assert!(!audit.to_string().contains(&app.state.sso.all()[0].client_secret().expect("secret")[..12]));
+}
+
+#[tokio::test]
+async fn an_unverified_address_never_takes_over_an_account_and_a_verified_one_links_only_when_allowed() {
+    if idp_url().is_none() {
+        return;
+    }
+    let app = app_with_idp(|p| p.link_by_verified_email = true).await;
+    let (ada, _) = app.setup_admin().await;
+    let users = user_count(&app).await;
+
+    let mut browser = Browser::default();
+    let page = sign_in(&app, &mut browser, "ada@acme.test;unverified;sub=intruder").await;
+    assert_eq!((page.status, page.sso_error().as_str()), (409, "sso_link_required"), "{}", page.body);
+    assert!(page.body.contains("Sign in with your password"), "{}", page.body);
+    assert!(!browser.has_cookie("parley_session"));
+    assert_eq!(user_count(&app).await, users);
+    assert_eq!(ada.get("/api/v1/me/sso-identities").await.expect(200).body, json!([]));
+
+    // The provider vouches for the address and linking by it is allowed: same account.
+    let page = sign_in(&app, &mut browser, "ada@acme.test;sub=ada-at-idp").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(browser.session(&app).get("/api/v1/me").await.body["id"], ada.user_id.to_string());
+    assert_eq!(ada.get("/api/v1/me/sso-identities").await.body.as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn linking_by_address_is_off_unless_configured_and_sign_up_unless_allowed() {
+    if idp_url().is_none() {
+        return;
+    }
+    let app = app_with_idp(|p| p.allow_signup = false).await;
+    let (ada, _) = app.setup_admin().await;
+    let users = user_count(&app).await;
+    let mut browser = Browser::default();
+    let page = sign_in(&app, &mut browser, "ada@acme.test;sub=other-ada").await;
+    assert_eq!(page.sso_error(), "sso_link_required", "verified, but this provider may not link by address");
+    let page = sign_in(&app, &mut browser, &someone("newcomer")).await;
+    assert_eq!((page.status, page.sso_error().as_str()), (403, "sso_signup_closed"));
+    assert_eq!(user_count(&app).await, users);
+
+    // Linked from a signed-in session, whatever the provider says of the address.
+    let mut linker = Browser::default();
+    linker.set_cookie(&ada.cookie.clone().expect("cookie"));
+    let start = format!("{}/sso/idp/start?link=1", app.base);
+    let callback = linker.through_idp(&start, "ada@acme.test;unverified;sub=other-ada").await;
+    let page = linker.get(&callback).await;
+    assert_eq!((page.status, page.location().as_str()), (303, "/#settings"), "{}", page.body);
+    let ids = ada.get("/api/v1/me/sso-identities").await.expect(200).body;
+    assert_eq!(ids.as_array().map(Vec::len), Some(1));
+    // Now that identity signs in as Ada.
+    let page = sign_in(&app, &mut browser, "ada@acme.test;sub=other-ada").await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(browser.session(&app).get("/api/v1/me").await.body["id"], ada.user_id.to_string());
+    // Another account cannot link the same identity.
+    let bob = app.join(&ada, app_ws(&ada).await, "bob", "member").await;
+    let mut bobs = Browser::default();
+    bobs.set_cookie(&bob.cookie.clone().expect("cookie"));
+    let callback = bobs.through_idp(&start, "ada@acme.test;sub=other-ada").await;
+    let page = bobs.get(&callback).await;
+    assert_eq!((page.status, page.sso_error().as_str()), (409, "sso_identity_taken"));
+    // Ada has a password too, so she may unlink it.
+    let id = ids[0]["id"].as_str().expect("id");
+    ada.delete(&format!("/api/v1/me/sso-identities/{id}")).await.expect(204);
+    ada.delete(&format!("/api/v1/me/sso-identities/{id}")).await.expect_err(404, "sso_identity_not_found");
+}
+
+async fn app_ws(admin: &crate::helpers::Client) -> Uuid {
+    admin.get("/api/v1/workspaces").await.body[0]["id"].as_str().expect("ws").parse().expect("uuid")
+}
+
+#[tokio::test]
+async fn the_only_way_to_sign_in_cannot_be_unlinked() {
+    if idp_url().is_none() {
+        return;
+    }
+    let app = app_with_idp(|_| {}).await;
+    app.setup_admin().await;
+    let mut browser = Browser::default();
+    sign_in(&app, &mut browser, &someone("eve")).await;
+    let eve = browser.session(&app);
+    let ids = eve.get("/api/v1/me/sso-identities").await.expect(200).body;
+    let id = ids[0]["id"].as_str().expect("id");
+    eve.delete(&format!("/api/v1/me/sso-identities/{id}")).await.expect_err(409, "last_sign_in_method");
+}
+
+#[tokio::test]
+async fn replayed_codes_wrong_state_another_browser_and_a_mixed_up_issuer_are_refused() {
+    if idp_url().is_none() {
+        return;
+    }
+    let app = app_with_idp(|_| {}).await;
+    app.setup_admin().await;
+    let email = someone("cy");
+    let mut browser = Browser::default();
+    let callback = browser.through_idp(&format!("{}/sso/idp/start", app.base), &email).await;
+
+    // Another browser (no sign-in cookie) with the real callback: refused, attempt kept.
+    let page = Browser::default().get(&callback).await;
+    assert_eq!((page.status, page.sso_error().as_str()), (400, "sso_state_invalid"));
+    // A different `iss` on the callback (RFC 9207 mix-up): refused.
+    let mixed = callback.replace("iss=http", "iss=https");
+    let page = browser.get(&mixed).await;
+    assert_eq!((page.status, page.sso_error().as_str()), (401, "sso_issuer_mismatch"));
+    // That used the attempt up: the genuine callback now finds nothing.
+    let users = user_count(&app).await;
+    let page = browser.get(&callback).await;
+    assert_eq!(page.sso_error(), "sso_state_invalid");
+    assert_eq!(user_count(&app).await, users);
+
+    // A fresh attempt in which the provider's (now used) code is sent again.
+    let code = callback.split("code=").nth(1).and_then(|s| s.split('&').next()).expect("code").to_owned();
+    let fresh = browser.through_idp(&format!("{}/sso/idp/start", app.base), &email).await;
+    let fresh_code = fresh.split("code=").nth(1).and_then(|s| s.split('&').next()).expect("code").to_owned();
+    let page = browser.get(&fresh.replace(&fresh_code, &code)).await;
+    assert_eq!((page.status, page.sso_error().as_str()), (502, "sso_code_refused"), "{}", page.body);
+    // A made-up state.
+    let page = browser.get(&format!("{}/sso/idp/callback?code=x&state=madeup", app.base)).await;
+    assert_eq!(page.sso_error(), "sso_state_invalid");
+    assert_eq!(user_count(&app).await, users, "nothing was created");
+
+    // The genuine flow still works, and the replay of its callback does not.
+    let ok = browser.through_idp(&format!("{}/sso/idp/start", app.base), &email).await;
+    assert_eq!(browser.get(&ok).await.status, 303);
+    assert_eq!(browser.get(&ok).await.sso_error(), "sso_state_invalid");
+}
+
+#[tokio::test]
+async fn deactivated_people_stay_out_and_sso_only_workspaces_refuse_passwords() {
+    if idp_url().is_none() {
+        return;
+    }
+    let app = app_with_idp(|p| p.rules = vec![rule(Some("eng"), None, "acme", "member", &[])]).await;
+    let (ada, ws) = app.setup_admin().await;
+    let email = someone("dee");
+    let mut browser = Browser::default();
+    sign_in(&app, &mut browser, &format!("{email};groups=eng")).await;
+    let dee = browser.session(&app);
+    let dee_id = dee.get("/api/v1/me").await.expect(200).body["id"].as_str().expect("id").to_owned();
+    ada.post_empty(&format!("/api/v1/admin/users/{dee_id}/deactivate")).await.expect(204);
+    let page = sign_in(&app, &mut Browser::default(), &format!("{email};groups=eng")).await;
+    assert_eq!((page.status, page.sso_error().as_str()), (403, "account_deactivated"));
+
+    // SSO only: a member's right password is refused; the instance admin keeps theirs.
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    assert_eq!(bob.get("/api/v1/me").await.status, 200);
+    ada.patch(&format!("/api/v1/workspaces/{ws}/settings"), json!({"sign_in_policy": "sso_only"}))
+        .await
+        .expect(200);
+    app.login("bob@acme.test", PASSWORD).await.expect_err(403, "sso_required");
+    app.login("bob@acme.test", "wrong password!").await.expect_err(401, "bad_credentials");
+    app.login("ada@acme.test", PASSWORD).await.expect(200);
+}
