@@ -229,3 +229,31 @@ async fn deactivated_people_stay_out_and_sso_only_workspaces_refuse_passwords() 
     app.login("bob@acme.test", "wrong password!").await.expect_err(401, "bad_credentials");
     app.login("ada@acme.test", PASSWORD).await.expect(200);
 }
+
+#[tokio::test]
+async fn a_plain_oauth2_provider_signs_people_in_through_its_user_info() {
+    let Some(idp) = idp_url() else { return };
+    let app = app_with_idp(|p| {
+        p.kind = parley::sso::settings::ProviderKind::Oauth2;
+        p.issuer = String::new();
+        p.authorization_url = format!("{idp}/auth");
+        p.token_url = format!("{idp}/token");
+        p.userinfo_url = format!("{idp}/me");
+        p.scopes = vec!["openid".into(), "email".into(), "profile".into(), "groups".into()];
+        p.rules = vec![rule(Some("eng"), None, "acme", "member", &[])];
+    })
+    .await;
+    app.setup_admin().await;
+    let email = someone("gus");
+    let mut browser = Browser::default();
+    let page = sign_in(&app, &mut browser, &format!("{email};groups=eng;name=Gus")).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let gus = browser.session(&app);
+    let me = gus.get("/api/v1/me").await.expect(200).body;
+    assert_eq!((me["email"].as_str(), me["display_name"].as_str()), (Some(email.as_str()), Some("Gus")));
+    assert_eq!(gus.get("/api/v1/workspaces").await.body[0]["my_role"], "member");
+    let page = sign_in(&app, &mut Browser::default(), &email).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let status = &app.state.sso.all()[0].status();
+    assert_eq!((status.kind.as_str(), status.sign_ins, status.issuer.is_none()), ("oauth2", 2, true));
+}
