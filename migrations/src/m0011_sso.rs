@@ -1,6 +1,7 @@
 //! Single sign-on: identities at an identity provider linked to people (by issuer and
 //! subject, never by e-mail alone), sign-ins on their way through a provider (one row
-//! per attempt, used once), and each workspace's sign-in policy.
+//! per attempt, used once), which sessions came through a provider, and each
+//! workspace's sign-in policy.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -68,6 +69,12 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
+        // Which provider a session came from, and the provider's session id (`sid`): so
+        // signing out can offer the provider's sign-out, and a back-channel logout ends
+        // exactly the sessions it names.
+        let sessions = |col: ColumnDef| Table::alter().table("sessions").add_column(col).take();
+        manager.alter_table(sessions(string_len_null("sso_provider_id", 64))).await?;
+        manager.alter_table(sessions(string_len_null("sso_sid", 255))).await?;
         // password_and_sso or sso_only.
         manager
             .alter_table(
@@ -81,6 +88,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.alter_table(Table::alter().table("workspaces").drop_column("sign_in_policy").take()).await?;
+        for col in ["sso_provider_id", "sso_sid"] {
+            manager.alter_table(Table::alter().table("sessions").drop_column(col).take()).await?;
+        }
         for table in ["sso_logins", "sso_identities"] {
             manager.drop_table(Table::drop().table(table).take()).await?;
         }

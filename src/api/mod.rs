@@ -72,6 +72,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .service(webhooks::incoming::receive::slack_format)
     .service(webhooks::incoming::receive::native_format)
     .service(commands::routes::respond)
+    .service(crate::sso::logout::backchannel)
     .service(crate::slack_api::web_api)
     .service(crate::slack_api::uploads::receive::receive)
     .service(

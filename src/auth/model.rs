@@ -14,6 +14,10 @@ pub mod session {
         pub expires_at: i64,
         pub user_agent: Option<String>,
         pub ip: Option<String>,
+        /// The identity provider this session was signed in through.
+        pub sso_provider_id: Option<String>,
+        /// The provider's session id (`sid`), for back-channel logout.
+        pub sso_sid: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

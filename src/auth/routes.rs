@@ -56,9 +56,21 @@ pub async fn signed_in(
     user: &crate::accounts::model::user::Model,
     status: actix_web::http::StatusCode,
 ) -> AppResult<HttpResponse> {
+    signed_in_with(state, req, user, status, None).await
+}
+
+/// `signed_in`, for a session that came through an identity provider.
+pub async fn signed_in_with(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &crate::accounts::model::user::Model,
+    status: actix_web::http::StatusCode,
+    sso: Option<sessions::SsoOrigin>,
+) -> AppResult<HttpResponse> {
     let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let ip = client_ip(req, &state.settings.server.trusted_proxies).to_string();
-    let s = sessions::create(&state.db.conn, user.id, state.settings.auth.session_idle_hours, ua, Some(ip)).await?;
+    let idle = state.settings.auth.session_idle_hours;
+    let s = sessions::create(&state.db.conn, user.id, idle, ua, Some(ip), sso).await?;
     Ok(HttpResponse::build(status).cookie(session_cookie(state, s.secret)).json(MeView::from(user)))
 }
 
@@ -118,15 +130,38 @@ pub async fn authenticate(
     Ok(user)
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignedOut {
+    /// Set when this session came through an identity provider that offers signing out
+    /// there too (RP-initiated logout).
+    pub provider: Option<ProviderSignOut>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProviderSignOut {
+    pub id: String,
+    pub name: String,
+    /// Open this in the browser to sign out at the provider too.
+    pub logout_url: String,
+}
+
 /// End this session.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 200, body = SignedOut)))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
+    let mut provider = None;
     if let AuthMethod::Session(id) = me.via {
-        sessions::delete(&state.db.conn, id).await?;
+        let ended = sessions::delete(&state.db.conn, id).await?;
+        if let Some(p) = ended.and_then(|s| s.sso_provider_id).and_then(|id| state.sso.get(&id).cloned()) {
+            provider = crate::sso::logout::offer(&state, &p.settings.id).await.map(|logout_url| ProviderSignOut {
+                id: p.settings.id.clone(),
+                name: p.settings.name.clone(),
+                logout_url,
+            });
+        }
     }
     revoke_sockets(&state, me.id()).await?;
-    Ok(HttpResponse::NoContent().cookie(removal_cookie(&state)).finish())
+    Ok(HttpResponse::Ok().cookie(removal_cookie(&state)).json(SignedOut { provider }))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -12,6 +12,13 @@ pub const COOKIE_INSECURE: &str = "parley_session";
 /// A session's expiry is pushed forward at most this often (not on every request).
 const SLIDE_EVERY_MS: i64 = 60_000;
 
+/// Where a session signed in through an identity provider came from.
+#[derive(Clone, Debug)]
+pub struct SsoOrigin {
+    pub provider_id: String,
+    pub sid: Option<String>,
+}
+
 pub struct NewSession {
     pub secret: String,
     pub id: Uuid,
@@ -23,6 +30,7 @@ pub async fn create(
     idle_hours: i64,
     user_agent: Option<String>,
     ip: Option<String>,
+    sso: Option<SsoOrigin>,
 ) -> AppResult<NewSession> {
     let secret = secret_token::generate("");
     let now = now_ms();
@@ -36,6 +44,8 @@ pub async fn create(
         expires_at: Set(now + idle_hours * HOUR_MS),
         user_agent: Set(user_agent.map(|s| s.chars().take(200).collect())),
         ip: Set(ip),
+        sso_provider_id: Set(sso.as_ref().map(|o| o.provider_id.clone())),
+        sso_sid: Set(sso.and_then(|o| o.sid).map(|s| s.chars().take(255).collect())),
     }
     .insert(conn)
     .await?;
@@ -62,9 +72,11 @@ pub async fn resolve(conn: &impl ConnectionTrait, secret: &str, idle_hours: i64)
     Ok(Some(s))
 }
 
-pub async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+/// Deletes a session; answers it as it was (None if it was gone already).
+pub async fn delete(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<session::Model>> {
+    let found = session::Entity::find_by_id(id).one(conn).await?;
     session::Entity::delete_by_id(id).exec(conn).await?;
-    Ok(())
+    Ok(found)
 }
 
 /// "Log out everywhere": every session of the user, optionally keeping one.

@@ -14,6 +14,8 @@ pub struct Claims {
     pub username: Option<String>,
     pub avatar_url: Option<String>,
     pub groups: Vec<String>,
+    /// The provider's session id (OIDC `sid`), for back-channel logout.
+    pub sid: Option<String>,
 }
 
 /// Longest subject kept (the column's size); a longer one is refused, not cut.
@@ -61,6 +63,7 @@ impl Claims {
             username: text(doc, &names.username),
             avatar_url: text(doc, &names.avatar_url).filter(|u| u.starts_with("https://") || u.starts_with("http://")),
             groups,
+            sid: text(doc, "sid").filter(|s| s.len() <= 255),
         })
     }
 }

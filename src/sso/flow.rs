@@ -65,6 +65,8 @@ pub struct CallbackQuery {
 
 pub struct Finished {
     pub signed_in: SignedIn,
+    /// What the new session records of its provider.
+    pub origin: crate::auth::sessions::SsoOrigin,
     pub next_path: String,
     pub linked: bool,
 }
@@ -123,5 +125,6 @@ async fn finish_inner(
         .ok_or_else(|| SsoFailure::token(format!("no usable `{}` claim", p.settings.claims.subject)))?;
     let intent = claimed.link_user_id.map_or(Intent::SignIn, Intent::Link);
     let signed_in = identity::resolve(state, p, &claims, intent, ip).await?;
-    Ok(Finished { signed_in, next_path: claimed.next_path, linked: matches!(intent, Intent::Link(_)) })
+    let origin = crate::auth::sessions::SsoOrigin { provider_id: p.settings.id.clone(), sid: claims.sid };
+    Ok(Finished { signed_in, origin, next_path: claimed.next_path, linked: matches!(intent, Intent::Link(_)) })
 }

@@ -1,6 +1,6 @@
 //! /invite/{token}: where an invitation link leads. A new person creates an account
 //! and joins; someone already signed in joins with one click.
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -8,8 +8,8 @@ use serde::Deserialize;
 use super::notice::or_notice;
 use crate::auth::client_ip::client_ip;
 use crate::auth::current_user::{check_origin, page_user};
-use crate::auth::routes::{session_cookie, SignupRequest};
-use crate::auth::{sessions, signup};
+use crate::auth::routes::SignupRequest;
+use crate::auth::signup;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::workspaces::invites;
@@ -118,21 +118,7 @@ async fn sign_up(state: &AppState, req: &HttpRequest, token: String, form: Invit
         password: form.password.clone(),
     };
     match signup::create_account(state, ip, request).await {
-        Ok(user) => {
-            let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let s = sessions::create(
-                &state.db.conn,
-                user.id,
-                state.settings.auth.session_idle_hours,
-                ua,
-                Some(ip.to_string()),
-            )
-            .await?;
-            Ok(HttpResponse::SeeOther()
-                .cookie(session_cookie(state, s.secret))
-                .insert_header((header::LOCATION, "/"))
-                .finish())
-        }
+        Ok(user) => super::login::signed_in_redirect(state, req, &user, "/", None).await,
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             render(state, req, token, Some(e.to_string()), Some(&form)).await
         }

@@ -10,7 +10,8 @@ use super::next_path;
 use super::notice::or_notice;
 use super::page::{html, redirect};
 use crate::auth::current_user::{check_origin, page_user};
-use crate::auth::routes::{authenticate, signed_in};
+use crate::auth::routes::{authenticate, signed_in_with};
+use crate::auth::sessions::SsoOrigin;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -22,6 +23,8 @@ struct LoginPage {
     next: String,
     /// Sign-in buttons of the identity providers: (link, name).
     providers: Vec<(String, String)>,
+    /// Just signed out of a session from this provider: (name, its sign-out link).
+    provider_sign_out: Option<(String, String)>,
 }
 
 fn render(
@@ -31,8 +34,20 @@ fn render(
     email: String,
     next: String,
 ) -> AppResult<HttpResponse> {
+    render_with(state, status, error, email, next, None)
+}
+
+fn render_with(
+    state: &AppState,
+    status: StatusCode,
+    error: Option<String>,
+    email: String,
+    next: String,
+    provider_sign_out: Option<(String, String)>,
+) -> AppResult<HttpResponse> {
     let providers = super::sso::buttons(state, &next);
-    let page = LoginPage { error, email, next, providers }.render().map_err(anyhow::Error::from)?;
+    let page =
+        LoginPage { error, email, next, providers, provider_sign_out }.render().map_err(anyhow::Error::from)?;
     Ok(html(state, status, page))
 }
 
@@ -44,6 +59,8 @@ pub fn local_path(state: &AppState, next: Option<String>) -> String {
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// The provider of the session just signed out of (the web client adds it).
+    signed_out_of: Option<String>,
 }
 
 #[get("/login")]
@@ -52,11 +69,18 @@ pub async fn login_page(
     req: HttpRequest,
     q: web::Query<LoginQuery>,
 ) -> AppResult<HttpResponse> {
-    let next = local_path(&state, q.into_inner().next);
+    let q = q.into_inner();
+    let next = local_path(&state, q.next);
     if page_user(&state, &req).await?.is_some() {
         return Ok(redirect(if next.is_empty() { "/" } else { &next }));
     }
-    render(&state, StatusCode::OK, None, String::new(), next)
+    let mut sign_out = None;
+    if let Some(p) = q.signed_out_of.as_deref().and_then(|id| state.sso.get(id)) {
+        if let Some(link) = crate::sso::logout::offer(&state, &p.settings.id).await {
+            sign_out = Some((p.settings.name.clone(), link));
+        }
+    }
+    render_with(&state, StatusCode::OK, None, String::new(), next, sign_out)
 }
 
 /// A new session (never an old one: fixation-safe) and a 303 to `to`, a local path.
@@ -65,8 +89,9 @@ pub async fn signed_in_redirect(
     req: &HttpRequest,
     user: &crate::accounts::model::user::Model,
     to: &str,
+    sso: Option<SsoOrigin>,
 ) -> AppResult<HttpResponse> {
-    let mut res = signed_in(state, req, user, StatusCode::SEE_OTHER).await?;
+    let mut res = signed_in_with(state, req, user, StatusCode::SEE_OTHER, sso).await?;
     let to = header::HeaderValue::from_str(to).unwrap_or(header::HeaderValue::from_static("/"));
     res.headers_mut().insert(header::LOCATION, to);
     Ok(res)
@@ -92,7 +117,9 @@ pub async fn login_form(
         Err(e) => Err(e),
     };
     let (status, message) = match outcome {
-        Ok(user) => return signed_in_redirect(&state, &req, &user, if next.is_empty() { "/" } else { &next }).await,
+        Ok(user) => {
+            return signed_in_redirect(&state, &req, &user, if next.is_empty() { "/" } else { &next }, None).await
+        }
         Err(AppError::BadCredentials) => {
             (StatusCode::UNAUTHORIZED, "That e-mail and password do not match.".to_owned())
         }

@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(login::login_form)
         .service(sso::start)
         .service(sso::callback)
+        .service(sso::provider_logout)
         .service(setup::setup_page)
         .service(setup::setup_form)
         .service(invite::invite_page)

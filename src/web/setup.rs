@@ -1,14 +1,12 @@
 //! /setup: the first-run page that creates the administrator and the first workspace,
 //! reached from the one-time link the server prints while it has no users.
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::notice::or_notice;
 use super::page::html;
-use crate::auth::routes::session_cookie;
-use crate::auth::sessions;
 use crate::auth::setup::{complete, token_matches, SetupRequest};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -84,15 +82,7 @@ pub async fn setup_form(
         password: f.password.clone(),
     };
     match complete(&state, request).await {
-        Ok(admin) => {
-            let ua = req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let s =
-                sessions::create(&state.db.conn, admin.id, state.settings.auth.session_idle_hours, ua, None).await?;
-            Ok(HttpResponse::SeeOther()
-                .cookie(session_cookie(&state, s.secret))
-                .insert_header((header::LOCATION, "/"))
-                .finish())
-        }
+        Ok(admin) => super::login::signed_in_redirect(&state, &req, &admin, "/", None).await,
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             page(&state, echo(e.to_string()), StatusCode::UNPROCESSABLE_ENTITY)
         }

@@ -126,13 +126,27 @@ pub async fn callback(
             let mut res = if done.linked {
                 redirect(if done.next_path.is_empty() { "/#settings" } else { next })
             } else {
-                signed_in_redirect(&state, &req, &done.signed_in.user, next).await?
+                signed_in_redirect(&state, &req, &done.signed_in.user, next, Some(done.origin)).await?
             };
             res.add_cookie(&removal_cookie(&state)).map_err(anyhow::Error::from)?;
             Ok(res)
         }
         Err(FlowError::Refused(f)) => failure_page(&state, &p.settings.name, &f),
         Err(FlowError::Server(e)) => Err(e),
+    }
+}
+
+/// RP-initiated logout: on to the provider's sign-out, which sends the browser back to
+/// the sign-in page.
+#[get("/sso/{provider}/logout")]
+pub async fn provider_logout(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let url = match state.sso.get(&path.into_inner()) {
+        Some(p) => crate::sso::logout::provider_logout_url(&state, p).await,
+        None => None,
+    };
+    match url {
+        Some(u) => HttpResponse::SeeOther().insert_header((header::LOCATION, u)).finish(),
+        None => redirect("/login"),
     }
 }
 

@@ -168,6 +168,9 @@ function applyMe(me) {
 
 async function signOut(path) {
   RT.stopped = true;
-  try { await api("POST", path, undefined, { quiet: true }); } catch { /* leaving anyway */ }
-  goLogin();
+  let provider = null;
+  try { provider = (await api("POST", path, undefined, { quiet: true }))?.provider; } catch { /* leaving anyway */ }
+  // Signed in through an identity provider that offers sign-out: the sign-in page offers it too.
+  if (provider) location.assign(`/login?signed_out_of=${encodeURIComponent(provider.id)}`);
+  else goLogin();
 }

@@ -196,7 +196,7 @@ async fn logout_ends_this_session_only_and_logout_all_ends_every_one() {
     let laptop = app.login_as("ada@acme.test", PASSWORD).await;
     let token = ada.with_token().await;
 
-    let r = phone.post_empty("/api/v1/auth/logout").await.expect(204);
+    let r = phone.post_empty("/api/v1/auth/logout").await.expect(200);
     let (pair, attrs) = session_cookie_attrs(&r);
     assert_eq!(pair, "__Host-parley_session=", "the cookie is cleared");
     assert!(attrs.iter().any(|a| a == "max-age=0"), "{attrs:?}");

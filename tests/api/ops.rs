@@ -29,6 +29,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/me/sso-identities"),
     ("delete", "/api/v1/me/sso-identities/{identity_id}"),
     ("get", "/api/v1/admin/sso"),
+    ("post", "/sso/{provider}/backchannel-logout"),
     ("get", "/api/v1/me"),
     ("patch", "/api/v1/me"),
     ("post", "/api/v1/me/password"),

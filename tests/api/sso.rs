@@ -257,3 +257,43 @@ async fn a_plain_oauth2_provider_signs_people_in_through_its_user_info() {
     let status = &app.state.sso.all()[0].status();
     assert_eq!((status.kind.as_str(), status.sign_ins, status.issuer.is_none()), ("oauth2", 2, true));
 }
+
+#[tokio::test]
+async fn signing_out_at_the_provider_ends_that_session_and_closes_its_socket_and_parley_offers_the_providers_sign_out()
+{
+    let Some(idp) = idp_url() else { return };
+    let app = app_with_idp(|_| {}).await;
+    app.setup_admin().await;
+    let email = someone("fay");
+    let (mut laptop, mut phone) = (Browser::default(), Browser::default());
+    assert_eq!(sign_in(&app, &mut laptop, &email).await.status, 303);
+    assert_eq!(sign_in(&app, &mut phone, &email).await.status, 303);
+    let (on_laptop, on_phone) = (laptop.session(&app), phone.session(&app));
+    let mut socket = Ws::connect(&on_laptop).await;
+
+    // At the provider, the laptop's provider session ends: it tells Parley (back channel).
+    let client_id = app.state.sso.all()[0].settings.client_id.clone();
+    let end = format!("{idp}/session/end?client_id={client_id}&post_logout_redirect_uri={}/login", app.base);
+    assert_eq!(laptop.follow(&end, "").await, format!("{}/login", app.base));
+    on_laptop.get("/api/v1/me").await.expect_err(401, "unauthenticated");
+    assert_eq!(socket.close_code().await, Some(4001), "the laptop's socket is closed");
+    on_phone.get("/api/v1/me").await.expect(200);
+
+    // Signing out of Parley on the phone offers the provider's sign-out too.
+    let out = on_phone.post_empty("/api/v1/auth/logout").await.expect(200).body;
+    assert_eq!((out["provider"]["id"].as_str(), out["provider"]["name"].as_str()), (Some("idp"), Some("Test IdP")));
+    let link = out["provider"]["logout_url"].as_str().expect("logout url").to_owned();
+    assert_eq!(link, format!("{}/sso/idp/logout", app.base));
+    let login_page = phone.get(&format!("{}/login?signed_out_of=idp", app.base)).await;
+    assert!(login_page.body.contains("Sign out of Test IdP too"), "{}", login_page.body);
+    assert_eq!(phone.follow(&link, "").await, format!("{}/login", app.base));
+
+    // A forged logout token is refused.
+    let forged = reqwest::Client::new()
+        .post(format!("{}/sso/idp/backchannel-logout", app.base))
+        .form(&[("logout_token", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(forged.status().as_u16(), 400);
+}

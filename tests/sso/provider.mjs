@@ -29,6 +29,12 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
   conformIdTokenClaims: false,
   pkce: { required: () => true },
+  // Parley listens on 127.0.0.1 here: let back-channel logout calls reach it (the
+  // library refuses special-use addresses by default).
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   cookies: { keys: ['parley-test-idp-cookie-key'] },
   ttl: { Session: 3600, Grant: 3600, Interaction: 600, AuthorizationCode: 60, IdToken: 300, AccessToken: 300 },
   async findAccount(ctx, sub) {
@@ -45,4 +51,6 @@ provider.use(async (ctx, next) => {
   ctx.status = 204;
 });
 provider.on('server_error', (ctx, err) => console.error('server_error', ctx.path, err));
+provider.on('backchannel.error', (ctx, err, client) => console.error('backchannel.error', client.clientId, err));
+provider.on('backchannel.success', (ctx, client) => console.log('backchannel.success', client.clientId));
 provider.listen(port, '127.0.0.1', () => console.log(`test identity provider at ${issuer}`));
