@@ -57,6 +57,7 @@ pub const MODULES: &[(&str, &str)] = &[
     ("settings.js", include_str!("../../static/js/settings.js")),
     ("shown-once.js", include_str!("../../static/js/shown-once.js")),
     ("sidebar.js", include_str!("../../static/js/sidebar.js")),
+    ("sign-in-methods.js", include_str!("../../static/js/sign-in-methods.js")),
     ("slash.js", include_str!("../../static/js/slash.js")),
     ("state.js", include_str!("../../static/js/state.js")),
     ("switcher.js", include_str!("../../static/js/switcher.js")),

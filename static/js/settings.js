@@ -1,7 +1,8 @@
 /*
  * The settings dialog: profile and status, do not disturb or away, theme, e-mail
- * notifications (email-settings.js) and address (email-address.js), desktop
- * notifications, password, sign out (here or everywhere).
+ * notifications (email-settings.js) and address (email-address.js), linked identity
+ * providers (sign-in-methods.js), desktop notifications, password, sign out (here or
+ * everywhere; after a provider's sign-in, the sign-in page offers its sign-out).
  */
 
 import { LS_NOTIFY, LS_THEME } from "./constants.js";
@@ -15,6 +16,7 @@ import { rememberUser, renderAllSoon } from "./users.js";
 import { notifyControls } from "./details.js";
 import { bindEmailSettings, renderEmailSettings } from "./email-settings.js";
 import { bindEmailAddress, renderEmailAddress } from "./email-address.js";
+import { renderSignInMethods } from "./sign-in-methods.js";
 
 /** System default, light or dark; stored per browser (theme.js applies the stored one before first paint). */
 function applyTheme(t) {
@@ -40,6 +42,7 @@ export function openSettings() {
   renderNotifySettings();
   renderEmailSettings();
   renderEmailAddress();
+  renderSignInMethods();
   const ch = S.channels.get(V.channelId);
   const sec = $("#set-channel-section");
   sec.hidden = !(ch && ch.membership);

@@ -11,7 +11,7 @@ import { chromium } from "playwright-core";
 const here = new URL(".", import.meta.url).pathname;
 export const PASSWORD = "correct horse battery staple";
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const s = createServer();
     s.listen(0, "127.0.0.1", () => {
