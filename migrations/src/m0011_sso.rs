@@ -44,9 +44,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create().name("idx_sso_identities_user").table("sso_identities").col("user_id").take(),
-            )
+            .create_index(Index::create().name("idx_sso_identities_user").table("sso_identities").col("user_id").take())
             .await?;
         manager
             .create_table(

@@ -76,7 +76,8 @@ pub async fn claim(
         .one(&state.db.conn)
         .await?;
     let Some(row) = found else { return Err(stale().into()) };
-    let same_browser = browser_secret.is_some_and(|s| secret_token::hashes_match(&row.browser_hash, &secret_token::hash(s)));
+    let same_browser =
+        browser_secret.is_some_and(|s| secret_token::hashes_match(&row.browser_hash, &secret_token::hash(s)));
     if row.provider_id != provider_id || !same_browser {
         return Err(stale().into());
     }

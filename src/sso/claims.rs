@@ -84,7 +84,11 @@ mod tests {
         assert_eq!(c.email.as_deref(), Some("ann@example.com"));
         assert!(c.email_verified);
         assert_eq!(c.groups, ["eng", "ops"]);
-        for unverified in [json!({"sub": "a"}), json!({"sub": "a", "email_verified": "yes"}), json!({"sub": "a", "email_verified": 1})] {
+        for unverified in [
+            json!({"sub": "a"}),
+            json!({"sub": "a", "email_verified": "yes"}),
+            json!({"sub": "a", "email_verified": 1}),
+        ] {
             assert!(!Claims::read(&unverified, &names).unwrap().email_verified);
         }
         assert_eq!(Claims::read(&json!({"email": "a@b.c"}), &names), None);

@@ -102,10 +102,9 @@ impl SsoFailure {
                 "The answer from the identity provider failed Parley's security checks, so nobody was signed in.",
                 "Start again from the sign-in page. If it keeps happening, tell your administrator.",
             ),
-            FailureKind::Deactivated => (
-                "Your Parley account has been deactivated.",
-                "Ask an administrator to reactivate it.",
-            ),
+            FailureKind::Deactivated => {
+                ("Your Parley account has been deactivated.", "Ask an administrator to reactivate it.")
+            }
             FailureKind::LinkRequired => (
                 "A Parley account with your e-mail address already exists, and this provider may not claim it.",
                 "Sign in with your password, then link this provider under Settings → Sign-in methods.",

@@ -127,24 +127,25 @@ async fn create_user(state: &AppState, tx: &WriteTx, claims: &Claims) -> Result<
     let email = claims.email.clone().ok_or_else(|| refuse(FailureKind::EmailMissing, "no e-mail claim"))?;
     let name_max = state.settings.limits.name_chars;
     let local = email.split('@').next().unwrap_or("someone").to_owned();
-    let display_name = claims
-        .name
-        .as_deref()
-        .and_then(|n| validate::display_text("display_name", n, name_max).ok())
-        .unwrap_or(local);
+    let display_name =
+        claims.name.as_deref().and_then(|n| validate::display_text("display_name", n, name_max).ok()).unwrap_or(local);
     let username = claims.username.as_deref().and_then(|u| validate::username(u).ok());
-    let prepared = accounts::prepare(NewUser { email, username, display_name, password: None, is_admin: false }, name_max)
-        .await
-        .map_err(|e| refuse(FailureKind::EmailMissing, format!("unusable e-mail claim: {e}")))?;
+    let prepared =
+        accounts::prepare(NewUser { email, username, display_name, password: None, is_admin: false }, name_max)
+            .await
+            .map_err(|e| refuse(FailureKind::EmailMissing, format!("unusable e-mail claim: {e}")))?;
     let mut user = accounts::insert(&**tx, prepared).await?;
     if let Some(avatar) = &claims.avatar_url {
         let mut am: user::ActiveModel = user.clone().into();
         am.avatar_url = Set(Some(avatar.chars().take(1000).collect()));
         user = am.update(&**tx).await?;
     }
-    audit::record(&**tx, AuditEvent::new(Some(user.id), "auth.signup").target("user", user.id).details(
-        serde_json::json!({"via": "sso"}),
-    ))
+    audit::record(
+        &**tx,
+        AuditEvent::new(Some(user.id), "auth.signup")
+            .target("user", user.id)
+            .details(serde_json::json!({"via": "sso"})),
+    )
     .await?;
     Ok(user)
 }

@@ -13,7 +13,13 @@ use super::provider::Provider;
 fn client(
     p: &Provider,
 ) -> Result<
-    BasicClient<oauth2::EndpointSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet>,
+    BasicClient<
+        oauth2::EndpointSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointNotSet,
+        oauth2::EndpointSet,
+    >,
     SsoFailure,
 > {
     let bad = |e: oauth2::url::ParseError| SsoFailure::provider(e.to_string());

@@ -5,23 +5,21 @@ use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod,
-    CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType,
-    CoreSubjectIdentifierType,
+    CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope,
-    TokenResponse,
+    AdditionalProviderMetadata, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::RwLock;
 
 use super::failure::SsoFailure;
-use super::token_check::{verified, Expect};
 use super::provider::Provider;
 use super::settings::SsoSettings;
+use super::token_check::{verified, Expect};
 
 /// Discovery is fetched again after this long.
 const DISCOVERY_MAX_AGE: Duration = Duration::from_secs(3600);
@@ -126,7 +124,11 @@ pub async fn authorize_url(
     let client = client(p, metadata(p).await?)?;
     let (state, nonce) = (state.to_owned(), nonce.to_owned());
     let mut req = client
-        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, move || CsrfToken::new(state), move || Nonce::new(nonce))
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            move || CsrfToken::new(state),
+            move || Nonce::new(nonce),
+        )
         .add_scope(Scope::new("email".into()))
         .add_scope(Scope::new("profile".into()))
         .set_pkce_challenge(challenge);
@@ -138,12 +140,7 @@ pub async fn authorize_url(
 
 /// Exchanges the code (with the PKCE verifier) and checks the ID token; answers its
 /// claims, merged with the user-info answer when the token lacks the address.
-pub async fn finish(
-    p: &Provider,
-    sso: &SsoSettings,
-    callback: Callback,
-    nonce: &str,
-) -> Result<Value, SsoFailure> {
+pub async fn finish(p: &Provider, sso: &SsoSettings, callback: Callback, nonce: &str) -> Result<Value, SsoFailure> {
     let mut metadata = metadata(p).await?;
     check_callback_issuer(&metadata, callback.iss.as_deref())?;
     let Callback { code, verifier, .. } = callback;
@@ -187,4 +184,3 @@ fn check_callback_issuer(metadata: &Metadata, iss: Option<&str>) -> Result<(), S
         _ => Ok(()),
     }
 }
-

@@ -126,9 +126,11 @@ impl SsoSettings {
                     anyhow::ensure!(is_http_url(&p.issuer), "sso provider {}: issuer must be an http(s) URL", p.id);
                 }
                 ProviderKind::Oauth2 => {
-                    for (name, url) in
-                        [("authorization_url", &p.authorization_url), ("token_url", &p.token_url), ("userinfo_url", &p.userinfo_url)]
-                    {
+                    for (name, url) in [
+                        ("authorization_url", &p.authorization_url),
+                        ("token_url", &p.token_url),
+                        ("userinfo_url", &p.userinfo_url),
+                    ] {
                         anyhow::ensure!(is_http_url(url), "sso provider {}: {name} must be an http(s) URL", p.id);
                     }
                 }
@@ -154,4 +156,47 @@ impl SsoSettings {
 
 fn is_http_url(s: &str) -> bool {
     url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Settings;
+    use figment::providers::{Format, Toml};
+    use figment::Figment;
+
+    fn with_defaults(toml: &str) -> Settings {
+        let defaults = include_str!("../../config/default.toml");
+        Figment::from(Toml::string(defaults)).merge(Toml::string(toml)).extract().expect("settings")
+    }
+
+    #[test]
+    fn every_example_in_the_docs_and_the_production_example_is_a_valid_configuration() {
+        let doc = include_str!("../../docs/sso.md");
+        let blocks: Vec<&str> = doc.split("```toml").skip(1).filter_map(|b| b.split("```").next()).collect();
+        assert!(blocks.len() >= 7, "found {} examples", blocks.len());
+        for block in blocks {
+            let s = with_defaults(block);
+            s.sso.check().unwrap_or_else(|e| panic!("{e}: {block}"));
+            assert!(!s.sso.providers.is_empty());
+        }
+        let prod = with_defaults(include_str!("../../config/production.example.toml"));
+        prod.sso.check().expect("production example");
+        assert_eq!(prod.sso.providers[0].rules.len(), 2);
+    }
+
+    #[test]
+    fn unsafe_or_broken_configurations_are_refused_at_start() {
+        let base = "[[sso.providers]]\nid = \"a\"\nname = \"A\"\nissuer = \"https://idp.example\"\nclient_id = \"c\"\n";
+        assert!(with_defaults(base).sso.check().is_ok());
+        for broken in [
+            format!("{base}[[sso.providers]]\nid = \"a\"\nname = \"B\"\nissuer = \"https://b.example\"\nclient_id = \"c\"\n"),
+            base.replace("id = \"a\"", "id = \"A/../x\""),
+            base.replace("https://idp.example", "idp.example"),
+            format!("{base}[[sso.providers.rules]]\nworkspace = \"w\"\nrole = \"member\"\n"),
+            format!("{base}[[sso.providers.rules]]\ngroup = \"g\"\nworkspace = \"w\"\nrole = \"owner\"\n"),
+            base.replace("issuer = \"https://idp.example\"", "kind = \"oauth2\""),
+        ] {
+            assert!(with_defaults(&broken).sso.check().is_err(), "{broken}");
+        }
+    }
 }

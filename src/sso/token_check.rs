@@ -96,10 +96,12 @@ fn check_id_token(
     let checked = match expect {
         Expect::Nonce(nonce) => id_token.claims(&verifier, &Nonce::new(nonce.to_owned())),
         // Back-Channel Logout 1.0 types logout tokens `logout+jwt` (plain JWT is allowed).
-        Expect::NoNonce => id_token.claims(&verifier.set_allowed_jose_types(logout_token_types()), |n: Option<&Nonce>| match n {
-            Some(_) => Err("a logout token carries no nonce".to_owned()),
-            None => Ok(()),
-        }),
+        Expect::NoNonce => {
+            id_token.claims(&verifier.set_allowed_jose_types(logout_token_types()), |n: Option<&Nonce>| match n {
+                Some(_) => Err("a logout token carries no nonce".to_owned()),
+                None => Ok(()),
+            })
+        }
     };
     let claims = checked.map_err(|e| match e {
         ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey) => {
@@ -140,11 +142,7 @@ fn payload_json(compact: &str) -> Option<Value> {
 }
 
 /// Fetches the provider's keys again, at most once per `jwks_refresh_min_s`.
-async fn refreshed_keys(
-    p: &Provider,
-    sso: &SsoSettings,
-    metadata: Metadata,
-) -> Result<Metadata, SsoFailure> {
+async fn refreshed_keys(p: &Provider, sso: &SsoSettings, metadata: Metadata) -> Result<Metadata, SsoFailure> {
     {
         let mut last = p.oidc.keys_refreshed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if last.is_some_and(|at| at.elapsed() < Duration::from_secs(sso.jwks_refresh_min_s)) {

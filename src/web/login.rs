@@ -46,8 +46,7 @@ fn render_with(
     provider_sign_out: Option<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let providers = super::sso::buttons(state, &next);
-    let page =
-        LoginPage { error, email, next, providers, provider_sign_out }.render().map_err(anyhow::Error::from)?;
+    let page = LoginPage { error, email, next, providers, provider_sign_out }.render().map_err(anyhow::Error::from)?;
     Ok(html(state, status, page))
 }
 

@@ -367,9 +367,6 @@ pub async fn end_membership(tx: &WriteTx, ws_id: Uuid, user_id: Uuid) -> AppResu
     for ch in left {
         tx.emit(NewEvent::member_left(ws_id, ch, user_id));
     }
-    tx.emit(
-        NewEvent::workspace(kind::WORKSPACE_MEMBER_REMOVED, ws_id, json!({"user_id": user_id}))
-            .about(user_id),
-    );
+    tx.emit(NewEvent::workspace(kind::WORKSPACE_MEMBER_REMOVED, ws_id, json!({"user_id": user_id})).about(user_id));
     Ok(())
 }

@@ -222,9 +222,7 @@ async fn deactivated_people_stay_out_and_sso_only_workspaces_refuse_passwords() 
     // SSO only: a member's right password is refused; the instance admin keeps theirs.
     let bob = app.join(&ada, ws, "bob", "member").await;
     assert_eq!(bob.get("/api/v1/me").await.status, 200);
-    ada.patch(&format!("/api/v1/workspaces/{ws}/settings"), json!({"sign_in_policy": "sso_only"}))
-        .await
-        .expect(200);
+    ada.patch(&format!("/api/v1/workspaces/{ws}/settings"), json!({"sign_in_policy": "sso_only"})).await.expect(200);
     app.login("bob@acme.test", PASSWORD).await.expect_err(403, "sso_required");
     app.login("bob@acme.test", "wrong password!").await.expect_err(401, "bad_credentials");
     app.login("ada@acme.test", PASSWORD).await.expect(200);

@@ -132,7 +132,11 @@ impl Browser {
         let action = regex::Regex::new(r#"<form[^>]*action="([^"]+)""#).expect("regex");
         let hidden = regex::Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)""#).expect("regex");
         let url = action.captures(&page.body).map(|c| c[1].to_owned()).unwrap_or_else(|| {
-            panic!("no form on the provider's page ({}): {}", page.status, page.body.chars().rev().take(700).collect::<String>().chars().rev().collect::<String>())
+            panic!(
+                "no form on the provider's page ({}): {}",
+                page.status,
+                page.body.chars().rev().take(700).collect::<String>().chars().rev().collect::<String>()
+            )
         });
         let mut fields: Vec<(String, String)> =
             hidden.captures_iter(&page.body).map(|c| (c[1].to_owned(), c[2].to_owned())).collect();

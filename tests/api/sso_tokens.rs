@@ -55,6 +55,9 @@ impl Setup {
     }
 }
 
+/// Makes the ID token for a sign-in, given its nonce.
+type Craft<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
 fn with(mut v: Value, patch: Value) -> Value {
     for (k, val) in patch.as_object().expect("object") {
         v[k] = val.clone();
@@ -75,15 +78,21 @@ async fn every_id_token_that_fails_a_check_is_refused_and_creates_nothing() {
     let users = s.users().await;
 
     let stranger = Key::new("k1");
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> String + '_>)> = vec![
+    let cases: Vec<(&str, Craft<'_>)> = vec![
         ("wrong nonce", Box::new(|_| key.sign(&s.claims("not-the-nonce", "b1")))),
         ("no nonce", Box::new(|n| key.sign(&with(s.claims(n, "b2"), json!({"nonce": null}))))),
         ("another audience", Box::new(|n| key.sign(&with(s.claims(n, "b3"), json!({"aud": "someone-else"}))))),
-        ("an untrusted second audience", Box::new(|n| key.sign(&with(s.claims(n, "b4"), json!({"aud": [CLIENT, "other"]}))))),
+        (
+            "an untrusted second audience",
+            Box::new(|n| key.sign(&with(s.claims(n, "b4"), json!({"aud": [CLIENT, "other"]})))),
+        ),
         ("another authorized party", Box::new(|n| key.sign(&with(s.claims(n, "b5"), json!({"azp": "other"}))))),
         ("another issuer", Box::new(|n| key.sign(&with(s.claims(n, "b6"), json!({"iss": "https://evil.test"}))))),
         ("expired", Box::new(|n| key.sign(&with(s.claims(n, "b7"), json!({"exp": now - 120, "iat": now - 400}))))),
-        ("issued in the future", Box::new(|n| key.sign(&with(s.claims(n, "b8"), json!({"iat": now + 600, "exp": now + 900}))))),
+        (
+            "issued in the future",
+            Box::new(|n| key.sign(&with(s.claims(n, "b8"), json!({"iat": now + 600, "exp": now + 900})))),
+        ),
         ("issued long ago", Box::new(|n| key.sign(&with(s.claims(n, "b9"), json!({"iat": now - 7200}))))),
         ("alg none", Box::new(|n| unsigned(&s.claims(n, "b10")))),
         ("HS256 with the client secret", Box::new(|n| hs256(SECRET, &s.claims(n, "b11")))),

@@ -145,19 +145,20 @@ pub async fn settings(
     }
     if let Some(p) = body.sign_in_policy {
         if p == crate::sso::policy::SignInPolicy::SsoOnly && state.sso.is_empty() {
-            return Err(AppError::invalid("sign_in_policy", "sso_only needs an identity provider in the configuration"));
+            return Err(AppError::invalid(
+                "sign_in_policy",
+                "sso_only needs an identity provider in the configuration",
+            ));
         }
         am.sign_in_policy = Set(p.as_str().into());
     }
     let updated = am.update(&*tx).await?;
     audit::record(
         &*tx,
-        AuditEvent::new(Some(me.id()), "workspace.settings_changed")
-            .workspace(updated.id)
-            .details(serde_json::json!({
-                "members_create_hooks": updated.members_create_hooks,
-                "sign_in_policy": updated.sign_in_policy,
-            })),
+        AuditEvent::new(Some(me.id()), "workspace.settings_changed").workspace(updated.id).details(serde_json::json!({
+            "members_create_hooks": updated.members_create_hooks,
+            "sign_in_policy": updated.sign_in_policy,
+        })),
     )
     .await?;
     tx.commit().await?;
