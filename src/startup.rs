@@ -229,6 +229,9 @@ async fn housekeeping(state: AppState) {
             prune_step(&state, "sent mails and ended mail links", |tx| Box::pin(crate::mail::outbox::prune(tx, mails)))
                 .await;
             prune_step(&state, "finished sso sign-in attempts", |tx| Box::pin(crate::sso::attempt::prune(tx))).await;
+            if let Err(e) = crate::sso::inactive::deactivate_stale(&state).await {
+                tracing::warn!(error = %e, "deactivating people absent from their identity provider failed");
+            }
             if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {
                 tracing::warn!(error = %e, "response URL pruning skipped");
             }

@@ -1,4 +1,5 @@
 //! People: accounts, profiles, custom status and preferences.
+pub mod activation;
 pub mod email_change;
 pub mod mails;
 pub mod model;

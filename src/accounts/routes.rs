@@ -146,18 +146,7 @@ async fn set_active(state: &AppState, admin: &CurrentUser, id: Uuid, active: boo
         return Err(AppError::conflict("cannot_deactivate_self", "ask another administrator"));
     }
     let tx = state.db.write().await?;
-    service::set_active(&*tx, id, active).await?;
-    if !active {
-        tx.emit(NewEvent::user(kind::USER_DEACTIVATED, id, serde_json::json!({"user_id": id})));
-    }
-    if let Some(u) = <crate::accounts::model::user::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&*tx).await? {
-        announce(&tx, &u).await?;
-        if !u.is_bot {
-            super::mails::account_status(&*tx, &state.settings, &u, active).await?;
-        }
-    }
-    let action = if active { "user.reactivated" } else { "user.deactivated" };
-    audit::record(&*tx, AuditEvent::new(Some(admin.id()), action).target("user", id)).await?;
+    super::activation::switch(&tx, &state.settings, id, active, Some(admin.id())).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod failure;
 pub mod flow;
 pub mod identity;
+pub mod inactive;
 pub mod logout;
 pub mod model;
 pub mod oauth2_plain;

@@ -60,6 +60,10 @@ pub struct ProviderSettings {
     /// Workspace and channel access, applied again at every sign-in.
     #[serde(default)]
     pub rules: Vec<RuleSettings>,
+    /// Deactivate people who have not signed in through this provider for this many
+    /// days (instance admins excepted). Unset: never.
+    #[serde(default)]
+    pub deactivate_after_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +140,11 @@ impl SsoSettings {
                 }
             }
             anyhow::ensure!(!p.claims.subject.is_empty(), "sso provider {}: claims.subject is empty", p.id);
+            anyhow::ensure!(
+                p.deactivate_after_days != Some(0),
+                "sso provider {}: deactivate_after_days must be at least 1",
+                p.id
+            );
             for r in &p.rules {
                 anyhow::ensure!(
                     r.email_domain.is_some() != r.group.is_some(),

@@ -295,3 +295,36 @@ async fn signing_out_at_the_provider_ends_that_session_and_closes_its_socket_and
         .expect("post");
     assert_eq!(forged.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn people_absent_from_the_provider_for_too_long_are_deactivated_but_admins_keep_their_way_in() {
+    if idp_url().is_none() {
+        return;
+    }
+    let app = app_with_idp(|p| {
+        p.deactivate_after_days = Some(30);
+        p.link_by_verified_email = true;
+    })
+    .await;
+    let (ada, _) = app.setup_admin().await;
+    assert_eq!(sign_in(&app, &mut Browser::default(), "ada@acme.test;sub=ada-idp").await.status, 303);
+    let email = someone("hal");
+    let mut browser = Browser::default();
+    assert_eq!(sign_in(&app, &mut browser, &email).await.status, 303);
+    let hal = browser.session(&app);
+    assert_eq!(parley::sso::inactive::deactivate_stale(&app.state).await.expect("sweep"), 0);
+
+    // A month passes without a sign-in through the provider.
+    use sea_orm::{ConnectionTrait, Statement};
+    let month_ago = parley::clock::now_ms() - 31 * 86_400_000;
+    let db = &app.state.db.conn;
+    let sql = format!("UPDATE sso_identities SET last_login_at = {month_ago}");
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.expect("age");
+    let mut socket = Ws::connect(&hal).await;
+    assert_eq!(parley::sso::inactive::deactivate_stale(&app.state).await.expect("sweep"), 1);
+    hal.get("/api/v1/me").await.expect_err(401, "unauthenticated");
+    assert!(socket.close_code().await.is_some(), "the socket is closed");
+    ada.get("/api/v1/me").await.expect(200);
+    let page = sign_in(&app, &mut Browser::default(), &email).await;
+    assert_eq!(page.sso_error(), "account_deactivated");
+}
