@@ -84,20 +84,24 @@ impl Connections {
         self.draining.load(Ordering::Relaxed)
     }
 
-    /// Waits until no connection is open, or no request has been in progress and no
-    /// connection has opened for `quiet`; at most `limit`. Requests already sent but not
-    /// yet read keep arriving at the handlers during this time.
+    /// Waits until no request has been in progress and no connection has opened for
+    /// `quiet` (counted from the call at the earliest), or until no connection is open
+    /// once `quiet` has passed; at most `limit`. Requests already sent but not yet read —
+    /// even on connections still waiting in the kernel's accept queue, which a busy
+    /// machine may not have accepted yet — keep arriving at the handlers during this time.
     pub async fn wait_quiet(&self, quiet: Duration, limit: Duration) {
-        let until = Instant::now() + limit;
+        let start = Instant::now();
+        let until = start + limit;
         let step = Duration::from_millis(20);
         let quiet_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
         while Instant::now() < until {
-            if self.open.load(Ordering::Relaxed) == 0 {
+            let waited_enough = start.elapsed() >= quiet;
+            if waited_enough && self.open.load(Ordering::Relaxed) == 0 {
                 return;
             }
             let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let idle_ms = now_ms.saturating_sub(self.last_activity_ms.load(Ordering::Relaxed));
-            if self.in_flight.load(Ordering::Relaxed) == 0 && idle_ms >= quiet_ms {
+            if waited_enough && self.in_flight.load(Ordering::Relaxed) == 0 && idle_ms >= quiet_ms {
                 return;
             }
             tokio::time::sleep(step).await;
