@@ -18,7 +18,13 @@ pub async fn create_account(state: &AppState, ip: IpAddr, body: SignupRequest) -
     let token = body.invite_token.filter(|t| !t.is_empty());
     match &token {
         Some(t) => {
-            invites::find_usable(&state.db.conn, t).await?;
+            let (_, ws) = invites::find_usable(&state.db.conn, t).await?;
+            if ws.sign_in_policy == crate::sso::policy::SignInPolicy::SsoOnly.as_str() {
+                return Err(AppError::forbidden(
+                    "sso_required",
+                    "this workspace signs in through its identity provider: sign in with it, then open the invitation again",
+                ));
+            }
         }
         None if state.settings.auth.open_signup => {}
         None => return Err(AppError::invalid("invite_token", "sign-up needs an invitation")),

@@ -13,7 +13,7 @@ use crate::accounts::model::user;
 use crate::accounts::service::{self as accounts, NewUser};
 use crate::audit::{self, AuditEvent};
 use crate::clock::now_ms;
-use crate::db::WriteTx;
+use crate::db::{is_unique_violation, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::validate;
@@ -79,7 +79,12 @@ pub async fn resolve(
             last_login_at: Set(now),
         }
         .insert(&*tx)
-        .await?;
+        .await
+        .map_err(|e| match is_unique_violation(&e) {
+            // Two first sign-ins of one identity at once: the other one linked it.
+            true => AppError::conflict("already_exists", "this identity was linked a moment ago; sign in again"),
+            false => e.into(),
+        })?;
         audit::record(
             &*tx,
             AuditEvent::new(Some(user.id), "sso.identity_linked")

@@ -2,6 +2,7 @@
 //! SSO-only workspace signs in through a provider; instance admins keep their password
 //! (break-glass, and `parley admin` can always reset it).
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use uuid::Uuid;
 use serde::Deserialize;
 
 use crate::accounts::model::user;
@@ -54,4 +55,41 @@ pub async fn check_password_sign_in(conn: &impl ConnectionTrait, u: &user::Model
         ));
     }
     Ok(())
+}
+
+/// A workspace just became SSO-only: its members' sessions opened with a password end
+/// (instance admins and bots excepted); answers whose, so their sockets can be closed
+/// after the commit.
+pub async fn end_password_sessions(conn: &impl ConnectionTrait, ws_id: Uuid) -> AppResult<Vec<Uuid>> {
+    use crate::auth::model::session;
+    let members: Vec<Uuid> = member::Entity::find()
+        .filter(member::Column::WorkspaceId.eq(ws_id))
+        .filter(member::Column::DeactivatedAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    let people: Vec<Uuid> = user::Entity::find()
+        .filter(user::Column::Id.is_in(members))
+        .filter(user::Column::IsAdmin.eq(false))
+        .filter(user::Column::IsBot.eq(false))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    let mut ended = Vec::new();
+    for id in people {
+        let gone = session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(id))
+            .filter(session::Column::SsoProviderId.is_null())
+            .exec(conn)
+            .await?
+            .rows_affected;
+        if gone > 0 {
+            ended.push(id);
+        }
+    }
+    Ok(ended)
 }

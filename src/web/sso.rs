@@ -10,6 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::login::{local_path, signed_in_redirect};
+use super::notice::or_notice;
 use super::page::{html, redirect};
 use crate::auth::client_ip::client_ip;
 use crate::auth::current_user::page_user;
@@ -103,7 +104,7 @@ pub async fn start(
             .cookie(attempt_cookie(&state, started.browser_secret))
             .finish()),
         Err(FlowError::Refused(f)) => failure_page(&state, &p.settings.name, &f),
-        Err(FlowError::Server(e)) => Err(e),
+        Err(FlowError::Server(e)) => or_notice(&state, Err(e)),
     }
 }
 
@@ -132,7 +133,8 @@ pub async fn callback(
             Ok(res)
         }
         Err(FlowError::Refused(f)) => failure_page(&state, &p.settings.name, &f),
-        Err(FlowError::Server(e)) => Err(e),
+        // A client error on the way (two first sign-ins of one person racing) is a page too.
+        Err(FlowError::Server(e)) => or_notice(&state, Err(e)),
     }
 }
 

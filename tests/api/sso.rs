@@ -219,13 +219,26 @@ async fn deactivated_people_stay_out_and_sso_only_workspaces_refuse_passwords() 
     let page = sign_in(&app, &mut Browser::default(), &format!("{email};groups=eng")).await;
     assert_eq!((page.status, page.sso_error().as_str()), (403, "account_deactivated"));
 
-    // SSO only: a member's right password is refused; the instance admin keeps theirs.
+    // SSO only: a member's password session ends and their right password is refused;
+    // the instance admin keeps theirs.
     let bob = app.join(&ada, ws, "bob", "member").await;
     assert_eq!(bob.get("/api/v1/me").await.status, 200);
     ada.patch(&format!("/api/v1/workspaces/{ws}/settings"), json!({"sign_in_policy": "sso_only"})).await.expect(200);
+    bob.get("/api/v1/me").await.expect_err(401, "unauthenticated");
     app.login("bob@acme.test", PASSWORD).await.expect_err(403, "sso_required");
     app.login("bob@acme.test", "wrong password!").await.expect_err(401, "bad_credentials");
     app.login("ada@acme.test", PASSWORD).await.expect(200);
+    // Nor can a new member sign up with a password through an invitation.
+    let inv = ada.post(&format!("/api/v1/workspaces/{ws}/invites"), json!({"role": "member"})).await.expect(201);
+    let r = app
+        .anon()
+        .post(
+            "/api/v1/auth/signup",
+            json!({"invite_token": inv.body["token"], "email": "cal@acme.test", "display_name": "Cal",
+                   "password": PASSWORD}),
+        )
+        .await;
+    r.expect_err(403, "sso_required");
 }
 
 #[tokio::test]

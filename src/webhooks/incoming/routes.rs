@@ -9,6 +9,7 @@ use crate::access::{self, Need};
 use crate::audit::{self, AuditEvent};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::sso::policy::SignInPolicy;
 use crate::state::AppState;
 use crate::workspaces::model::workspace;
 use crate::workspaces::service::WorkspaceView;
@@ -121,7 +122,7 @@ pub struct WorkspaceSettings {
     pub members_create_hooks: Option<bool>,
     /// `password_and_sso`, or `sso_only`: members other than instance admins must sign
     /// in through an identity provider (refused while none is configured).
-    pub sign_in_policy: Option<crate::sso::policy::SignInPolicy>,
+    pub sign_in_policy: Option<SignInPolicy>,
 }
 
 /// Change a workspace's settings (workspace admins).
@@ -144,7 +145,7 @@ pub async fn settings(
         am.members_create_hooks = Set(v);
     }
     if let Some(p) = body.sign_in_policy {
-        if p == crate::sso::policy::SignInPolicy::SsoOnly && state.sso.is_empty() {
+        if p == SignInPolicy::SsoOnly && state.sso.is_empty() {
             return Err(AppError::invalid(
                 "sign_in_policy",
                 "sso_only needs an identity provider in the configuration",
@@ -153,6 +154,10 @@ pub async fn settings(
         am.sign_in_policy = Set(p.as_str().into());
     }
     let updated = am.update(&*tx).await?;
+    let mut signed_out = Vec::new();
+    if updated.sign_in_policy != ws.workspace.sign_in_policy && updated.sign_in_policy == SignInPolicy::SsoOnly.as_str() {
+        signed_out = crate::sso::policy::end_password_sessions(&*tx, updated.id).await?;
+    }
     audit::record(
         &*tx,
         AuditEvent::new(Some(me.id()), "workspace.settings_changed").workspace(updated.id).details(serde_json::json!({
@@ -162,5 +167,8 @@ pub async fn settings(
     )
     .await?;
     tx.commit().await?;
+    for user in signed_out {
+        crate::auth::routes::revoke_sockets_after_commit(&state, user).await;
+    }
     Ok(HttpResponse::Ok().json(WorkspaceView::new(&updated, ws.role)))
 }
