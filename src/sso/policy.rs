@@ -2,8 +2,8 @@
 //! SSO-only workspace signs in through a provider; instance admins keep their password
 //! (break-glass, and `parley admin` can always reset it).
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use uuid::Uuid;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::accounts::model::user;
 use crate::error::{AppError, AppResult};

@@ -127,6 +127,8 @@ test("settings: a muted channel stays read for plain messages, but a mention bad
   await B.page.getByTestId("toast").filter({ hasText: "Notification preference saved." }).last().waitFor();
   await B.page.getByTestId("panel-close").click();
   await open(B.page, dm);
+  // The open conversation is marked read a moment after it shows; the title counts the rest.
+  await B.page.locator(`[data-testid="channel-item"][data-channel-id="${dm}"][data-unread="false"]`).waitFor();
   await ada.say(random, "plain words in a muted channel");
   await ada.say(general, "plain words in general");
   // Events arrive in order: once general is unread, random's message has been handled.

@@ -155,7 +155,8 @@ pub async fn settings(
     }
     let updated = am.update(&*tx).await?;
     let mut signed_out = Vec::new();
-    if updated.sign_in_policy != ws.workspace.sign_in_policy && updated.sign_in_policy == SignInPolicy::SsoOnly.as_str() {
+    if updated.sign_in_policy != ws.workspace.sign_in_policy && updated.sign_in_policy == SignInPolicy::SsoOnly.as_str()
+    {
         signed_out = crate::sso::policy::end_password_sessions(&*tx, updated.id).await?;
     }
     audit::record(
