@@ -188,6 +188,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
         "the password is right but a workspace of this person signs in through its identity provider only",
     ),
     ("csrf_origin_mismatch", 403, "cookie-authenticated unsafe request without a matching Origin"),
+    ("session_required", 403, "this needs a signed-in browser session; an API token may not do it"),
     ("ws_origin_mismatch", 403, "WebSocket upgrade from a page on another site"),
     ("missing_scope", 403, "a bot token lacks the scope this route needs; the message names it"),
     ("not_allowed", 403, "you can see this resource but may not do that to it"),

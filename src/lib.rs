@@ -22,6 +22,7 @@ pub mod messages;
 pub mod notify;
 pub mod ops;
 pub mod outbound;
+pub mod rate_limit;
 pub mod realtime;
 pub mod search;
 pub mod settings;

@@ -210,6 +210,7 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         state.login_throttle.prune();
         state.hook_limiter.prune();
+        state.sso.prune();
         crate::ops::memory::release_free_memory();
         if minutes.is_multiple_of(60) {
             let days_ago = |days: i64| crate::clock::now_ms() - days.max(1) * 86_400_000;

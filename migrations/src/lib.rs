@@ -12,6 +12,7 @@ mod m0008_slash_commands;
 mod m0009_manual_away;
 mod m0010_email;
 mod m0011_sso;
+mod m0012_email_confirmed;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_manual_away::Migration),
             Box::new(m0010_email::Migration),
             Box::new(m0011_sso::Migration),
+            Box::new(m0012_email_confirmed::Migration),
         ]
     }
 }

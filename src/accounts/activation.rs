@@ -14,7 +14,11 @@ use crate::settings::Settings;
 /// `actor`: the administrator, or None when Parley does it itself.
 pub async fn switch(tx: &WriteTx, settings: &Settings, id: Uuid, active: bool, actor: Option<Uuid>) -> AppResult<()> {
     service::set_active(&**tx, id, active).await?;
-    if !active {
+    if active {
+        // A new period starts for the providers' "deactivate after N days": without it
+        // the hourly sweep would deactivate the person again at once.
+        crate::sso::identity::restart_inactivity_clock(&**tx, id).await?;
+    } else {
         tx.emit(NewEvent::user(kind::USER_DEACTIVATED, id, serde_json::json!({"user_id": id})));
     }
     if let Some(u) = <user::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&**tx).await? {

@@ -112,6 +112,7 @@ pub async fn confirm(state: &AppState, token: &str) -> AppResult<String> {
     }
     let changed = user::Entity::update_many()
         .col_expr(user::Column::Email, row.new_email.clone().into())
+        .col_expr(user::Column::EmailConfirmedAt, Some(now_ms()).into())
         .col_expr(user::Column::UpdatedAt, now_ms().into())
         .filter(user::Column::Id.eq(row.user_id))
         .filter(user::Column::DeactivatedAt.is_null())

@@ -30,6 +30,9 @@ pub mod user {
         pub is_bot: bool,
         pub avatar_url: Option<String>,
         pub updated_at: i64,
+        /// When the holder last proved they receive mail at `email` (a mailed link, an
+        /// invitation made out to it, an identity provider vouching for it); NULL: never.
+        pub email_confirmed_at: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,6 +32,7 @@ pub struct PreparedUser {
     is_admin: bool,
     is_bot: bool,
     avatar_url: Option<String>,
+    email_confirmed: bool,
 }
 
 /// Validates and hashes a password sign-up (the setup form, an invitation, open sign-up).
@@ -58,7 +59,18 @@ impl PreparedUser {
             is_admin: false,
             is_bot: true,
             avatar_url,
+            email_confirmed: false,
         }
+    }
+
+    pub fn has_email(&self, email: &str) -> bool {
+        self.email == email
+    }
+
+    /// The holder proved they receive mail at the address (see `email_confirmed_at`).
+    pub fn email_confirmed(mut self) -> Self {
+        self.email_confirmed = true;
+        self
     }
 
     /// Sets an already computed password hash (the load-test seeder hashes one password
@@ -91,6 +103,7 @@ pub async fn prepare(new: NewUser, name_max: usize) -> AppResult<PreparedUser> {
         is_admin: new.is_admin,
         is_bot: false,
         avatar_url: None,
+        email_confirmed: false,
     })
 }
 
@@ -141,6 +154,7 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         updated_at: Set(now),
         is_bot: Set(p.is_bot),
         avatar_url: Set(p.avatar_url),
+        email_confirmed_at: Set(p.email_confirmed.then_some(now)),
     };
     model.insert(conn).await.map_err(|e| {
         if is_unique_violation(&e) {
@@ -255,6 +269,16 @@ pub async fn set_password_hash(conn: &impl ConnectionTrait, user_id: Uuid, hash:
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Some(hash).into())
         .col_expr(user::Column::UpdatedAt, now_ms().into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The holder just used a link mailed to the account's address.
+pub async fn mark_email_confirmed(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::EmailConfirmedAt, Some(now_ms()).into())
         .filter(user::Column::Id.eq(user_id))
         .exec(conn)
         .await?;

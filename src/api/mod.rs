@@ -92,6 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(auth::routes::list_tokens)
             .service(crate::sso::routes::providers)
             .service(crate::sso::routes::my_identities)
+            .service(crate::sso::routes::start_link)
             .service(crate::sso::routes::unlink)
             .service(crate::sso::routes::admin_status)
             .service(auth::routes::revoke_token)

@@ -32,7 +32,7 @@ impl Modify for Security {
         accounts::routes::get_me, accounts::routes::patch_me, accounts::routes::change_password, accounts::routes::change_email,
         accounts::routes::get_user, accounts::routes::admin_list_users, accounts::routes::admin_deactivate,
         accounts::routes::admin_reactivate, crate::mail::routes::list_mail, crate::mail::routes::retry_mail,
-        crate::sso::routes::providers, crate::sso::routes::my_identities, crate::sso::routes::unlink,
+        crate::sso::routes::providers, crate::sso::routes::my_identities, crate::sso::routes::start_link, crate::sso::routes::unlink,
         crate::sso::routes::admin_status, crate::sso::logout::backchannel,
         crate::notify::routes::get_email_notifications, crate::notify::routes::set_email_notifications,
         workspaces::routes::create, workspaces::routes::list, workspaces::routes::get, workspaces::routes::members,

@@ -136,6 +136,8 @@ pub async fn complete(state: &AppState, token: &str, new_password: String) -> Ap
     }
     // Every other link of this account (reset, address change) stops working too.
     accounts::set_password_hash(&*tx, u.id, hash).await?;
+    // The link was mailed to the account's present address (an address change voids it).
+    accounts::mark_email_confirmed(&*tx, u.id).await?;
     sessions::delete_all_for_user(&*tx, u.id, None).await?;
     mails::password_changed(&*tx, &state.settings, &u, true).await?;
     audit::record(&*tx, AuditEvent::new(Some(u.id), "auth.password_reset").target("user", u.id)).await?;

@@ -16,9 +16,12 @@ pub async fn create_account(state: &AppState, ip: IpAddr, body: SignupRequest) -
     state.login_throttle.check(ip, &body.email)?;
     state.login_throttle.spend(ip, &body.email);
     let token = body.invite_token.filter(|t| !t.is_empty());
+    // An invitation made out to an address vouches for it (the address must match).
+    let mut made_out_to = None;
     match &token {
         Some(t) => {
-            let (_, ws) = invites::find_usable(&state.db.conn, t).await?;
+            let (invite, ws) = invites::find_usable(&state.db.conn, t).await?;
+            made_out_to = invite.email;
             if ws.sign_in_policy == crate::sso::policy::SignInPolicy::SsoOnly.as_str() {
                 return Err(AppError::forbidden(
                     "sso_required",
@@ -30,8 +33,11 @@ pub async fn create_account(state: &AppState, ip: IpAddr, body: SignupRequest) -
         None => return Err(AppError::invalid("invite_token", "sign-up needs an invitation")),
     }
     let name_max = state.settings.limits.name_chars;
-    let prepared =
+    let mut prepared =
         accounts::prepare_signup(body.email, body.username, body.display_name, body.password, false, name_max).await?;
+    if made_out_to.is_some_and(|e| prepared.has_email(&e)) {
+        prepared = prepared.email_confirmed();
+    }
     let tx = state.db.write().await?;
     let user = accounts::insert(&*tx, prepared).await?;
     if let Some(t) = &token {

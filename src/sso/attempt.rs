@@ -2,6 +2,7 @@
 //! match — the hash of `state`, the hash of a secret in this browser's sign-in cookie,
 //! and (sealed) the nonce and PKCE verifier — for `login_ttl_minutes`. The callback
 //! claims the record once, from the same browser; anything else finds nothing.
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -13,8 +14,8 @@ use crate::clock::now_ms;
 use crate::error::AppResult;
 use crate::state::AppState;
 
-pub const COOKIE_SECURE: &str = "__Host-parley_sso";
-pub const COOKIE_INSECURE: &str = "parley_sso";
+const COOKIE_SECURE: &str = "__Host-parley_sso";
+const COOKIE_INSECURE: &str = "parley_sso";
 const SEAL_CONTEXT: &str = "sso_login";
 
 #[derive(Serialize, Deserialize)]
@@ -30,6 +31,32 @@ pub struct NewAttempt<'a> {
     pub secrets: Secrets,
     pub next_path: String,
     pub link_user_id: Option<Uuid>,
+}
+
+pub fn cookie_name(state: &AppState) -> &'static str {
+    if state.settings.secure_cookies() {
+        COOKIE_SECURE
+    } else {
+        COOKIE_INSECURE
+    }
+}
+
+/// This browser's sign-in cookie. Sent back on the provider's top-level redirect to
+/// us, so SameSite=Lax.
+pub fn attempt_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(cookie_name(state), value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies())
+        .max_age(CookieDuration::minutes(state.settings.sso.login_ttl_minutes.max(1)))
+        .finish()
+}
+
+pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = attempt_cookie(state, String::new());
+    c.make_removal();
+    c
 }
 
 pub async fn store(state: &AppState, a: NewAttempt<'_>) -> AppResult<()> {

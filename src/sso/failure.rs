@@ -17,7 +17,10 @@ pub enum FailureKind {
     LinkRequired,
     SignupClosed,
     EmailMissing,
+    EmailUnverified,
     IdentityTaken,
+    OtherProviderRequired,
+    Throttled,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +58,9 @@ impl SsoFailure {
             FailureKind::SignupClosed => "sso_signup_closed",
             FailureKind::EmailMissing => "sso_email_missing",
             FailureKind::IdentityTaken => "sso_identity_taken",
+            FailureKind::EmailUnverified => "sso_email_unverified",
+            FailureKind::OtherProviderRequired => "sso_other_provider_required",
+            FailureKind::Throttled => "too_many_attempts",
         }
     }
 
@@ -66,7 +72,11 @@ impl SsoFailure {
             FailureKind::ProviderRefused | FailureKind::TokenInvalid | FailureKind::IssuerMismatch => {
                 StatusCode::UNAUTHORIZED
             }
-            FailureKind::Deactivated | FailureKind::SignupClosed => StatusCode::FORBIDDEN,
+            FailureKind::Deactivated
+            | FailureKind::SignupClosed
+            | FailureKind::EmailUnverified
+            | FailureKind::OtherProviderRequired => StatusCode::FORBIDDEN,
+            FailureKind::Throttled => StatusCode::TOO_MANY_REQUESTS,
             FailureKind::LinkRequired | FailureKind::IdentityTaken => StatusCode::CONFLICT,
         }
     }
@@ -110,8 +120,23 @@ impl SsoFailure {
                 "Sign in with your password, then link this provider under Settings → Sign-in methods.",
             ),
             FailureKind::SignupClosed => (
-                "You have no Parley account yet, and this provider may not create one.",
-                "Ask an administrator for an invitation.",
+                "This identity is not linked to a Parley account, and this provider may not create one.",
+                "If you have an account, sign in with your password and link this provider under Settings → \
+                 Sign-in methods; otherwise ask an administrator for an invitation.",
+            ),
+            FailureKind::EmailUnverified => (
+                "The identity provider did not confirm that your e-mail address is yours, so Parley cannot \
+                 create an account or find yours by it.",
+                "If you have an account, sign in with your password and link this provider under Settings → \
+                 Sign-in methods; otherwise verify your address at the provider, or ask your administrator.",
+            ),
+            FailureKind::OtherProviderRequired => (
+                "A workspace you are in signs in only through another identity provider.",
+                "Go back to the sign-in page and use that workspace's sign-in button.",
+            ),
+            FailureKind::Throttled => (
+                "Too many sign-ins were started from your network in a short time.",
+                "Wait a minute, then start again from the sign-in page.",
             ),
             FailureKind::EmailMissing => (
                 "The identity provider did not share your e-mail address, which a new account needs.",

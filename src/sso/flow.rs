@@ -26,10 +26,14 @@ pub struct Started {
 pub async fn start(
     state: &AppState,
     p: &Provider,
+    ip: std::net::IpAddr,
     next_path: String,
     link_user_id: Option<Uuid>,
     browser_secret: Option<String>,
 ) -> Result<Started, FlowError> {
+    if state.sso.may_start(ip).is_err() {
+        return Err(SsoFailure::new(FailureKind::Throttled, format!("too many sign-ins started from {ip}")).into());
+    }
     let state_param = secret_token::generate("");
     let nonce = secret_token::generate("");
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();

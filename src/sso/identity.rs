@@ -58,13 +58,10 @@ pub async fn resolve(
         }
         (Intent::Link(me), l) => (active_user(&*tx, me).await?, false, l.is_none()),
         (Intent::SignIn, Some(l)) => (active_user(&*tx, l.user_id).await?, false, false),
-        (Intent::SignIn, None) => match existing_by_email(&*tx, claims).await? {
-            Some(u) if u.deactivated_at.is_some() => return Err(refuse(FailureKind::Deactivated, "deactivated")),
-            Some(u) if claims.email_verified && p.settings.link_by_verified_email => (u, false, true),
-            Some(_) => return Err(refuse(FailureKind::LinkRequired, "an account has this address; not linked")),
-            None if !p.settings.allow_signup => return Err(refuse(FailureKind::SignupClosed, "sign-up is off")),
-            None => (create_user(state, &tx, claims).await?, true, true),
-        },
+        (Intent::SignIn, None) => {
+            let (user, created) = first_sign_in(state, &tx, p, claims).await?;
+            (user, created, true)
+        }
     };
     let now = now_ms();
     if link {
@@ -104,11 +101,53 @@ pub async fn resolve(
     }
     if let Intent::SignIn = intent {
         super::rules::apply(&tx, &p.settings, user.id, claims).await?;
+        if !user.is_admin {
+            if let Some(other) = super::policy::provider_required(&*tx, &state.sso, &p.settings.id, user.id).await? {
+                return Err(refuse(
+                    FailureKind::OtherProviderRequired,
+                    format!("a workspace signs in through {other}"),
+                ));
+            }
+        }
         let ev = AuditEvent::new(Some(user.id), "auth.login").details(serde_json::json!({"sso": p.settings.id}));
         audit::record(&*tx, ev.ip(ip)).await?;
     }
     tx.commit().await?;
     Ok(SignedIn { user, created })
+}
+
+/// An identity Parley has not seen: the account with the provider's address, if the
+/// provider verified it, may link by it, and Parley knows the account's holder receives
+/// mail there (never an instance admin's: those link from Settings); else a new person.
+/// An unverified address is not even looked up — the page must not tell whether an
+/// account has it.
+async fn first_sign_in(
+    state: &AppState,
+    tx: &WriteTx,
+    p: &Provider,
+    claims: &Claims,
+) -> Result<(user::Model, bool), FlowError> {
+    if !claims.email_verified {
+        if !p.settings.allow_signup {
+            return Err(refuse(FailureKind::SignupClosed, "sign-up is off"));
+        }
+        if claims.email.is_some() && !p.settings.signup_with_unverified_email {
+            return Err(refuse(FailureKind::EmailUnverified, "the address is not verified"));
+        }
+        return match create_user(state, tx, claims, false).await {
+            Err(FlowError::Server(AppError::Conflict { code: "already_exists", .. })) => {
+                Err(refuse(FailureKind::LinkRequired, "an account has this address; not linked"))
+            }
+            other => Ok((other?, true)),
+        };
+    }
+    match existing_by_email(&**tx, claims).await? {
+        Some(u) if u.deactivated_at.is_some() => Err(refuse(FailureKind::Deactivated, "deactivated")),
+        Some(u) if p.settings.link_by_verified_email && u.email_confirmed_at.is_some() && !u.is_admin => Ok((u, false)),
+        Some(_) => Err(refuse(FailureKind::LinkRequired, "an account has this address; not linked")),
+        None if !p.settings.allow_signup => Err(refuse(FailureKind::SignupClosed, "sign-up is off")),
+        None => Ok((create_user(state, tx, claims, true).await?, true)),
+    }
 }
 
 /// A person who may sign in: present, not deactivated in Parley, not a bot.
@@ -128,17 +167,25 @@ async fn existing_by_email(conn: &impl ConnectionTrait, claims: &Claims) -> AppR
 }
 
 /// A new person from what the provider said: name, address, avatar; no password.
-async fn create_user(state: &AppState, tx: &WriteTx, claims: &Claims) -> Result<user::Model, FlowError> {
+async fn create_user(
+    state: &AppState,
+    tx: &WriteTx,
+    claims: &Claims,
+    address_verified: bool,
+) -> Result<user::Model, FlowError> {
     let email = claims.email.clone().ok_or_else(|| refuse(FailureKind::EmailMissing, "no e-mail claim"))?;
     let name_max = state.settings.limits.name_chars;
     let local = email.split('@').next().unwrap_or("someone").to_owned();
     let display_name =
         claims.name.as_deref().and_then(|n| validate::display_text("display_name", n, name_max).ok()).unwrap_or(local);
     let username = claims.username.as_deref().and_then(|u| validate::username(u).ok());
-    let prepared =
+    let mut prepared =
         accounts::prepare(NewUser { email, username, display_name, password: None, is_admin: false }, name_max)
             .await
             .map_err(|e| refuse(FailureKind::EmailMissing, format!("unusable e-mail claim: {e}")))?;
+    if address_verified {
+        prepared = prepared.email_confirmed();
+    }
     let mut user = accounts::insert(&**tx, prepared).await?;
     if let Some(avatar) = &claims.avatar_url {
         let mut am: user::ActiveModel = user.clone().into();
@@ -162,4 +209,14 @@ pub async fn list(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<i
         .order_by_asc(identity::Column::CreatedAt)
         .all(conn)
         .await?)
+}
+
+/// The person's identities count as just used (see accounts/activation.rs).
+pub async fn restart_inactivity_clock(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<()> {
+    identity::Entity::update_many()
+        .col_expr(identity::Column::LastLoginAt, now_ms().into())
+        .filter(identity::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! A provider's `deactivate_after_days`: someone who has not signed in through it for
 //! that long is deactivated (housekeeping looks hourly), so a person removed from the
 //! identity provider loses Parley even without signing in again. Instance admins are
-//! spared (break-glass), and a sign-in through any of their identities counts.
+//! spared (break-glass). A person reactivated by an administrator starts a new period
+//! (accounts/activation.rs), so they are not deactivated again within the hour.
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -28,7 +29,7 @@ pub async fn deactivate_stale(state: &AppState) -> AppResult<u64> {
             .map(|i| i.user_id)
             .collect();
         for user_id in stale {
-            if deactivate_if_overdue(state, user_id, cutoff, &p.settings.id).await? {
+            if deactivate_if_overdue(state, user_id, cutoff, &p.issuer(), &p.settings.id).await? {
                 done += 1;
             }
         }
@@ -36,11 +37,20 @@ pub async fn deactivate_stale(state: &AppState) -> AppResult<u64> {
     Ok(done)
 }
 
-async fn deactivate_if_overdue(state: &AppState, user_id: Uuid, cutoff: i64, provider: &str) -> AppResult<bool> {
+async fn deactivate_if_overdue(
+    state: &AppState,
+    user_id: Uuid,
+    cutoff: i64,
+    issuer: &str,
+    provider: &str,
+) -> AppResult<bool> {
     let tx = state.db.write().await?;
     let Some(u) = user::Entity::find_by_id(user_id).one(&*tx).await? else { return Ok(false) };
+    // Only a sign-in through this provider counts: another provider (or a password)
+    // does not prove this one still knows the person.
     let recent = identity::Entity::find()
         .filter(identity::Column::UserId.eq(user_id))
+        .filter(identity::Column::Issuer.eq(issuer))
         .filter(identity::Column::LastLoginAt.gte(cutoff))
         .one(&*tx)
         .await?;

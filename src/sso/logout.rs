@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::claims::Claims;
 use super::failure::SsoFailure;
 use super::identity;
 use super::oidc;
@@ -66,11 +67,13 @@ pub async fn backchannel(
     path: web::Path<String>,
     form: web::Form<LogoutForm>,
 ) -> AppResult<HttpResponse> {
+    // Why a token failed goes to the log and the admin view, not to the caller: it
+    // would coach someone forging tokens.
     let refused = |e: SsoFailure| {
         tracing::info!(detail = %e.detail, "back-channel logout refused");
         HttpResponse::BadRequest()
             .insert_header(("cache-control", "no-store"))
-            .json(json!({"error": "invalid_request", "error_description": e.detail}))
+            .json(json!({"error": "invalid_request", "error_description": "the logout token was not accepted"}))
     };
     let Some(p) = state.sso.get(&path.into_inner()).cloned() else {
         return Ok(refused(SsoFailure::token("no such provider")));
@@ -103,24 +106,42 @@ async fn logout_claims(state: &AppState, p: &Provider, token: &str) -> Result<Va
     Ok(claims)
 }
 
-/// Ends the sessions of the person the token names that came through this provider —
-/// only those of the provider session `sid` when it is given — and closes their sockets.
+/// Ends the sessions the token names that came through this provider: those of the
+/// provider session `sid` when it is given, else every one of the person the subject
+/// names (read through the provider's `claims.subject`: a provider configured with
+/// another subject claim than `sub` is matched by `sid` alone). Their sockets close.
 async fn end_sessions(state: &AppState, p: &Provider, claims: &Value) -> AppResult<()> {
-    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or_default();
-    let Some(linked) = identity::find(&state.db.conn, &p.issuer(), sub).await? else { return Ok(()) };
-    let mut q = session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(linked.user_id))
-        .filter(session::Column::SsoProviderId.eq(&p.settings.id));
-    if let Some(sid) = claims.get("sid").and_then(Value::as_str) {
-        q = q.filter(session::Column::SsoSid.eq(sid));
+    let subject = Claims::read(claims, &p.settings.claims).map(|c| c.subject);
+    let person = match &subject {
+        Some(s) => identity::find(&state.db.conn, &p.issuer(), s).await?.map(|l| l.user_id),
+        None => None,
+    };
+    let sid = claims.get("sid").and_then(Value::as_str).filter(|s| !s.is_empty());
+    if person.is_none() && sid.is_none() {
+        return Ok(());
+    }
+    let mut named = session::Entity::find().filter(session::Column::SsoProviderId.eq(&p.settings.id));
+    if let Some(user_id) = person {
+        named = named.filter(session::Column::UserId.eq(user_id));
+    }
+    if let Some(sid) = sid {
+        named = named.filter(session::Column::SsoSid.eq(sid));
     }
     let tx = state.db.write().await?;
-    let ended = q.exec(&*tx).await?.rows_affected;
-    let ev = AuditEvent::new(Some(linked.user_id), "sso.backchannel_logout").target("user", linked.user_id);
-    audit::record(&*tx, ev.details(json!({"provider": p.settings.id, "sessions_ended": ended}))).await?;
+    let sessions = named.all(&*tx).await?;
+    let mut people: Vec<uuid::Uuid> = sessions.iter().map(|s| s.user_id).collect();
+    people.sort();
+    people.dedup();
+    let ids: Vec<_> = sessions.iter().map(|s| s.id).collect();
+    session::Entity::delete_many().filter(session::Column::Id.is_in(ids)).exec(&*tx).await?;
+    for user_id in person.iter().chain(people.iter()).copied().collect::<std::collections::BTreeSet<_>>() {
+        let ended = sessions.iter().filter(|s| s.user_id == user_id).count();
+        let ev = AuditEvent::new(Some(user_id), "sso.backchannel_logout").target("user", user_id);
+        audit::record(&*tx, ev.details(json!({"provider": p.settings.id, "sessions_ended": ended}))).await?;
+    }
     tx.commit().await?;
-    if ended > 0 {
-        crate::auth::routes::revoke_sockets_after_commit(state, linked.user_id).await;
+    for user_id in people {
+        crate::auth::routes::revoke_sockets_after_commit(state, user_id).await;
     }
     Ok(())
 }

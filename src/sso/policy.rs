@@ -93,3 +93,39 @@ pub async fn end_password_sessions(conn: &impl ConnectionTrait, ws_id: Uuid) -> 
     }
     Ok(ended)
 }
+
+/// Signing in through `provider_id`: when a workspace this person is in is SSO-only and
+/// managed by other providers (their rules name it) but not this one, answers the name
+/// of one that manages it — a sign-in through another provider would dodge the managing
+/// provider's rules and its removal of people who left.
+pub async fn provider_required(
+    conn: &impl ConnectionTrait,
+    providers: &super::provider::Providers,
+    provider_id: &str,
+    user_id: Uuid,
+) -> AppResult<Option<String>> {
+    let memberships: Vec<Uuid> = member::Entity::find()
+        .filter(member::Column::UserId.eq(user_id))
+        .filter(member::Column::DeactivatedAt.is_null())
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.workspace_id)
+        .collect();
+    if memberships.is_empty() {
+        return Ok(None);
+    }
+    let sso_only = workspace::Entity::find()
+        .filter(workspace::Column::Id.is_in(memberships))
+        .filter(workspace::Column::SignInPolicy.eq(SignInPolicy::SsoOnly.as_str()))
+        .all(conn)
+        .await?;
+    for ws in sso_only {
+        let managers: Vec<_> =
+            providers.all().iter().filter(|p| p.settings.rules.iter().any(|r| r.workspace == ws.slug)).collect();
+        if !managers.is_empty() && !managers.iter().any(|p| p.settings.id == provider_id) {
+            return Ok(Some(managers[0].settings.name.clone()));
+        }
+    }
+    Ok(None)
+}

@@ -1,6 +1,7 @@
 //! The configured identity providers as the server holds them: settings, the client
 //! secret (from the file or the environment, never shown), the HTTP client that talks
 //! to the provider, what discovery found, and counts for the admin view.
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde::Serialize;
 use super::oidc::OidcCache;
 use super::settings::{ProviderKind, ProviderSettings, SsoSettings};
 use crate::clock::{now_ms, opt_rfc3339};
+use crate::rate_limit::KeyedLimiter;
 
 pub struct Provider {
     pub settings: ProviderSettings,
@@ -43,6 +45,7 @@ pub struct ProviderStatus {
     pub redirect_uri: String,
     pub allow_signup: bool,
     pub link_by_verified_email: bool,
+    pub signup_with_unverified_email: bool,
     pub rules: usize,
     pub deactivate_after_days: Option<u32>,
     pub last_discovery_at: Option<String>,
@@ -112,6 +115,7 @@ impl Provider {
             redirect_uri: self.redirect_uri.clone(),
             allow_signup: p.allow_signup,
             link_by_verified_email: p.link_by_verified_email,
+            signup_with_unverified_email: p.signup_with_unverified_email,
             rules: p.rules.len(),
             deactivate_after_days: p.deactivate_after_days,
             last_discovery_at: opt_rfc3339(s.last_discovery_at),
@@ -137,26 +141,46 @@ impl Provider {
     }
 }
 
-/// Every configured provider, in configuration order.
-#[derive(Clone, Default)]
-pub struct Providers(Arc<Vec<Arc<Provider>>>);
+/// Every configured provider, in configuration order, and the budget of sign-ins each
+/// client address may start (each one stores an attempt).
+#[derive(Clone)]
+pub struct Providers {
+    list: Arc<Vec<Arc<Provider>>>,
+    starts: Arc<KeyedLimiter<IpAddr>>,
+}
 
 impl Providers {
     pub fn from_settings(sso: &SsoSettings, site_base: &str) -> anyhow::Result<Self> {
         sso.check()?;
+        for w in sso.warnings() {
+            tracing::warn!("{w}");
+        }
         let list = sso.providers.iter().map(|p| Provider::new(p.clone(), site_base).map(Arc::new));
-        Ok(Self(Arc::new(list.collect::<anyhow::Result<_>>()?)))
+        let per_minute = sso.starts_per_ip_per_minute;
+        Ok(Self {
+            list: Arc::new(list.collect::<anyhow::Result<_>>()?),
+            starts: Arc::new(KeyedLimiter::new(per_minute, per_minute)),
+        })
+    }
+
+    /// Ok, or the seconds until `ip` may start another sign-in.
+    pub fn may_start(&self, ip: IpAddr) -> Result<(), u64> {
+        self.starts.check(&ip)
+    }
+
+    pub fn prune(&self) {
+        self.starts.prune();
     }
 
     pub fn get(&self, id: &str) -> Option<&Arc<Provider>> {
-        self.0.iter().find(|p| p.settings.id == id)
+        self.list.iter().find(|p| p.settings.id == id)
     }
 
     pub fn all(&self) -> &[Arc<Provider>] {
-        &self.0
+        &self.list
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 }

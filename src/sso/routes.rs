@@ -1,14 +1,18 @@
 //! SSO in the JSON API: the sign-in options, a person's linked identities, and the
 //! providers' status for instance admins (never a secret).
-use actix_web::{delete, get, web, HttpResponse};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde::Serialize;
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::identity;
+use super::failure::{FailureKind, FlowError};
 use super::model::identity as identity_row;
 use super::provider::ProviderStatus;
+use super::{attempt, flow, identity};
 use crate::audit::{self, AuditEvent};
+use crate::auth::client_ip::client_ip;
+use crate::auth::current_user::AuthMethod;
 use crate::auth::{CurrentUser, InstanceAdmin};
 use crate::clock::rfc3339;
 use crate::error::{AppError, AppResult, ErrorBody};
@@ -80,6 +84,11 @@ pub async fn my_identities(state: web::Data<AppState>, me: CurrentUser) -> AppRe
 pub async fn unlink(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let tx = state.db.write().await?;
+    // Two unlinks at once must not both see the other identity still there: on
+    // PostgreSQL they queue on the person's row (SQLite's writer already serialises).
+    if state.db.is_postgres() {
+        crate::accounts::model::user::Entity::find_by_id(me.id()).lock_exclusive().one(&*tx).await?;
+    }
     let row = identity_row::Entity::find_by_id(id)
         .one(&*tx)
         .await?
@@ -101,6 +110,56 @@ pub async fn unlink(state: web::Data<AppState>, me: CurrentUser, path: web::Path
     audit::record(&*tx, ev.details(serde_json::json!({"provider": row.provider_id}))).await?;
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub provider_id: String,
+    /// Where to land afterwards (a local path); Settings when absent.
+    pub next: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LinkStart {
+    /// Open this in the same browser: the provider's sign-in, then back to Parley,
+    /// which links the account the provider vouches for to mine.
+    pub redirect_to: String,
+}
+
+/// Start linking an account at an identity provider to mine. Only from a signed-in
+/// browser (a cookie session, which also proves the request came from Parley's own
+/// page): an API token could otherwise turn itself into a way to sign in.
+#[utoipa::path(post, path = "/api/v1/me/sso-identities", tag = "auth", request_body = LinkRequest,
+    responses((status = 200, body = LinkStart), (status = 403, body = ErrorBody, description = "session_required"),
+              (status = 404, body = ErrorBody), (status = 429, body = ErrorBody),
+              (status = 503, body = ErrorBody, description = "the provider could not be reached")))]
+#[post("/me/sso-identities")]
+pub async fn start_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: CurrentUser,
+    body: web::Json<LinkRequest>,
+) -> AppResult<HttpResponse> {
+    if !matches!(me.via, AuthMethod::Session(_)) {
+        return Err(AppError::forbidden("session_required", "linking a provider needs a signed-in browser"));
+    }
+    let body = body.into_inner();
+    let p = state.sso.get(&body.provider_id).cloned().ok_or(AppError::NotFound("sso_provider"))?;
+    let next = crate::web::login::local_path(&state, body.next);
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    let existing = req.cookie(attempt::cookie_name(&state)).map(|c| c.value().to_owned());
+    match flow::start(&state, &p, ip, next, Some(me.id()), existing).await {
+        Ok(started) => Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .cookie(attempt::attempt_cookie(&state, started.browser_secret))
+            .json(LinkStart { redirect_to: started.redirect_to })),
+        Err(FlowError::Refused(f)) if f.kind == FailureKind::Throttled => {
+            Err(AppError::RateLimited { retry_after_s: 60 })
+        }
+        Err(FlowError::Refused(_)) => Err(AppError::Unavailable("identity provider")),
+        Err(FlowError::Server(e)) => Err(e),
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -8,6 +8,8 @@ pub struct SsoSettings {
     pub login_ttl_minutes: i64,
     pub clock_skew_s: u64,
     pub jwks_refresh_min_s: u64,
+    /// Sign-ins one client address may start per minute (each stores an attempt).
+    pub starts_per_ip_per_minute: u32,
     pub providers: Vec<ProviderSettings>,
 }
 
@@ -47,6 +49,11 @@ pub struct ProviderSettings {
     /// when the provider says the address is verified (`email_verified: true`).
     #[serde(default)]
     pub link_by_verified_email: bool,
+    /// With `allow_signup`: also create accounts for addresses the provider does not say
+    /// are verified (Entra ID never says). Only for a provider whose addresses are
+    /// assigned by the company, never for one where people type their own.
+    #[serde(default)]
+    pub signup_with_unverified_email: bool,
     /// Plain OAuth2 endpoints.
     #[serde(default)]
     pub authorization_url: String,
@@ -113,9 +120,22 @@ pub struct RuleSettings {
 
 const ROLES: [&str; 3] = ["guest", "member", "admin"];
 
+/// Claims a person (or an administrator) can change: as a subject they would let a
+/// renamed or re-addressed account become someone else.
+const MUTABLE_SUBJECTS: [&str; 6] = ["email", "preferred_username", "upn", "name", "login", "unique_name"];
+
 impl SsoSettings {
     /// Refuses a configuration that could not work or would be unsafe, naming the part.
     pub fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (1..=60).contains(&self.login_ttl_minutes),
+            "sso.login_ttl_minutes must be 1 to 60 (a sign-in waits at most that long)"
+        );
+        anyhow::ensure!(self.clock_skew_s <= 300, "sso.clock_skew_s must be at most 300 (five minutes)");
+        anyhow::ensure!(
+            (1..=3600).contains(&self.jwks_refresh_min_s),
+            "sso.jwks_refresh_min_s must be 1 to 3600 (a rotated key must be found within the hour)"
+        );
         let mut seen = std::collections::HashSet::new();
         for p in &self.providers {
             let id_ok = !p.id.is_empty()
@@ -161,6 +181,22 @@ impl SsoSettings {
         }
         Ok(())
     }
+
+    /// Legal but risky choices, for the log at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.providers {
+            if MUTABLE_SUBJECTS.contains(&p.claims.subject.as_str()) {
+                out.push(format!(
+                    "sso provider {}: claims.subject = {:?} can change (a renamed or re-addressed person would \
+                     become a new identity, and someone given the old value would sign in as them); prefer an \
+                     immutable id such as sub, oid or id",
+                    p.id, p.claims.subject
+                ));
+            }
+        }
+        out
+    }
 }
 
 fn is_http_url(s: &str) -> bool {
@@ -204,8 +240,16 @@ mod tests {
             format!("{base}[[sso.providers.rules]]\nworkspace = \"w\"\nrole = \"member\"\n"),
             format!("{base}[[sso.providers.rules]]\ngroup = \"g\"\nworkspace = \"w\"\nrole = \"owner\"\n"),
             base.replace("issuer = \"https://idp.example\"", "kind = \"oauth2\""),
+            format!("[sso]\nclock_skew_s = 3600\n{base}"),
+            format!("[sso]\nlogin_ttl_minutes = 0\n{base}"),
+            format!("[sso]\nlogin_ttl_minutes = 100000000000000\n{base}"),
+            format!("[sso]\njwks_refresh_min_s = 0\n{base}"),
         ] {
             assert!(with_defaults(&broken).sso.check().is_err(), "{broken}");
         }
+        assert!(with_defaults(base).sso.warnings().is_empty());
+        let by_email = format!("{base}claims.subject = \"email\"\n");
+        assert!(with_defaults(&by_email).sso.check().is_ok());
+        assert!(with_defaults(&by_email).sso.warnings()[0].contains("can change"));
     }
 }

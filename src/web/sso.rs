@@ -3,7 +3,6 @@
 //! cookie and sends the browser to the provider; the callback checks the answer and
 //! signs the person in (a new session) or links the identity to the signed-in person.
 //! Every refusal is a page saying what happened and what to do.
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -15,7 +14,7 @@ use super::page::{html, redirect};
 use crate::auth::client_ip::client_ip;
 use crate::auth::current_user::page_user;
 use crate::error::AppResult;
-use crate::sso::attempt::{COOKIE_INSECURE, COOKIE_SECURE};
+use crate::sso::attempt::{attempt_cookie, cookie_name, removal_cookie};
 use crate::sso::failure::{FailureKind, FlowError, SsoFailure};
 use crate::sso::flow::{self, CallbackQuery};
 use crate::state::AppState;
@@ -44,36 +43,9 @@ fn failure_page(state: &AppState, provider: &str, f: &SsoFailure) -> AppResult<H
     Ok(res)
 }
 
-fn cookie_name(state: &AppState) -> &'static str {
-    if state.settings.secure_cookies() {
-        COOKIE_SECURE
-    } else {
-        COOKIE_INSECURE
-    }
-}
-
-/// Sent back on the provider's top-level redirect to us, so SameSite=Lax.
-fn attempt_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(cookie_name(state), value)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.secure_cookies())
-        .max_age(CookieDuration::minutes(state.settings.sso.login_ttl_minutes.max(1)))
-        .finish()
-}
-
-fn removal_cookie(state: &AppState) -> Cookie<'static> {
-    let mut c = attempt_cookie(state, String::new());
-    c.make_removal();
-    c
-}
-
 #[derive(Deserialize)]
 pub struct StartQuery {
     next: Option<String>,
-    /// "1": link this provider to the signed-in person (from Settings).
-    link: Option<String>,
 }
 
 #[get("/sso/{provider}/start")]
@@ -89,15 +61,14 @@ pub async fn start(
     };
     let q = q.into_inner();
     let next = local_path(&state, q.next);
-    let me = page_user(&state, &req).await?;
-    let link_user = match (&me, q.link.as_deref() == Some("1")) {
-        (Some(u), true) => Some(u.id),
-        (None, true) => return Ok(redirect(&super::next_path::login_link(&req.uri().to_string()))),
-        (Some(_), false) => return Ok(redirect(if next.is_empty() { "/" } else { &next })),
-        (None, false) => None,
-    };
+    // Linking starts from Settings (a POST to the API): a GET anyone can make a
+    // signed-in browser open must not start one.
+    if page_user(&state, &req).await?.is_some() {
+        return Ok(redirect(if next.is_empty() { "/" } else { &next }));
+    }
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
     let existing = req.cookie(cookie_name(&state)).map(|c| c.value().to_owned());
-    match flow::start(&state, &p, next, link_user, existing).await {
+    match flow::start(&state, &p, ip, next, None, existing).await {
         Ok(started) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, started.redirect_to))
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -25,8 +25,19 @@ export async function renderSignInMethods() {
   $("#sso-identities").replaceChildren(...mine.map(identityRow));
   const linked = new Set(mine.map((i) => i.provider_id));
   $("#sso-link").replaceChildren(...providers.filter((p) => !linked.has(p.id)).map((p) =>
-    h("a", { class: "btn", href: `/sso/${encodeURIComponent(p.id)}/start?link=1`, "data-testid": "sso-link" },
+    h("button", { type: "button", class: "btn", "data-testid": "sso-link", onclick: () => startLink(p) },
       `Link ${p.name}`)));
+}
+
+// A POST from this page (not a link anyone could make a signed-in browser open), then
+// on to the provider's sign-in in this tab.
+async function startLink(p) {
+  try {
+    const { redirect_to } = await api("POST", "/me/sso-identities", { provider_id: p.id }, { quiet: true });
+    location.assign(redirect_to);
+  } catch (ex) {
+    toast(ex.message, "error");
+  }
 }
 
 function identityRow(i) {

@@ -14,6 +14,12 @@ fn mails_to(app: &TestApp, address: &str) -> Vec<Mail> {
     outbox(app.data_dir()).into_iter().filter(|m| m.header("To").is_some_and(|t| t.contains(address))).collect()
 }
 
+/// Whether Parley holds proof that the holder of `email` receives mail there.
+async fn email_confirmed(app: &TestApp, email: &str) -> bool {
+    let u = parley::accounts::service::find_by_email(&app.state.db.conn, email).await.expect("query");
+    u.expect("account").email_confirmed_at.is_some()
+}
+
 fn reset_token(m: &Mail) -> String {
     let start = m.text.find("token=").expect("a reset link") + "token=".len();
     m.text[start..].split_whitespace().next().expect("token").to_owned()
@@ -48,7 +54,9 @@ async fn a_reset_link_works_once_ends_every_session_and_reveals_no_accounts() {
     };
     complete(&token, "short").await.expect_err(422, "invalid_input");
     bob.get("/api/v1/me").await.expect(200);
+    assert!(!email_confirmed(&app, "bob@acme.test").await, "a plain invitation link vouches for no address");
     complete(&token, NEW_PASSWORD).await.expect(204);
+    assert!(email_confirmed(&app, "bob@acme.test").await, "the mailed link proved the address");
     bob.get("/api/v1/me").await.expect_err(401, "unauthenticated");
     complete(&token, "yet another passphrase 7").await.expect_err(400, "reset_link_invalid");
     app.login("bob@acme.test", PASSWORD).await.expect_err(401, "bad_credentials");
@@ -205,6 +213,7 @@ async fn a_new_address_takes_effect_only_when_the_link_mailed_to_it_is_used() {
     let confirmed = reqwest::Client::new().post(&link).send().await.expect("confirm");
     assert_eq!(confirmed.status().as_u16(), 200);
     assert_eq!(bob.get("/api/v1/me").await.expect(200).body["email"], "robert@mail.test");
+    assert!(email_confirmed(&app, "robert@mail.test").await);
     app.login("robert@mail.test", PASSWORD).await.expect(200);
     app.login("bob@acme.test", PASSWORD).await.expect_err(401, "bad_credentials");
     let again = reqwest::Client::new().post(&link).send().await.expect("again");

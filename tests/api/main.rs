@@ -33,6 +33,7 @@ mod shutdown;
 mod slack_api;
 mod slash_commands;
 mod sso;
+mod sso_policy;
 mod sso_support;
 mod sso_tokens;
 mod workspaces;

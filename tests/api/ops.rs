@@ -27,6 +27,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/me/tokens/{token_id}"),
     ("get", "/api/v1/auth/sso/providers"),
     ("get", "/api/v1/me/sso-identities"),
+    ("post", "/api/v1/me/sso-identities"),
     ("delete", "/api/v1/me/sso-identities/{identity_id}"),
     ("get", "/api/v1/admin/sso"),
     ("post", "/sso/{provider}/backchannel-logout"),

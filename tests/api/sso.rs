@@ -79,27 +79,58 @@ async fn first_sign_in_creates_the_person_and_the_groups_claim_governs_access_at
 }
 
 #[tokio::test]
-async fn an_unverified_address_never_takes_over_an_account_and_a_verified_one_links_only_when_allowed() {
+async fn an_unverified_address_never_takes_over_an_account_and_a_verified_one_links_only_a_confirmed_one() {
     if idp_url().is_none() {
         return;
     }
     let app = app_with_idp(|p| p.link_by_verified_email = true).await;
-    let (ada, _) = app.setup_admin().await;
+    let (ada, ws) = app.setup_admin().await;
+    // Bob's invitation was made out to his address; Cal's was a plain link.
+    let invites = format!("/api/v1/workspaces/{ws}/invites");
+    let inv = ada.post(&invites, json!({"role": "member", "email": "bob@acme.test"})).await.expect(201);
+    let bob = app.signup_with(inv.body["token"].as_str().expect("token"), "bob").await;
+    app.join(&ada, ws, "cal", "member").await;
     let users = user_count(&app).await;
 
+    // Unverified: not even looked up (the page is the one for an unknown address too).
     let mut browser = Browser::default();
-    let page = sign_in(&app, &mut browser, "ada@acme.test;unverified;sub=intruder").await;
-    assert_eq!((page.status, page.sso_error().as_str()), (409, "sso_link_required"), "{}", page.body);
-    assert!(page.body.contains("Sign in with your password"), "{}", page.body);
+    for login in ["bob@acme.test;unverified;sub=intruder", &format!("{};unverified", someone("new"))] {
+        let page = sign_in(&app, &mut browser, login).await;
+        assert_eq!((page.status, page.sso_error().as_str()), (403, "sso_email_unverified"), "{}", page.body);
+        assert!(page.body.contains("sign in with your password"), "{}", page.body);
+    }
     assert!(!browser.has_cookie("parley_session"));
     assert_eq!(user_count(&app).await, users);
-    assert_eq!(ada.get("/api/v1/me/sso-identities").await.expect(200).body, json!([]));
+    assert_eq!(bob.get("/api/v1/me/sso-identities").await.body, json!([]));
 
-    // The provider vouches for the address and linking by it is allowed: same account.
-    let page = sign_in(&app, &mut browser, "ada@acme.test;sub=ada-at-idp").await;
+    // Verified, and Parley knows Bob gets mail there: the same account.
+    let page = sign_in(&app, &mut browser, "bob@acme.test;sub=bob-at-idp").await;
     assert_eq!(page.status, 303, "{}", page.body);
-    assert_eq!(browser.session(&app).get("/api/v1/me").await.body["id"], ada.user_id.to_string());
-    assert_eq!(ada.get("/api/v1/me/sso-identities").await.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(browser.session(&app).get("/api/v1/me").await.body["id"], bob.user_id.to_string());
+    assert_eq!(bob.get("/api/v1/me/sso-identities").await.body.as_array().map(Vec::len), Some(1));
+    // Cal typed his address himself, and Ada is an instance admin: both link from Settings.
+    for (login, who) in [("cal@acme.test;sub=cal-at-idp", "cal"), ("ada@acme.test;sub=ada-at-idp", "ada")] {
+        let page = sign_in(&app, &mut browser, login).await;
+        assert_eq!((page.status, page.sso_error().as_str()), (409, "sso_link_required"), "{who}: {}", page.body);
+    }
+    assert_eq!(user_count(&app).await, users);
+}
+
+#[tokio::test]
+async fn a_provider_trusted_with_unverified_addresses_may_create_accounts_but_claims_none() {
+    if idp_url().is_none() {
+        return;
+    }
+    let app = app_with_idp(|p| p.signup_with_unverified_email = true).await;
+    let (ada, _) = app.setup_admin().await;
+    let users = user_count(&app).await;
+    let email = someone("uma");
+    let page = sign_in(&app, &mut Browser::default(), &format!("{email};unverified")).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(user_count(&app).await, users + 1);
+    let page = sign_in(&app, &mut Browser::default(), "ada@acme.test;unverified;sub=not-ada").await;
+    assert_eq!((page.status, page.sso_error().as_str()), (409, "sso_link_required"), "{}", page.body);
+    assert_eq!(ada.get("/api/v1/me/sso-identities").await.body, json!([]));
 }
 
 #[tokio::test]
@@ -108,7 +139,7 @@ async fn linking_by_address_is_off_unless_configured_and_sign_up_unless_allowed(
         return;
     }
     let app = app_with_idp(|p| p.allow_signup = false).await;
-    let (ada, _) = app.setup_admin().await;
+    let (ada, ws) = app.setup_admin().await;
     let users = user_count(&app).await;
     let mut browser = Browser::default();
     let page = sign_in(&app, &mut browser, "ada@acme.test;sub=other-ada").await;
@@ -117,12 +148,29 @@ async fn linking_by_address_is_off_unless_configured_and_sign_up_unless_allowed(
     assert_eq!((page.status, page.sso_error().as_str()), (403, "sso_signup_closed"));
     assert_eq!(user_count(&app).await, users);
 
-    // Linked from a signed-in session, whatever the provider says of the address.
-    let mut linker = Browser::default();
-    linker.set_cookie(&ada.cookie.clone().expect("cookie"));
-    let start = format!("{}/sso/idp/start?link=1", app.base);
-    let callback = linker.through_idp(&start, "ada@acme.test;unverified;sub=other-ada").await;
-    let page = linker.get(&callback).await;
+    // A signed-in browser opening the start URL (a link on another site) starts nothing.
+    let mut lured = Browser::default();
+    lured.set_cookie(&ada.cookie.clone().expect("cookie"));
+    let page = lured.get(&format!("{}/sso/idp/start?link=1", app.base)).await;
+    assert_eq!((page.status, page.location().as_str()), (303, "/"));
+    assert!(!lured.has_cookie("parley_sso"));
+    // Linking is a POST from Parley's own page by a browser session: not from another
+    // site, not with an API token.
+    let mut forged = app.anon();
+    forged.cookie = ada.cookie.clone();
+    forged.origin = Some("https://evil.test".into());
+    forged
+        .post("/api/v1/me/sso-identities", json!({"provider_id": "idp"}))
+        .await
+        .expect_err(403, "csrf_origin_mismatch");
+    let scripted = ada.with_token().await;
+    scripted.post("/api/v1/me/sso-identities", json!({"provider_id": "idp"})).await.expect_err(403, "session_required");
+    ada.post("/api/v1/me/sso-identities", json!({"provider_id": "nope"}))
+        .await
+        .expect_err(404, "sso_provider_not_found");
+
+    // Linked from Settings, whatever the provider says of the address.
+    let page = Browser::link(&app, &ada, "ada@acme.test;unverified;sub=other-ada").await;
     assert_eq!((page.status, page.location().as_str()), (303, "/#settings"), "{}", page.body);
     let ids = ada.get("/api/v1/me/sso-identities").await.expect(200).body;
     assert_eq!(ids.as_array().map(Vec::len), Some(1));
@@ -131,20 +179,13 @@ async fn linking_by_address_is_off_unless_configured_and_sign_up_unless_allowed(
     assert_eq!(page.status, 303, "{}", page.body);
     assert_eq!(browser.session(&app).get("/api/v1/me").await.body["id"], ada.user_id.to_string());
     // Another account cannot link the same identity.
-    let bob = app.join(&ada, app_ws(&ada).await, "bob", "member").await;
-    let mut bobs = Browser::default();
-    bobs.set_cookie(&bob.cookie.clone().expect("cookie"));
-    let callback = bobs.through_idp(&start, "ada@acme.test;sub=other-ada").await;
-    let page = bobs.get(&callback).await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let page = Browser::link(&app, &bob, "ada@acme.test;sub=other-ada").await;
     assert_eq!((page.status, page.sso_error().as_str()), (409, "sso_identity_taken"));
     // Ada has a password too, so she may unlink it.
     let id = ids[0]["id"].as_str().expect("id");
     ada.delete(&format!("/api/v1/me/sso-identities/{id}")).await.expect(204);
     ada.delete(&format!("/api/v1/me/sso-identities/{id}")).await.expect_err(404, "sso_identity_not_found");
-}
-
-async fn app_ws(admin: &crate::helpers::Client) -> Uuid {
-    admin.get("/api/v1/workspaces").await.body[0]["id"].as_str().expect("ws").parse().expect("uuid")
 }
 
 #[tokio::test]
@@ -320,11 +361,12 @@ async fn people_absent_from_the_provider_for_too_long_are_deactivated_but_admins
     })
     .await;
     let (ada, _) = app.setup_admin().await;
-    assert_eq!(sign_in(&app, &mut Browser::default(), "ada@acme.test;sub=ada-idp").await.status, 303);
+    assert_eq!(Browser::link(&app, &ada, "ada@acme.test;sub=ada-idp").await.status, 303);
     let email = someone("hal");
     let mut browser = Browser::default();
     assert_eq!(sign_in(&app, &mut browser, &email).await.status, 303);
     let hal = browser.session(&app);
+    let hal_id = hal.get("/api/v1/me").await.expect(200).body["id"].as_str().expect("id").to_owned();
     assert_eq!(parley::sso::inactive::deactivate_stale(&app.state).await.expect("sweep"), 0);
 
     // A month passes without a sign-in through the provider.
@@ -340,4 +382,9 @@ async fn people_absent_from_the_provider_for_too_long_are_deactivated_but_admins
     ada.get("/api/v1/me").await.expect(200);
     let page = sign_in(&app, &mut Browser::default(), &email).await;
     assert_eq!(page.sso_error(), "account_deactivated");
+
+    // Reactivated by an administrator: a new period starts, the next sweep spares them.
+    ada.post_empty(&format!("/api/v1/admin/users/{hal_id}/reactivate")).await.expect(204);
+    assert_eq!(parley::sso::inactive::deactivate_stale(&app.state).await.expect("sweep"), 0);
+    assert_eq!(sign_in(&app, &mut Browser::default(), &email).await.status, 303);
 }

@@ -78,6 +78,26 @@ impl Browser {
         self.take(res).await
     }
 
+    /// POSTs JSON from one of `app`'s own pages (its Origin), as the web client does.
+    pub async fn post_json(&mut self, app: &TestApp, path: &str, body: &Value) -> Page {
+        let res = self
+            .http
+            .post(format!("{}{path}", app.base))
+            .header("cookie", self.cookie_header())
+            .header("origin", app.base.clone())
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        self.take(res).await
+    }
+
+    /// Links the provider account `login` to the person signed in as `who`, as Settings
+    /// does (a POST, then the provider's sign-in); the callback's answer.
+    pub async fn link(app: &TestApp, who: &Client, login: &str) -> Page {
+        link_through(app, who, "idp", login).await
+    }
+
     /// Adds a `name=value` cookie (a session this browser is signed in with).
     pub fn set_cookie(&mut self, pair: &str) {
         if let Some((k, v)) = pair.split_once('=') {
@@ -179,10 +199,17 @@ async fn set_account(login: &str) -> String {
 /// Registers Parley at `base` as a client of the provider, as docs/sso.md tells an
 /// administrator to: (client_id, client_secret).
 pub async fn register_client(base: &str) -> (String, String) {
+    register_client_for(base, &["idp"]).await
+}
+
+/// The same client registered for several provider entries of one Parley (each has its
+/// own callback URL).
+pub async fn register_client_for(base: &str, provider_ids: &[&str]) -> (String, String) {
     let idp = idp_url().expect("provider");
+    let callbacks: Vec<String> = provider_ids.iter().map(|id| format!("{base}/sso/{id}/callback")).collect();
     let res = reqwest::Client::new()
         .post(format!("{idp}/reg"))
-        .json(&json!({"redirect_uris": [format!("{base}/sso/idp/callback")], "grant_types": ["authorization_code"],
+        .json(&json!({"redirect_uris": callbacks, "grant_types": ["authorization_code"],
                       "response_types": ["code"], "token_endpoint_auth_method": "client_secret_basic",
                       "post_logout_redirect_uris": [format!("{base}/login")],
                       "backchannel_logout_uri": format!("{base}/sso/idp/backchannel-logout"),
@@ -231,7 +258,24 @@ pub async fn app_with_idp(tweak: impl FnOnce(&mut ProviderSettings)) -> TestApp 
 /// Signs in through the provider as `login`, from a browser signed out of everything;
 /// the callback's answer.
 pub async fn sign_in(app: &TestApp, browser: &mut Browser, login: &str) -> Page {
+    sign_in_through(app, browser, "idp", login).await
+}
+
+/// The same through the provider entry `provider_id`.
+pub async fn sign_in_through(app: &TestApp, browser: &mut Browser, provider_id: &str, login: &str) -> Page {
     browser.jar.clear();
-    let callback = browser.through_idp(&format!("{}/sso/idp/start", app.base), login).await;
+    let callback = browser.through_idp(&format!("{}/sso/{provider_id}/start", app.base), login).await;
     browser.get(&callback).await
+}
+
+/// Links `login` at the provider entry `provider_id` to the person signed in as `who`.
+pub async fn link_through(app: &TestApp, who: &Client, provider_id: &str, login: &str) -> Page {
+    let mut b = Browser::default();
+    b.set_cookie(who.cookie.as_deref().expect("a cookie session"));
+    let started = b.post_json(app, "/api/v1/me/sso-identities", &json!({"provider_id": provider_id})).await;
+    assert_eq!(started.status, 200, "{}", started.body);
+    let to: Value = serde_json::from_str(&started.body).expect("json");
+    let login = &set_account(login).await;
+    let callback = b.follow(to["redirect_to"].as_str().expect("redirect_to"), login).await;
+    b.get(&callback).await
 }

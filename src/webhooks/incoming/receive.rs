@@ -111,7 +111,7 @@ async fn deliver(
         .await
         .map_err(|e| refused(&e))?
         .ok_or_else(|| answer(StatusCode::NOT_FOUND, "no_service"))?;
-    if let Err(wait) = state.hook_limiter.check(h.id) {
+    if let Err(wait) = state.hook_limiter.check(&h.id) {
         return Err(HttpResponse::TooManyRequests()
             .insert_header((header::RETRY_AFTER, wait.to_string()))
             .content_type("text/plain; charset=utf-8")
