@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Api, freePort, launch, serveClientFromDisk, Server } from "./harness.mjs";
+import { Api, freePort, launch, serveClientFromDisk, Server, signedIn } from "./harness.mjs";
 
 const idp = process.env.PARLEY_TEST_OIDC_URL;
 let server, browser;
@@ -89,5 +89,27 @@ test("the provider's button signs a new person in, into the mapped workspace; Se
   await page.getByRole("button", { name: "Yes, sign me out" }).click(); // the provider asks to confirm
   await page.waitForURL(`${server.base}/login`);
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a person signed in with a password links the provider from Settings (a POST, the provider's sign-in, back to Settings)", { skip: !idp && "PARLEY_TEST_OIDC_URL unset" }, async () => {
+  const sub = `ada-at-idp-${Date.now()}`;
+  const put = await fetch(`${idp}/test/accounts/${encodeURIComponent(sub)}`, {
+    method: "PUT", body: JSON.stringify({ email: "ada@acme.test", email_verified: true, name: "Ada at IdP", groups: [] }),
+  });
+  assert.equal(put.status, 204);
+  const { context, page } = await signedIn(browser, server, "ada@acme.test");
+  await page.getByTestId("settings-button").click();
+  const methods = page.getByTestId("sign-in-methods");
+  await methods.getByTestId("sso-link").filter({ hasText: "Link Test IdP" }).click();
+  await page.locator('input[name="login"]').fill(sub);
+  await page.locator('input[name="password"]').fill("any password");
+  await page.locator('button[type="submit"]').click();
+  await page.locator('button[type="submit"]').click();
+  await page.waitForURL(`${server.base}/#settings`); // which opens Settings again
+  await methods.getByTestId("sso-identity").filter({ hasText: "Test IdP" }).waitFor();
+  assert.equal(await methods.getByTestId("sso-link").count(), 0, "nothing left to link");
+  // The test provider's own pages ask for a stylesheet on the internet, unreachable here.
+  assert.deepEqual(page.errors.filter((e) => !e.includes("ERR_NAME_NOT_RESOLVED")), []);
   await context.close();
 });
