@@ -168,7 +168,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(webhooks::incoming::routes::update)
             .service(webhooks::incoming::routes::rotate)
             .service(webhooks::incoming::routes::remove)
-            .service(webhooks::incoming::routes::settings)
+            .service(crate::workspaces::settings_routes::settings)
             .service(webhooks::outgoing::routes::create)
             .service(webhooks::outgoing::routes::list)
             .service(webhooks::outgoing::routes::update)

@@ -54,7 +54,7 @@ impl Modify for Security {
         bots::routes::create, bots::routes::list, bots::routes::update, bots::routes::deactivate,
         bots::routes::reactivate, bots::routes::create_token, bots::routes::tokens, bots::routes::revoke_token,
         webhooks::incoming::routes::create, webhooks::incoming::routes::list, webhooks::incoming::routes::update,
-        webhooks::incoming::routes::rotate, webhooks::incoming::routes::remove, webhooks::incoming::routes::settings,
+        webhooks::incoming::routes::rotate, webhooks::incoming::routes::remove, crate::workspaces::settings_routes::settings,
         webhooks::incoming::receive::slack_format, webhooks::incoming::receive::native_format,
         webhooks::outgoing::routes::create, webhooks::outgoing::routes::list, webhooks::outgoing::routes::update,
         webhooks::outgoing::routes::rotate, webhooks::outgoing::routes::remove, webhooks::outgoing::routes::deliveries,
