@@ -1,7 +1,7 @@
 //! Each workspace's sign-in policy: password and SSO, or SSO only. A member of an
 //! SSO-only workspace signs in through a provider; instance admins keep their password
 //! (break-glass, and `parley admin` can always reset it).
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -32,23 +32,7 @@ pub async fn check_password_sign_in(conn: &impl ConnectionTrait, u: &user::Model
     if u.is_admin {
         return Ok(());
     }
-    let sso_only: Vec<uuid::Uuid> = workspace::Entity::find()
-        .filter(workspace::Column::SignInPolicy.eq(SignInPolicy::SsoOnly.as_str()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|w| w.id)
-        .collect();
-    if sso_only.is_empty() {
-        return Ok(());
-    }
-    let bound = member::Entity::find()
-        .filter(member::Column::UserId.eq(u.id))
-        .filter(member::Column::DeactivatedAt.is_null())
-        .filter(member::Column::WorkspaceId.is_in(sso_only))
-        .count(conn)
-        .await?;
-    if bound > 0 {
+    if !sso_only_workspaces_of(conn, u.id).await?.is_empty() {
         return Err(AppError::forbidden(
             "sso_required",
             "your workspace requires signing in through its identity provider; use the sign-in button for it",
@@ -104,6 +88,19 @@ pub async fn provider_required(
     provider_id: &str,
     user_id: Uuid,
 ) -> AppResult<Option<String>> {
+    let sso_only = sso_only_workspaces_of(conn, user_id).await?;
+    for ws in sso_only {
+        let managers: Vec<_> =
+            providers.all().iter().filter(|p| p.settings.rules.iter().any(|r| r.workspace == ws.slug)).collect();
+        if !managers.is_empty() && !managers.iter().any(|p| p.settings.id == provider_id) {
+            return Ok(Some(managers[0].settings.name.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// The SSO-only workspaces the person is an active member of.
+async fn sso_only_workspaces_of(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Vec<workspace::Model>> {
     let memberships: Vec<Uuid> = member::Entity::find()
         .filter(member::Column::UserId.eq(user_id))
         .filter(member::Column::DeactivatedAt.is_null())
@@ -113,19 +110,11 @@ pub async fn provider_required(
         .map(|m| m.workspace_id)
         .collect();
     if memberships.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let sso_only = workspace::Entity::find()
+    Ok(workspace::Entity::find()
         .filter(workspace::Column::Id.is_in(memberships))
         .filter(workspace::Column::SignInPolicy.eq(SignInPolicy::SsoOnly.as_str()))
         .all(conn)
-        .await?;
-    for ws in sso_only {
-        let managers: Vec<_> =
-            providers.all().iter().filter(|p| p.settings.rules.iter().any(|r| r.workspace == ws.slug)).collect();
-        if !managers.is_empty() && !managers.iter().any(|p| p.settings.id == provider_id) {
-            return Ok(Some(managers[0].settings.name.clone()));
-        }
-    }
-    Ok(None)
+        .await?)
 }
