@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -73,6 +73,11 @@ impl Db {
             SqliteSync::Full => SqliteSynchronous::Full,
             SqliteSync::Normal => SqliteSynchronous::Normal,
         };
+        let max_connections = match max_connections {
+            0 if url.starts_with("sqlite:") => 4,
+            0 => 16,
+            n => n,
+        };
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -86,7 +91,8 @@ impl Db {
                     // Every write by one pooled connection resets the page cache of the
                     // others; memory-mapped, they re-read pages without a read(2) each.
                     .pragma("mmap_size", "268435456")
-            });
+            })
+            .map_sqlx_sqlite_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn))));
         let conn = Database::connect(opts).await?;
         let write_gate = match conn.get_database_backend() {
             DbBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
@@ -130,6 +136,29 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
     }
+}
+
+/// sea-orm's `.one()` binds `LIMIT ?`. Since 3.48 SQLite lets a bound LIMIT shape the plan,
+/// so every new binding expires the cached statement and `sqlite3_step` prepares it again
+/// (`sqlite3Reprepare`: 11 % of the server's CPU under sustained posting). With the
+/// query-planner stability guarantee plans never depend on bound values, and cached
+/// statements are reused as they are.
+async fn stable_query_plans(conn: &mut SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    use libsqlite3_sys::{sqlite3_db_config, SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK};
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let mut enabled: std::ffi::c_int = 0;
+    // SAFETY: `db` is this connection's open handle, locked by `handle` for the call; the
+    // option takes an int (1: on) and a pointer to an int that receives the new setting.
+    let rc = unsafe {
+        sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_QPSG, 1 as std::ffi::c_int, &mut enabled as *mut std::ffi::c_int)
+    };
+    if rc != SQLITE_OK || enabled != 1 {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            format!("enabling SQLITE_DBCONFIG_ENABLE_QPSG failed ({rc})").into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a failed statement broke a unique index (a lost race or a duplicate name).

@@ -65,6 +65,8 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
     pub sqlite_synchronous: SqliteSync,
+    /// Count every statement and its time; the table is logged when the server stops.
+    pub statement_stats: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

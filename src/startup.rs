@@ -14,6 +14,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::db::Db;
 use crate::edge::connections::Connections;
 use crate::jobs::{worker, JobRegistry};
+use crate::ops::statement_stats::StatementStats;
 use crate::ops::{observe, prometheus};
 use crate::realtime::hub::close;
 use crate::realtime::Realtime;
@@ -26,6 +27,8 @@ pub struct Application {
     server: Server,
     /// Printed at start-up while the instance has no users.
     pub setup_link: Option<String>,
+    /// `database.statement_stats`: logged when the server stops.
+    statement_stats: Option<Arc<StatementStats>>,
 }
 
 impl Application {
@@ -53,7 +56,8 @@ impl Application {
         if url.starts_with("sqlite:") {
             std::fs::create_dir_all(&settings.server.data_dir)?;
         }
-        let db = Db::connect(&url, settings.database.max_connections, settings.database.sqlite_synchronous).await?;
+        let mut db = Db::connect(&url, settings.database.max_connections, settings.database.sqlite_synchronous).await?;
+        let statement_stats = settings.database.statement_stats.then(|| StatementStats::install(&mut db.conn));
         db.migrate().await?;
         let bus = crate::realtime::bus_from(&settings.realtime).await?;
         let db = db.with_bus(bus.clone());
@@ -67,6 +71,7 @@ impl Application {
                 settings.auth.login_attempts_per_ip_per_minute,
                 settings.auth.login_attempts_per_account_per_minute,
             )),
+            credentials: Arc::default(),
             jobs: Arc::new(jobs),
             realtime,
             blobs,
@@ -95,7 +100,7 @@ impl Application {
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, state.clone())?;
-        Ok(Self { state, port, server, setup_link })
+        Ok(Self { state, port, server, setup_link, statement_stats })
     }
 
     /// Stops this node the way SIGTERM does (tests use it to simulate a restart).
@@ -131,6 +136,9 @@ impl Application {
         housekeeping.abort();
         for worker in workers {
             let _ = worker.await;
+        }
+        if let Some(stats) = &self.statement_stats {
+            stats.log();
         }
         result.map_err(Into::into)
     }

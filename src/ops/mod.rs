@@ -3,3 +3,4 @@ pub mod health;
 pub mod memory;
 pub mod observe;
 pub mod prometheus;
+pub mod statement_stats;
