@@ -15,6 +15,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub login_throttle: Arc<LoginThrottle>,
+    /// Session cookies and API tokens already resolved (auth::credentials).
+    pub credentials: Arc<crate::auth::credentials::CredentialCache>,
     pub jobs: Arc<JobRegistry>,
     pub realtime: Arc<Realtime>,
     pub blobs: Arc<dyn BlobStore>,

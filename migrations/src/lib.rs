@@ -13,6 +13,7 @@ mod m0009_manual_away;
 mod m0010_email;
 mod m0011_sso;
 mod m0012_email_confirmed;
+mod m0013_auth_version;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_email::Migration),
             Box::new(m0011_sso::Migration),
             Box::new(m0012_email_confirmed::Migration),
+            Box::new(m0013_auth_version::Migration),
         ]
     }
 }

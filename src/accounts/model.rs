@@ -33,6 +33,9 @@ pub mod user {
         /// When the holder last proved they receive mail at `email` (a mailed link, an
         /// invitation made out to it, an identity provider vouching for it); NULL: never.
         pub email_confirmed_at: Option<i64>,
+        /// Bumped by triggers when one of the person's sessions or tokens is deleted, cut
+        /// short or changed: cached credentials carrying an older version are dropped.
+        pub auth_version: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

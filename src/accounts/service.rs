@@ -155,6 +155,7 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         is_bot: Set(p.is_bot),
         avatar_url: Set(p.avatar_url),
         email_confirmed_at: Set(p.email_confirmed.then_some(now)),
+        auth_version: Set(0),
     };
     model.insert(conn).await.map_err(|e| {
         if is_unique_violation(&e) {

@@ -88,22 +88,3 @@ pub async fn delete_all_for_user(conn: &impl ConnectionTrait, user_id: Uuid) -> 
     api_token::Entity::delete_many().filter(api_token::Column::UserId.eq(user_id)).exec(conn).await?;
     Ok(())
 }
-
-/// The token row for a presented secret, if it is live; records its last use.
-pub async fn resolve(conn: &impl ConnectionTrait, secret: &str) -> AppResult<Option<api_token::Model>> {
-    let hash = secret_token::hash(secret);
-    let found = api_token::Entity::find().filter(api_token::Column::TokenHash.eq(hash.clone())).one(conn).await?;
-    let Some(t) = found else { return Ok(None) };
-    let now = now_ms();
-    if t.expires_at.is_some_and(|e| e <= now) || !secret_token::hashes_match(&t.token_hash, &hash) {
-        return Ok(None);
-    }
-    if t.last_used_at.is_none_or(|u| now - u > 60_000) {
-        api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, Some(now).into())
-            .filter(api_token::Column::Id.eq(t.id))
-            .exec(conn)
-            .await?;
-    }
-    Ok(Some(t))
-}

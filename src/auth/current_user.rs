@@ -6,10 +6,10 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
-use sea_orm::EntityTrait;
 use uuid::Uuid;
 
-use super::{api_tokens, sessions};
+use super::credentials::Resolved;
+use super::sessions;
 use crate::accounts::model::user;
 use crate::bots::scopes;
 use crate::error::AppError;
@@ -52,12 +52,13 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 /// The person a page request's session cookie belongs to (pages answer the signed-out
 /// with a form or a redirect rather than a 401).
 pub async fn page_user(state: &AppState, req: &HttpRequest) -> Result<Option<user::Model>, AppError> {
+    Ok(cookie_session(state, req).await?.map(|s| s.user).filter(|u| u.deactivated_at.is_none()))
+}
+
+/// The session a request's cookie names, if it is live (its owner may be deactivated).
+pub async fn cookie_session(state: &AppState, req: &HttpRequest) -> Result<Option<Resolved>, AppError> {
     let Some(cookie) = req.cookie(session_cookie_name(state)) else { return Ok(None) };
-    let Some(s) = sessions::resolve(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await?
-    else {
-        return Ok(None);
-    };
-    Ok(user::Entity::find_by_id(s.user_id).one(&state.db.conn).await?.filter(|u| u.deactivated_at.is_none()))
+    state.credentials.session(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await
 }
 
 /// Cookie auth on an unsafe method needs our Origin (or, for browsers that omit it,
@@ -80,24 +81,21 @@ pub fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError>
 
 async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("no app state"))?;
-    let conn = &state.db.conn;
-    let (user_id, via, scopes) = if let Some(token) = bearer(&req) {
-        let t = api_tokens::resolve(conn, &token).await?.ok_or(AppError::Unauthenticated)?;
+    let (resolved, via) = if let Some(token) = bearer(&req) {
+        let t = state.credentials.token(&state.db.conn, &token).await?.ok_or(AppError::Unauthenticated)?;
         if t.scopes.is_some() {
             let pattern = req.match_pattern().unwrap_or_default();
             scopes::check(t.scopes.as_deref(), scopes::required(req.method(), &pattern))?;
         }
-        (t.user_id, AuthMethod::Token(t.id), t.scopes)
-    } else if let Some(cookie) = req.cookie(session_cookie_name(state)) {
-        let s = sessions::resolve(conn, cookie.value(), state.settings.auth.session_idle_hours)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        check_origin(&req, state)?;
-        (s.user_id, AuthMethod::Session(s.id), None)
+        let via = AuthMethod::Token(t.id);
+        (t, via)
     } else {
-        return Err(AppError::Unauthenticated);
+        let s = cookie_session(state, &req).await?.ok_or(AppError::Unauthenticated)?;
+        check_origin(&req, state)?;
+        let via = AuthMethod::Session(s.id);
+        (s, via)
     };
-    let user = user::Entity::find_by_id(user_id).one(conn).await?.ok_or(AppError::Unauthenticated)?;
+    let Resolved { user, scopes, .. } = resolved;
     if user.deactivated_at.is_some() {
         return Err(AppError::Unauthenticated);
     }

@@ -1,6 +1,7 @@
 //! Authentication: passwords, sessions, API tokens, throttling, first-run setup.
 pub mod api_tokens;
 pub mod client_ip;
+pub mod credentials;
 pub mod current_user;
 pub mod model;
 pub mod password;

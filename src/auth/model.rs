@@ -21,7 +21,20 @@ pub mod session {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::accounts::model::user::Entity",
+            from = "Column::UserId",
+            to = "crate::accounts::model::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<crate::accounts::model::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -46,7 +59,20 @@ pub mod api_token {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::accounts::model::user::Entity",
+            from = "Column::UserId",
+            to = "crate::accounts::model::user::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<crate::accounts::model::user::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

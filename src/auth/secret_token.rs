@@ -15,8 +15,14 @@ pub fn generate(prefix: &str) -> String {
 /// Hex SHA-256: what is stored and looked up. The secrets are 256-bit random, so a
 /// fast hash is enough; a database leak reveals no usable token.
 pub fn hash(token: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 pub fn hashes_match(a: &str, b: &str) -> bool {

@@ -9,8 +9,6 @@ use crate::error::AppResult;
 
 pub const COOKIE_SECURE: &str = "__Host-parley_session";
 pub const COOKIE_INSECURE: &str = "parley_session";
-/// A session's expiry is pushed forward at most this often (not on every request).
-const SLIDE_EVERY_MS: i64 = 60_000;
 
 /// Where a session signed in through an identity provider came from.
 #[derive(Clone, Debug)]
@@ -50,26 +48,6 @@ pub async fn create(
     .insert(conn)
     .await?;
     Ok(NewSession { secret, id })
-}
-
-/// The live session for a cookie secret, sliding its expiry forward.
-pub async fn resolve(conn: &impl ConnectionTrait, secret: &str, idle_hours: i64) -> AppResult<Option<session::Model>> {
-    let hash = secret_token::hash(secret);
-    let found = session::Entity::find().filter(session::Column::TokenHash.eq(hash.clone())).one(conn).await?;
-    let Some(s) = found else { return Ok(None) };
-    let now = now_ms();
-    if s.expires_at <= now || !secret_token::hashes_match(&s.token_hash, &hash) {
-        return Ok(None);
-    }
-    if now - s.last_seen_at > SLIDE_EVERY_MS {
-        session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, now.into())
-            .col_expr(session::Column::ExpiresAt, (now + idle_hours * HOUR_MS).into())
-            .filter(session::Column::Id.eq(s.id))
-            .exec(conn)
-            .await?;
-    }
-    Ok(Some(s))
 }
 
 /// Deletes a session; answers it as it was (None if it was gone already).

@@ -5,21 +5,14 @@ use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 use super::frame_guard::GuardedPayload;
 use super::session;
 use crate::accounts::model::user;
-use crate::auth::current_user::session_cookie_name;
-use crate::auth::sessions;
+use crate::auth::current_user::cookie_session;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// A cookie counts only with our Origin: a page on another site can open a WebSocket
 /// to us with the victim's cookie attached (cross-site WebSocket hijacking).
 async fn cookie_user(state: &AppState, req: &HttpRequest) -> AppResult<Option<user::Model>> {
-    use sea_orm::EntityTrait;
-    let Some(cookie) = req.cookie(session_cookie_name(state)) else { return Ok(None) };
-    let Some(s) = sessions::resolve(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await?
-    else {
-        return Ok(None);
-    };
-    Ok(user::Entity::find_by_id(s.user_id).one(&state.db.conn).await?)
+    Ok(cookie_session(state, req).await?.map(|s| s.user))
 }
 
 /// Upgrade to the realtime protocol (docs/realtime.md). Browsers authenticate with

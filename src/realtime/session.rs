@@ -27,7 +27,6 @@ use super::log;
 use super::presence_routes::{visible_statuses, MAX_USERS};
 use crate::access::{self, Need};
 use crate::accounts::model::user;
-use crate::auth::api_tokens;
 use crate::bots::scopes;
 use crate::channels::model::{channel, member as channel_member};
 use crate::clock::now_ms;
@@ -170,13 +169,13 @@ async fn authenticate(
 ) -> Result<user::Model, Outcome> {
     let user = match (cookie_user, token) {
         (Some(u), _) => Some(u),
-        (None, Some(t)) => match api_tokens::resolve(&state.db.conn, &t).await {
+        (None, Some(t)) => match state.credentials.token(&state.db.conn, &t).await {
             Ok(Some(tok)) => {
                 let needs = scopes::required(&actix_web::http::Method::GET, "/api/v1/ws");
                 if scopes::check(tok.scopes.as_deref(), needs).is_err() {
                     return Err((close::UNAUTHENTICATED, "this bot token lacks the scope channels:history"));
                 }
-                user::Entity::find_by_id(tok.user_id).one(&state.db.conn).await.ok().flatten()
+                Some(tok.user)
             }
             _ => None,
         },

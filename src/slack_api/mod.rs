@@ -19,7 +19,6 @@ use uuid::Uuid;
 
 use crate::access::{self, ChannelAccess, Need};
 use crate::accounts::model::user;
-use crate::auth::api_tokens;
 use crate::bots::model::bot;
 use crate::bots::scopes::{self, BotAccess, Scope};
 use crate::channels::model::channel;
@@ -125,12 +124,8 @@ impl Caller {
 async fn caller(state: &AppState, token: Option<&str>) -> Result<Caller, SlackError> {
     let token = token.ok_or(SlackError("not_authed"))?;
     let conn = &state.db.conn;
-    let t = api_tokens::resolve(conn, token).await?.ok_or(SlackError("invalid_auth"))?;
-    let u = user::Entity::find_by_id(t.user_id)
-        .one(conn)
-        .await
-        .map_err(AppError::from)?
-        .ok_or(SlackError("invalid_auth"))?;
+    let t = state.credentials.token(conn, token).await?.ok_or(SlackError("invalid_auth"))?;
+    let u = t.user;
     if u.deactivated_at.is_some() {
         return Err(SlackError("account_inactive"));
     }

@@ -3,6 +3,7 @@
 mod account_mails;
 mod accounts;
 mod auth;
+mod auth_cache;
 mod authz;
 mod bad_input;
 mod bots;
