@@ -1,7 +1,8 @@
 //! The one place that answers "may this user see / post / manage this?".
 //! REST handlers (and later the WebSocket, search and files) all call it.
 //! Anything the caller may not see is reported as not found.
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable};
 use uuid::Uuid;
 
 use crate::channels::model::{channel, member as channel_member};
@@ -156,10 +157,10 @@ pub async fn channel(
     channel_id: Uuid,
     need: Need,
 ) -> AppResult<ChannelAccess> {
-    let channel = channel::Entity::find_by_id(channel_id).one(conn).await?.ok_or(AppError::NotFound("channel"))?;
-    let ws = active_membership(conn, user_id, channel.workspace_id).await?.ok_or(AppError::NotFound("channel"))?;
+    let (channel, ws, membership) =
+        channel_with_memberships(conn, user_id, channel_id).await?.ok_or(AppError::NotFound("channel"))?;
+    let ws = ws.filter(|m| m.deactivated_at.is_none()).ok_or(AppError::NotFound("channel"))?;
     let role = WorkspaceRole::parse(&ws.role);
-    let membership = channel_member::Entity::find_by_id((channel_id, user_id)).one(conn).await?;
     let kind = ChannelKind::parse(&channel.kind);
     let visible = membership.is_some() || (kind == ChannelKind::Public && role >= WorkspaceRole::Member);
     if !visible {
@@ -183,6 +184,53 @@ pub async fn channel(
         }
     }
     Ok(access)
+}
+
+/// The channel, the caller's workspace membership and channel membership, in one statement.
+async fn channel_with_memberships(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    channel_id: Uuid,
+) -> AppResult<Option<(channel::Model, Option<ws_member::Model>, Option<channel_member::Model>)>> {
+    let (c, w, m) = (Alias::new("c"), Alias::new("w"), Alias::new("m"));
+    let mut q = Query::select();
+    select_prefixed::<channel::Entity>(&mut q, "c");
+    select_prefixed::<ws_member::Entity>(&mut q, "w");
+    select_prefixed::<channel_member::Entity>(&mut q, "m");
+    q.from_as(channel::Entity, c.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            ws_member::Entity,
+            w.clone(),
+            Condition::all()
+                .add(
+                    Expr::col((w.clone(), ws_member::Column::WorkspaceId))
+                        .equals((c.clone(), channel::Column::WorkspaceId)),
+                )
+                .add(Expr::col((w.clone(), ws_member::Column::UserId)).eq(user_id)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            channel_member::Entity,
+            m.clone(),
+            Condition::all()
+                .add(Expr::col((m.clone(), channel_member::Column::ChannelId)).equals((c.clone(), channel::Column::Id)))
+                .add(Expr::col((m.clone(), channel_member::Column::UserId)).eq(user_id)),
+        )
+        .and_where(Expr::col((c, channel::Column::Id)).eq(channel_id));
+    let Some(row) = conn.query_one(&q).await? else { return Ok(None) };
+    let channel = channel::Model::from_query_result(&row, "c_")?;
+    let ws = ws_member::Model::from_query_result_optional(&row, "w_")?;
+    let member = channel_member::Model::from_query_result_optional(&row, "m_")?;
+    Ok(Some((channel, ws, member)))
+}
+
+/// Selects every column of `E` from the table aliased `alias`, as `{alias}_{column}`.
+fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, alias: &str) {
+    for col in E::Column::iter() {
+        let name = col.as_str();
+        q.expr_as(Expr::col((Alias::new(alias), Alias::new(name))), Alias::new(format!("{alias}_{name}")));
+    }
 }
 
 /// A message and its channel's access; a message in a hidden channel is "not found".
