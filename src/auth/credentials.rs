@@ -16,6 +16,7 @@ use super::model::{api_token, session};
 use super::secret_token;
 use crate::accounts::model::user;
 use crate::clock::{now_ms, HOUR_MS};
+use crate::db::Db;
 use crate::error::AppResult;
 
 /// A session's expiry is pushed forward (and a token's last use recorded) at most this often.
@@ -96,27 +97,17 @@ impl CredentialCache {
     }
 
     /// The live session for a cookie secret, sliding its expiry forward.
-    pub async fn session(
-        &self,
-        conn: &impl ConnectionTrait,
-        secret: &str,
-        idle_hours: i64,
-    ) -> AppResult<Option<Resolved>> {
-        self.resolve(conn, secret, Kind::Session, idle_hours).await
+    pub async fn session(&self, db: &Db, secret: &str, idle_hours: i64) -> AppResult<Option<Resolved>> {
+        self.resolve(db, secret, Kind::Session, idle_hours).await
     }
 
     /// The live API token (a person's or a bot's) for a bearer secret.
-    pub async fn token(&self, conn: &impl ConnectionTrait, secret: &str) -> AppResult<Option<Resolved>> {
-        self.resolve(conn, secret, Kind::Token, 0).await
+    pub async fn token(&self, db: &Db, secret: &str) -> AppResult<Option<Resolved>> {
+        self.resolve(db, secret, Kind::Token, 0).await
     }
 
-    async fn resolve(
-        &self,
-        conn: &impl ConnectionTrait,
-        secret: &str,
-        kind: Kind,
-        idle_hours: i64,
-    ) -> AppResult<Option<Resolved>> {
+    async fn resolve(&self, db: &Db, secret: &str, kind: Kind, idle_hours: i64) -> AppResult<Option<Resolved>> {
+        let conn = &db.conn;
         let hash = secret_token::hash(secret);
         let now = now_ms();
         let entry = match self.get(&hash, kind, now) {
@@ -140,7 +131,11 @@ impl CredentialCache {
             },
         };
         if now - entry.touched_at > TOUCH_EVERY_MS {
-            let expires_at = touch(conn, &entry, now, idle_hours).await?;
+            // Through the write gate: on SQLite a write outside it sleeps in the busy
+            // handler while other requests write.
+            let tx = db.write().await?;
+            let expires_at = touch(&*tx, &entry, now, idle_hours).await?;
+            tx.commit().await?;
             self.touched(&hash, now, expires_at);
         }
         Ok(Some(Resolved { user, id: entry.id, scopes: entry.scopes }))

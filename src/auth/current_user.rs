@@ -58,7 +58,7 @@ pub async fn page_user(state: &AppState, req: &HttpRequest) -> Result<Option<use
 /// The session a request's cookie names, if it is live (its owner may be deactivated).
 pub async fn cookie_session(state: &AppState, req: &HttpRequest) -> Result<Option<Resolved>, AppError> {
     let Some(cookie) = req.cookie(session_cookie_name(state)) else { return Ok(None) };
-    state.credentials.session(&state.db.conn, cookie.value(), state.settings.auth.session_idle_hours).await
+    state.credentials.session(&state.db, cookie.value(), state.settings.auth.session_idle_hours).await
 }
 
 /// Cookie auth on an unsafe method needs our Origin (or, for browsers that omit it,
@@ -82,7 +82,7 @@ pub fn check_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError>
 async fn authenticate(req: HttpRequest) -> Result<CurrentUser, AppError> {
     let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| anyhow::anyhow!("no app state"))?;
     let (resolved, via) = if let Some(token) = bearer(&req) {
-        let t = state.credentials.token(&state.db.conn, &token).await?.ok_or(AppError::Unauthenticated)?;
+        let t = state.credentials.token(&state.db, &token).await?.ok_or(AppError::Unauthenticated)?;
         if t.scopes.is_some() {
             let pattern = req.match_pattern().unwrap_or_default();
             scopes::check(t.scopes.as_deref(), scopes::required(req.method(), &pattern))?;

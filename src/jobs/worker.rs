@@ -38,7 +38,9 @@ pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result
         return Ok(false);
     };
     let Some(handler) = state.jobs.get(&job.kind) else {
-        queue::fail(&state.db.conn, &job, "no handler for this kind", settings).await?;
+        let tx = state.db.write().await?;
+        queue::fail(&*tx, &job, "no handler for this kind", settings).await?;
+        tx.commit().await?;
         return Ok(true);
     };
     let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
@@ -49,7 +51,7 @@ pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result
     let heartbeat = async {
         loop {
             tokio::time::sleep(Duration::from_secs(lease_s.div_ceil(3))).await;
-            if let Err(e) = queue::renew(&state.db.conn, job.id, settings.lease_s).await {
+            if let Err(e) = renew(state, job.id, settings.lease_s).await {
                 tracing::warn!(job_id = %job.id, error = %e, "could not renew a job's lease");
             }
         }
@@ -66,14 +68,28 @@ pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result
     };
     match result {
         Ok(()) => {
-            queue::finish(&state.db.conn, job.id).await?;
+            let tx = state.db.write().await?;
+            queue::finish(&*tx, job.id).await?;
+            tx.commit().await?;
             metrics::counter!("parley_jobs_total", "kind" => job.kind.clone(), "outcome" => "ok").increment(1);
         }
         Err(e) => {
             tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
-            queue::fail(&state.db.conn, &job, &format!("{e:#}"), settings).await?;
+            let tx = state.db.write().await?;
+            queue::fail(&*tx, &job, &format!("{e:#}"), settings).await?;
+            tx.commit().await?;
             metrics::counter!("parley_jobs_total", "kind" => job.kind.clone(), "outcome" => "error").increment(1);
         }
     }
     Ok(true)
+}
+
+/// The queue's own writes wait for the write gate like every other writer: on SQLite a
+/// write outside it would sleep in SQLite's busy handler (backing off up to 100 ms at a
+/// time) for as long as requests keep the database busy, and the queue would fall behind.
+async fn renew(state: &AppState, id: uuid::Uuid, lease_s: i64) -> anyhow::Result<()> {
+    let tx = state.db.write().await?;
+    queue::renew(&*tx, id, lease_s).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -169,7 +169,7 @@ async fn authenticate(
 ) -> Result<user::Model, Outcome> {
     let user = match (cookie_user, token) {
         (Some(u), _) => Some(u),
-        (None, Some(t)) => match state.credentials.token(&state.db.conn, &t).await {
+        (None, Some(t)) => match state.credentials.token(&state.db, &t).await {
             Ok(Some(tok)) => {
                 let needs = scopes::required(&actix_web::http::Method::GET, "/api/v1/ws");
                 if scopes::check(tok.scopes.as_deref(), needs).is_err() {

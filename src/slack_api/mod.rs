@@ -124,7 +124,7 @@ impl Caller {
 async fn caller(state: &AppState, token: Option<&str>) -> Result<Caller, SlackError> {
     let token = token.ok_or(SlackError("not_authed"))?;
     let conn = &state.db.conn;
-    let t = state.credentials.token(conn, token).await?.ok_or(SlackError("invalid_auth"))?;
+    let t = state.credentials.token(&state.db, token).await?.ok_or(SlackError("invalid_auth"))?;
     let u = t.user;
     if u.deactivated_at.is_some() {
         return Err(SlackError("account_inactive"));
