@@ -16,32 +16,54 @@ pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
 pub const FAILED: &str = "failed";
 
+/// A job to write with the change that needs it.
+pub struct NewJob {
+    pub kind: &'static str,
+    pub payload: serde_json::Value,
+    pub max_attempts: i32,
+    pub delay_ms: i64,
+}
+
+impl NewJob {
+    fn row(&self, id: Uuid, now: i64) -> job::ActiveModel {
+        job::ActiveModel {
+            id: Set(id),
+            kind: Set(self.kind.to_owned()),
+            payload: Set(self.payload.to_string()),
+            state: Set(QUEUED.into()),
+            attempts: Set(0),
+            max_attempts: Set(Ord::max(self.max_attempts, 1)),
+            run_at: Set(now + Ord::max(self.delay_ms, 0)),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+    }
+}
+
 /// Writes a job; pass the transaction of the change that needs it.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
-    kind: &str,
+    kind: &'static str,
     payload: &serde_json::Value,
     max_attempts: i32,
     delay_ms: i64,
 ) -> AppResult<Uuid> {
-    let now = now_ms();
     let id = Uuid::now_v7();
-    job::ActiveModel {
-        id: Set(id),
-        kind: Set(kind.to_owned()),
-        payload: Set(payload.to_string()),
-        state: Set(QUEUED.into()),
-        attempts: Set(0),
-        max_attempts: Set(Ord::max(max_attempts, 1)),
-        run_at: Set(now + Ord::max(delay_ms, 0)),
-        locked_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(conn)
-    .await?;
+    let job = NewJob { kind, payload: payload.clone(), max_attempts, delay_ms };
+    job::Entity::insert(job.row(id, now_ms())).exec_without_returning(conn).await?;
     Ok(id)
+}
+
+/// Writes several jobs in one statement.
+pub async fn enqueue_all(conn: &impl ConnectionTrait, jobs: impl IntoIterator<Item = NewJob>) -> AppResult<()> {
+    let now = now_ms();
+    let rows: Vec<_> = jobs.into_iter().map(|j| j.row(Uuid::now_v7(), now)).collect();
+    if !rows.is_empty() {
+        job::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    }
+    Ok(())
 }
 
 fn due() -> Condition {

@@ -20,6 +20,7 @@ use crate::clock::{now_ms, opt_rfc3339};
 use crate::db::{is_unique_violation, Db, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::files;
+use crate::jobs::queue;
 use crate::realtime::event::{kind, NewEvent};
 use crate::search;
 
@@ -163,10 +164,8 @@ pub async fn post(
                 format!("must be 1 to {CLIENT_MSG_ID_MAX} printable characters"),
             ));
         }
-        if let Some(existing) = find_by_client_id(&db.conn, me, cmid).await? {
-            let existing = same_channel_or_conflict(existing, channel_id)?;
-            return Ok((view::view(&db.conn, &existing).await?, false));
-        }
+        // A retry is found by the unique index when its insert fails (below): looking
+        // first would cost every post a statement to spare the rare retry a rollback.
     }
     let root = match new.thread_root_id {
         Some(r) => Some(thread_root(&db.conn, channel_id, r).await?),
@@ -208,7 +207,8 @@ pub async fn post(
     let msg = match row.insert(&*tx).await {
         Ok(m) => m,
         Err(e) if is_unique_violation(&e) && new.client_msg_id.is_some() => {
-            // A concurrent request with the same client_msg_id won; ours rolls back.
+            // A retry, or a concurrent request with the same client_msg_id that won: ours
+            // rolls back (the seq bump with it) and answers the message already stored.
             drop(tx);
             let cmid = new.client_msg_id.as_deref().unwrap_or_default();
             let existing =
@@ -219,9 +219,9 @@ pub async fn post(
         Err(e) => return Err(e.into()),
     };
     insert_mentions(&*tx, &msg, &mentions).await?;
-    crate::notify::decide::on_message(&*tx, access.kind, &msg, &mentions).await?;
     let attached = files::service::attach(&*tx, &file_ids, msg.id, channel_id, me).await?;
-    search::jobs::enqueue(&*tx, msg.id).await?;
+    let decide = crate::notify::decide::job_for_message(access.kind, &msg, &mentions);
+    queue::enqueue_all(&*tx, std::iter::once(search::jobs::job(msg.id)).chain(decide)).await?;
     let ws = access.channel.workspace_id;
     let view = view::fresh(&msg, author, attached);
     tx.emit(NewEvent::channel(

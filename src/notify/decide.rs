@@ -50,19 +50,21 @@ impl Reason {
     }
 }
 
-/// Called by the transaction that posts `msg`: writes the job when someone may need a mail.
-pub async fn on_message(
-    conn: &impl ConnectionTrait,
+/// For the transaction that posts `msg`: the job that decides on mails, when someone may
+/// need one.
+pub fn job_for_message(
     channel_kind: ChannelKind,
     msg: &message::Model,
     mentions: &[(Uuid, &'static str)],
-) -> AppResult<()> {
+) -> Option<queue::NewJob> {
     let conversation = matches!(channel_kind, ChannelKind::Direct | ChannelKind::Group);
     let mentioned = mentions.iter().any(|(_, kind)| *kind != "here");
-    if conversation || mentioned || msg.thread_root_id.is_some() {
-        queue::enqueue(conn, DECIDE_JOB, &serde_json::json!({ "message_id": msg.id }), JOB_ATTEMPTS, 0).await?;
-    }
-    Ok(())
+    (conversation || mentioned || msg.thread_root_id.is_some()).then(|| queue::NewJob {
+        kind: DECIDE_JOB,
+        payload: serde_json::json!({ "message_id": msg.id }),
+        max_attempts: JOB_ATTEMPTS,
+        delay_ms: 0,
+    })
 }
 
 pub struct Decide;

@@ -26,8 +26,12 @@ pub fn register(registry: &mut JobRegistry) {
 
 /// Queues (re)indexing of a message; call inside the transaction that changed it.
 pub async fn enqueue(conn: &impl ConnectionTrait, message_id: Uuid) -> AppResult<()> {
-    queue::enqueue(conn, INDEX_MESSAGE, &json!({ "message_id": message_id }), 20, 0).await?;
-    Ok(())
+    queue::enqueue_all(conn, [job(message_id)]).await
+}
+
+/// The job that (re)indexes a message.
+pub fn job(message_id: Uuid) -> queue::NewJob {
+    queue::NewJob { kind: INDEX_MESSAGE, payload: json!({ "message_id": message_id }), max_attempts: 20, delay_ms: 0 }
 }
 
 #[derive(Deserialize)]

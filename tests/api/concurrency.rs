@@ -33,6 +33,27 @@ async fn fifty_concurrent_posts_with_one_client_msg_id_make_one_message() {
     assert_eq!(ch.body["last_seq"], 1, "no seq was burnt by the losing requests");
 }
 
+#[tokio::test]
+async fn a_retried_post_answers_the_stored_message_and_burns_no_seq() {
+    let app = TestApp::spawn().await;
+    let (admin, ws) = app.setup_admin().await;
+    let general = admin.general(ws).await;
+    let other = admin.channel(ws, "other", false).await;
+    let path = format!("/api/v1/channels/{general}/messages");
+    let first = admin.post(&path, json!({"text": "hello", "client_msg_id": "retry-1"})).await.expect(201);
+    let again = admin.post(&path, json!({"text": "hello (resent)", "client_msg_id": "retry-1"})).await.expect(200);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["text"], "hello", "the stored message, not the resent text");
+    admin
+        .post(&format!("/api/v1/channels/{other}/messages"), json!({"text": "x", "client_msg_id": "retry-1"}))
+        .await
+        .expect_err(409, "client_msg_id_reused");
+    let next = admin.post(&path, json!({"text": "next"})).await.expect(201);
+    assert_eq!(next.body["seq"], 2, "the retry burnt no seq");
+    let ch = admin.get(&format!("/api/v1/channels/{other}")).await.expect(200);
+    assert_eq!(ch.body["last_seq"], 0, "nor did the refused post in the other channel");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_posters_times_fifty_messages_get_seqs_one_to_a_thousand() {
     let app = TestApp::spawn().await;
