@@ -150,43 +150,49 @@ async fn load(
     kind: Kind,
     now: i64,
 ) -> AppResult<Option<(Entry, user::Model)>> {
+    // (entry without the owner's version, stored hash, owner)
     let found = match kind {
         Kind::Session => session::Entity::find()
             .filter(session::Column::TokenHash.eq(hash))
             .find_also_related(user::Entity)
             .one(conn)
             .await?
-            .and_then(|(s, u)| {
+            .map(|(s, u)| {
                 let entry = Entry {
                     kind,
                     id: s.id,
                     user_id: s.user_id,
-                    auth_version: u.as_ref()?.auth_version,
+                    auth_version: 0,
                     scopes: None,
                     expires_at: Some(s.expires_at),
                     touched_at: s.last_seen_at,
                 };
-                secret_token::hashes_match(&s.token_hash, hash).then_some((entry, u?))
+                (entry, s.token_hash, u)
             }),
         Kind::Token => api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(hash))
             .find_also_related(user::Entity)
             .one(conn)
             .await?
-            .and_then(|(t, u)| {
+            .map(|(t, u)| {
                 let entry = Entry {
                     kind,
                     id: t.id,
                     user_id: t.user_id,
-                    auth_version: u.as_ref()?.auth_version,
+                    auth_version: 0,
                     scopes: t.scopes,
                     expires_at: t.expires_at,
                     touched_at: t.last_used_at.unwrap_or(0),
                 };
-                secret_token::hashes_match(&t.token_hash, hash).then_some((entry, u?))
+                (entry, t.token_hash, u)
             }),
     };
-    Ok(found.filter(|(e, _)| e.expires_at.is_none_or(|x| x > now)))
+    Ok(found.and_then(|(entry, stored, user)| {
+        let user = user?;
+        let live = secret_token::hashes_match(&stored, hash) && entry.expires_at.is_none_or(|x| x > now);
+        let entry = Entry { auth_version: user.auth_version, ..entry };
+        live.then_some((entry, user))
+    }))
 }
 
 /// Slides a session's expiry forward or records a token's use; answers the new expiry.
