@@ -12,16 +12,26 @@ pub async fn run(state: AppState, lane: &'static str, mut shutdown: watch::Recei
     let kinds = state.jobs.kinds_in(lane);
     let poll = Duration::from_millis(state.settings.jobs.poll_ms.max(10));
     let mut done = 0;
+    // A job that succeeded, deleted together with the next claim.
+    let mut completed: Option<uuid::Uuid> = None;
     loop {
         if *shutdown.borrow() {
+            if let Err(e) = queue::finish_alone(&state.db, completed).await {
+                tracing::warn!(error = %e, "job worker could not record its last job as done");
+            }
             return done;
         }
-        match run_one(&state, &kinds).await {
-            Ok(true) => {
+        match run_one(&state, &kinds, completed).await {
+            Ok(Ran::Nothing) => completed = None,
+            Ok(ran) => {
                 done += 1;
+                completed = match ran {
+                    Ran::Succeeded(id) => Some(id),
+                    _ => None,
+                };
                 continue;
             }
-            Ok(false) => {}
+            // `completed` stays: deleting it again is harmless, forgetting it is not.
             Err(e) => tracing::warn!(error = %e, "job worker could not claim a job"),
         }
         tokio::select! {
@@ -31,17 +41,26 @@ pub async fn run(state: AppState, lane: &'static str, mut shutdown: watch::Recei
     }
 }
 
-/// Claims and runs one job. Ok(false) when nothing was due.
-pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result<bool> {
+pub enum Ran {
+    /// Nothing was due (and `completed` is deleted).
+    Nothing,
+    /// The job succeeded; it is to be deleted with the next claim.
+    Succeeded(uuid::Uuid),
+    /// The job failed, and its retry or parking is recorded.
+    Failed,
+}
+
+/// Deletes `completed`, then claims and runs one job.
+pub async fn run_one(state: &AppState, kinds: &[&'static str], completed: Option<uuid::Uuid>) -> anyhow::Result<Ran> {
     let settings = &state.settings.jobs;
-    let Some(job) = queue::claim(&state.db, kinds, settings.lease_s).await? else {
-        return Ok(false);
+    let Some(job) = queue::claim(&state.db, kinds, settings.lease_s, completed).await? else {
+        return Ok(Ran::Nothing);
     };
     let Some(handler) = state.jobs.get(&job.kind) else {
         let tx = state.db.write().await?;
         queue::fail(&*tx, &job, "no handler for this kind", settings).await?;
         tx.commit().await?;
-        return Ok(true);
+        return Ok(Ran::Failed);
     };
     let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
     let lease_s = u64::try_from(settings.lease_s).unwrap_or(60).max(1);
@@ -68,10 +87,8 @@ pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result
     };
     match result {
         Ok(()) => {
-            let tx = state.db.write().await?;
-            queue::finish(&*tx, job.id).await?;
-            tx.commit().await?;
             metrics::counter!("parley_jobs_total", "kind" => job.kind.clone(), "outcome" => "ok").increment(1);
+            Ok(Ran::Succeeded(job.id))
         }
         Err(e) => {
             tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
@@ -79,9 +96,9 @@ pub async fn run_one(state: &AppState, kinds: &[&'static str]) -> anyhow::Result
             queue::fail(&*tx, &job, &format!("{e:#}"), settings).await?;
             tx.commit().await?;
             metrics::counter!("parley_jobs_total", "kind" => job.kind.clone(), "outcome" => "error").increment(1);
+            Ok(Ran::Failed)
         }
     }
-    Ok(true)
 }
 
 /// The queue's own writes wait for the write gate like every other writer: on SQLite a

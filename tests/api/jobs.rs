@@ -197,3 +197,21 @@ async fn a_job_whose_worker_died_on_its_last_attempt_is_parked_not_rerun() {
     assert!(r.last_error.is_some_and(|e| e.contains("last attempt")));
     assert_eq!(h.runs.load(Ordering::SeqCst), 0, "never run beyond max_attempts");
 }
+
+/// A completed job is deleted together with the next claim: a burst of due jobs all run
+/// exactly once, and none of their rows is left behind.
+#[tokio::test]
+async fn a_burst_of_jobs_each_runs_once_and_leaves_no_row() {
+    let h = harness(0, |_| {}).await;
+    let conn = &h.app.state.db.conn;
+    let jobs = queue::enqueue_all(
+        conn,
+        (0..40).map(|i| queue::NewJob { kind: "work", payload: json!({ "n": i }), max_attempts: 3, delay_ms: 0 }),
+    );
+    jobs.await.expect("enqueue");
+    eventually("every job ran", || async { h.runs.load(Ordering::SeqCst) >= 40 }).await;
+    barrier(&h.app).await;
+    assert_eq!(h.runs.load(Ordering::SeqCst), 40, "each job ran exactly once");
+    let left = job::Entity::find().all(conn).await.expect("jobs");
+    assert!(left.is_empty(), "no row left behind: {left:?}");
+}
