@@ -23,12 +23,14 @@ pub async fn run(state: AppState, lane: &'static str, mut shutdown: watch::Recei
         }
         match run_one(&state, &kinds, completed).await {
             Ok(Ran::Nothing) => completed = None,
-            Ok(ran) => {
+            Ok(Ran::Succeeded(id)) => {
                 done += 1;
-                completed = match ran {
-                    Ran::Succeeded(id) => Some(id),
-                    _ => None,
-                };
+                completed = Some(id);
+                continue;
+            }
+            Ok(Ran::Failed) => {
+                done += 1;
+                completed = None;
                 continue;
             }
             // `completed` stays: deleting it again is harmless, forgetting it is not.

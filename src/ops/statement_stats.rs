@@ -43,9 +43,9 @@ impl StatementStats {
     }
 
     pub fn log(&self) {
+        let statements: u64 = self.by_sql.lock().map(|by_sql| by_sql.values().map(|t| t.count).sum()).unwrap_or(0);
+        tracing::info!(statements, "statement statistics: every statement run, then the 40 that took most time");
         let rows = self.top(40);
-        let statements: u64 = rows.iter().map(|r| r.1).sum();
-        tracing::info!(statements, "statement statistics (top 40 by total time)");
         for (sql, count, total) in rows {
             let mean_us = total.as_micros() / u128::from(count.max(1));
             tracing::info!(count, total_ms = total.as_millis() as u64, mean_us = mean_us as u64, sql = %sql, "statement");

@@ -11,6 +11,7 @@ pub mod presence;
 pub mod presence_routes;
 pub mod routes;
 pub mod session;
+mod snapshot;
 
 use std::time::Duration;
 

@@ -6,16 +6,12 @@
 //! brings a late registration level from its recent events); the replay covers
 //! (resume_from, S] from the log. The two ranges meet exactly at S.
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseReason, Session};
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, IsolationLevel, QueryFilter, TransactionOptions,
-    TransactionTrait,
-};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -25,13 +21,12 @@ use super::frame_guard::{Limits, Violation};
 use super::hub::{close, CloseSlot, Registration};
 use super::log;
 use super::presence_routes::{visible_statuses, MAX_USERS};
+use super::snapshot::{snapshot, Snapshot};
 use crate::access::{self, Need};
 use crate::accounts::model::user;
 use crate::bots::scopes;
-use crate::channels::model::{channel, member as channel_member};
 use crate::clock::now_ms;
 use crate::state::AppState;
-use crate::workspaces::model::member as ws_member;
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLAY_BATCH: u64 = 500;
@@ -114,52 +109,6 @@ async fn next_text(stream: &mut AggregatedMessageStream, ws: &mut Session) -> Re
             Some(Err(_)) => return Err((close::BAD_FRAME, "protocol error")),
         }
     }
-}
-
-struct Snapshot {
-    pos: i64,
-    pruned_through: i64,
-    channels: HashSet<Uuid>,
-    workspaces: HashSet<Uuid>,
-    active: bool,
-}
-
-/// The user's channels and workspaces and the log position, all from one snapshot.
-async fn snapshot(state: &AppState, user_id: Uuid) -> anyhow::Result<Snapshot> {
-    let conn = &state.db.conn;
-    let options = match state.db.backend() {
-        DbBackend::Postgres => {
-            TransactionOptions { isolation_level: Some(IsolationLevel::RepeatableRead), ..Default::default() }
-        }
-        _ => TransactionOptions::default(),
-    };
-    let txn: DatabaseTransaction = conn.begin_with_options(options).await?;
-    let counter = log::counter(&txn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let channels = channel_member::Entity::find().filter(channel_member::Column::UserId.eq(user_id)).all(&txn).await?;
-    let workspaces = ws_member::Entity::find()
-        .filter(ws_member::Column::UserId.eq(user_id))
-        .filter(ws_member::Column::DeactivatedAt.is_null())
-        .all(&txn)
-        .await?;
-    let user = user::Entity::find_by_id(user_id).one(&txn).await?;
-    let workspaces: HashSet<Uuid> = workspaces.into_iter().map(|m| m.workspace_id).collect();
-    // A channel row left behind in a workspace the user was removed from grants nothing.
-    let in_active_workspaces: HashSet<Uuid> = channel::Entity::find()
-        .filter(channel::Column::Id.is_in(channels.iter().map(|m| m.channel_id)))
-        .filter(channel::Column::WorkspaceId.is_in(workspaces.iter().copied()))
-        .all(&txn)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    txn.commit().await?;
-    Ok(Snapshot {
-        pos: counter.last_pos,
-        pruned_through: counter.pruned_through,
-        channels: in_active_workspaces,
-        workspaces,
-        active: user.is_some_and(|u| u.deactivated_at.is_none()),
-    })
 }
 
 async fn authenticate(
