@@ -172,8 +172,11 @@ export class MessageList {
 
   pendingItems() {
     const out = [];
+    // A page loaded while a message was being sent may already hold the stored message:
+    // it stands in for the optimistic one (its POST answer or event removes it later).
+    const stored = new Set(this.items.filter((m) => m.client_msg_id && authorId(m) === S.me.id).map((m) => m.client_msg_id));
     for (const p of S.pending.values()) {
-      if (p.channel_id !== this.channelId) continue;
+      if (p.channel_id !== this.channelId || stored.has(p.client_msg_id)) continue;
       if (this.mode === "thread" ? p.thread_root_id === this.rootId : !p.thread_root_id) out.push(p);
     }
     return out;
