@@ -89,7 +89,7 @@ pub async fn abandon(db: &Db, pending: &file::Model) -> AppResult<()> {
         .exec(&*tx)
         .await?;
     if let Some(job) = pending.discard_job_id {
-        queue::finish(&*tx, job).await?;
+        queue::finish(&*tx, &[job]).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -134,7 +134,7 @@ pub async fn complete(db: &Db, pending: &file::Model, got: Received, quota: u64)
         Err(e) => return Err(e.into()),
     };
     if let Some(job) = pending.discard_job_id {
-        queue::finish(&*tx, job).await?;
+        queue::finish(&*tx, &[job]).await?;
     }
     if got.thumbnail {
         queue::enqueue(&*tx, THUMBNAIL, &json!({ "file_id": ready.id }), 5, 0).await?;

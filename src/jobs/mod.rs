@@ -1,5 +1,6 @@
 //! The durable job queue: rows written in the same transaction as the change that
 //! needs them, run by a worker with retries, exponential backoff and leases.
+pub mod claim;
 pub mod model;
 pub mod queue;
 pub mod worker;
@@ -25,6 +26,20 @@ pub trait JobHandler: Send + Sync {
     /// How long one run may take; the lease is renewed while it runs. None: one lease.
     fn max_run_s(&self) -> Option<u64> {
         None
+    }
+    /// Whether a worker hands every job of this kind in a claimed batch to `run_many`.
+    fn batches(&self) -> bool {
+        false
+    }
+    /// Runs several jobs of this kind as one: all succeed, or all are retried.
+    fn run_many(&self, state: AppState, payloads: Vec<serde_json::Value>) -> JobFuture {
+        let runs: Vec<JobFuture> = payloads.into_iter().map(|p| self.run(state.clone(), p)).collect();
+        Box::pin(async move {
+            for run in runs {
+                run.await?;
+            }
+            Ok(())
+        })
     }
 }
 

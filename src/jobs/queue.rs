@@ -1,9 +1,6 @@
 //! Enqueue, claim, finish and fail job rows.
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use super::model::job;
@@ -66,121 +63,53 @@ pub async fn enqueue_all(conn: &impl ConnectionTrait, jobs: impl IntoIterator<It
     Ok(())
 }
 
-fn queued_due(now: i64) -> Condition {
-    Condition::all().add(job::Column::State.eq(QUEUED)).add(job::Column::RunAt.lte(now))
-}
-
-/// A running job whose lease ran out belongs to a worker that died.
-fn lease_expired(now: i64) -> Condition {
-    Condition::all().add(job::Column::State.eq(RUNNING)).add(job::Column::LockedUntil.lte(now))
-}
-
-fn due() -> Condition {
-    let now = now_ms();
-    Condition::any().add(queued_due(now)).add(lease_expired(now))
-}
-
-/// Claims the next due job of one of `kinds`, leasing it for `lease_s` seconds.
-/// PostgreSQL skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite has a
-/// single writer, so the write transaction alone makes the claim exclusive.
-///
-/// `done`: a job this worker completed, deleted in the same transaction as the claim —
-/// one turn at the write gate per job instead of two, which is what lets the queue keep
-/// some pace while requests keep the gate busy. Once this returns Ok, it is deleted.
-pub async fn claim(db: &Db, kinds: &[&'static str], lease_s: i64, done: Option<Uuid>) -> AppResult<Option<job::Model>> {
-    if kinds.is_empty() {
-        finish_alone(db, done).await?;
-        return Ok(None);
+/// Extends the leases of running jobs by `lease_s` from now.
+pub async fn renew(conn: &impl ConnectionTrait, ids: &[Uuid], lease_s: i64) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    // Look before taking the write gate: an idle worker polling must not queue behind
-    // (or hold up) the writes of requests.
-    let anything_due = job::Entity::find()
-        .select_only()
-        .column(job::Column::Id)
-        .filter(due())
-        .filter(job::Column::Kind.is_in(kinds.iter().copied()))
-        .into_tuple::<Uuid>()
-        .one(&db.conn)
-        .await?;
-    if anything_due.is_none() {
-        finish_alone(db, done).await?;
-        return Ok(None);
-    }
-    let tx = db.write().await?;
-    if let Some(id) = done {
-        finish(&*tx, id).await?;
-    }
-    // A worker died during a job's last allowed attempt: park it rather than run it again.
-    let now = now_ms();
-    job::Entity::update_many()
-        .col_expr(job::Column::State, FAILED.into())
-        .col_expr(job::Column::LockedUntil, Option::<i64>::None.into())
-        .col_expr(job::Column::LastError, Some("the worker stopped during the last attempt").into())
-        .col_expr(job::Column::UpdatedAt, now.into())
-        .filter(job::Column::State.eq(RUNNING))
-        .filter(job::Column::LockedUntil.lte(now))
-        .filter(Expr::col(job::Column::Attempts).gte(Expr::col(job::Column::MaxAttempts)))
-        .exec(&*tx)
-        .await?;
-    // Abandoned jobs first, then the queue in run_at order. Asked apart: one condition
-    // with OR cannot walk the (state, run_at) index in order, and sorting every due job
-    // took milliseconds once thousands waited.
-    let mut found = None;
-    for waiting in [lease_expired(now), queued_due(now)] {
-        let mut select = job::Entity::find()
-            .filter(waiting)
-            // Never claim an exhausted job, even one the sweep above did not see yet.
-            .filter(Expr::col(job::Column::Attempts).lt(Expr::col(job::Column::MaxAttempts)))
-            .filter(job::Column::Kind.is_in(kinds.iter().copied()))
-            .order_by_asc(job::Column::RunAt)
-            .limit(1);
-        if db.backend() == DbBackend::Postgres {
-            select = select
-                .lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
-        }
-        found = select.one(&*tx).await?;
-        if found.is_some() {
-            break;
-        }
-    }
-    let Some(row) = found else {
-        tx.commit().await?;
-        return Ok(None);
-    };
-    let now = now_ms();
-    let mut am: job::ActiveModel = row.into();
-    am.state = Set(RUNNING.into());
-    am.attempts = Set(am.attempts.as_ref() + 1);
-    am.locked_until = Set(Some(now + lease_s * 1000));
-    am.updated_at = Set(now);
-    let claimed = am.update(&*tx).await?;
-    tx.commit().await?;
-    Ok(Some(claimed))
-}
-
-/// Extends a running job's lease by `lease_s` from now.
-pub async fn renew(conn: &impl ConnectionTrait, id: Uuid, lease_s: i64) -> AppResult<()> {
     job::Entity::update_many()
         .col_expr(job::Column::LockedUntil, Some(now_ms() + lease_s * 1000).into())
-        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::Id.is_in(ids.iter().copied()))
         .filter(job::Column::State.eq(RUNNING))
         .exec(conn)
         .await?;
     Ok(())
 }
 
-pub async fn finish(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
-    job::Entity::delete_by_id(id).exec(conn).await?;
+/// Deletes completed jobs.
+pub async fn finish(conn: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<()> {
+    if !ids.is_empty() {
+        job::Entity::delete_many().filter(job::Column::Id.is_in(ids.iter().copied())).exec(conn).await?;
+    }
     Ok(())
 }
 
-/// Deletes a completed job in a transaction of its own (nothing to claim with it).
-pub async fn finish_alone(db: &Db, done: Option<Uuid>) -> AppResult<()> {
-    if let Some(id) = done {
-        let tx = db.write().await?;
-        finish(&*tx, id).await?;
-        tx.commit().await?;
+/// Hands claimed jobs that never started back to the queue, their attempt not counted.
+pub async fn release(conn: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
+    job::Entity::update_many()
+        .col_expr(job::Column::State, QUEUED.into())
+        .col_expr(job::Column::LockedUntil, Option::<i64>::None.into())
+        .col_expr(job::Column::Attempts, Expr::col(job::Column::Attempts).sub(1))
+        .filter(job::Column::Id.is_in(ids.iter().copied()))
+        .filter(job::Column::State.eq(RUNNING))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes completed jobs and releases unstarted ones in a transaction of their own.
+pub async fn settle(db: &Db, done: &[Uuid], unstarted: &[Uuid]) -> AppResult<()> {
+    if done.is_empty() && unstarted.is_empty() {
+        return Ok(());
+    }
+    let tx = db.write().await?;
+    finish(&*tx, done).await?;
+    release(&*tx, unstarted).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -208,8 +208,9 @@ pub async fn post(
         Ok(m) => m,
         Err(e) if is_unique_violation(&e) && new.client_msg_id.is_some() => {
             // A retry, or a concurrent request with the same client_msg_id that won: ours
-            // rolls back (the seq bump with it) and answers the message already stored.
-            drop(tx);
+            // rolls back (the seq bump with it) and answers the message already stored,
+            // once that is durable: it may be in the group commit ours would have joined.
+            tx.abandon().await?;
             let cmid = new.client_msg_id.as_deref().unwrap_or_default();
             let existing =
                 find_by_client_id(&db.conn, me, cmid).await?.ok_or_else(|| anyhow::anyhow!("duplicate vanished"))?;

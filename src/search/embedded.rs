@@ -294,16 +294,22 @@ impl SearchIndex for DbIndex {
     /// cannot slip between the read and the write, so jobs of two quick edits, run in
     /// any order by any node, leave the newer text.
     async fn refresh(&self, message_id: Uuid) -> anyhow::Result<()> {
+        self.refresh_many(&[message_id]).await
+    }
+
+    /// All in one write transaction: one turn at the write gate for a whole batch.
+    async fn refresh_many(&self, message_ids: &[Uuid]) -> anyhow::Result<()> {
         let tx = self.db.write().await?;
-        let found = if self.pg() {
-            message::Entity::find_by_id(message_id).lock(LockType::Update).one(&*tx).await?
-        } else {
-            message::Entity::find_by_id(message_id).one(&*tx).await?
-        };
-        let docs = documents(&*tx, found.as_slice()).await?;
-        if docs.is_empty() {
-            self.remove_in(&*tx, message_id).await?;
-        } else {
+        let mut found = Vec::with_capacity(message_ids.len());
+        for chunk in message_ids.chunks(CHUNK) {
+            let select = message::Entity::find().filter(message::Column::Id.is_in(chunk.iter().copied()));
+            found.extend(if self.pg() { select.lock(LockType::Update) } else { select }.all(&*tx).await?);
+        }
+        let docs = documents(&*tx, &found).await?;
+        for gone in message_ids.iter().filter(|id| !docs.iter().any(|d| d.message_id == **id)) {
+            self.remove_in(&*tx, *gone).await?;
+        }
+        if !docs.is_empty() {
             self.upsert_in(&*tx, &docs).await?;
         }
         tx.commit().await?;

@@ -48,6 +48,20 @@ impl JobHandler for IndexMessage {
             state.search.refresh(id).await
         })
     }
+
+    fn batches(&self) -> bool {
+        true
+    }
+
+    fn run_many(&self, state: AppState, payloads: Vec<serde_json::Value>) -> JobFuture {
+        Box::pin(async move {
+            let mut ids = Vec::with_capacity(payloads.len());
+            for p in payloads {
+                ids.push(serde_json::from_value::<Payload>(p)?.message_id);
+            }
+            state.search.refresh_many(&ids).await
+        })
+    }
 }
 
 /// A URL written out without Markdown link syntax still makes a message `has:link`.

@@ -98,6 +98,13 @@ pub trait SearchIndex: Send + Sync {
     /// or removed when the message is gone or deleted. Jobs of several changes to one
     /// message may run in any order; the last to finish must leave the newest state.
     async fn refresh(&self, message_id: Uuid) -> anyhow::Result<()>;
+    /// `refresh` for several messages (the index jobs a worker claimed together).
+    async fn refresh_many(&self, message_ids: &[Uuid]) -> anyhow::Result<()> {
+        for id in message_ids {
+            self.refresh(*id).await?;
+        }
+        Ok(())
+    }
     async fn search(&self, q: &Scoped, sort: Sort, page: Page) -> anyhow::Result<Found>;
     /// Readies the index at start-up (a no-op for the embedded one).
     async fn prepare(&self) -> anyhow::Result<()> {

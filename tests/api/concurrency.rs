@@ -100,3 +100,59 @@ async fn twenty_posters_times_fifty_messages_get_seqs_one_to_a_thousand() {
     }
     assert_eq!(stored, (1..=1000).collect::<Vec<i64>>(), "stored history has no gap and no duplicate");
 }
+
+/// 50 clients post into 10 channels at once. On SQLite the writers queued at the gate
+/// commit in groups; every answer must come after its own commit (the message is already
+/// readable on another pooled connection), and each channel's seqs stay 1..=N.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_clients_in_ten_channels_are_answered_after_their_own_commit() {
+    use parley::messages::model::message;
+    use sea_orm::EntityTrait;
+
+    let app = TestApp::spawn().await;
+    let (admin, ws) = app.setup_admin().await;
+    let mut channels = Vec::new();
+    for i in 0..10 {
+        channels.push(admin.channel(ws, &format!("load-{i}"), false).await);
+    }
+    let before = app.state.db.write_stats();
+    let tasks = (0..50).map(|client| {
+        let c = admin.clone();
+        let channel = channels[client % 10];
+        let db = app.state.db.clone();
+        tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for m in 0..20 {
+                let r = c
+                    .post(
+                        &format!("/api/v1/channels/{channel}/messages"),
+                        json!({"text": format!("client {client} message {m}"), "client_msg_id": format!("c{client}-m{m}")}),
+                    )
+                    .await
+                    .expect(201);
+                let id: uuid::Uuid = r.body["id"].as_str().expect("id").parse().expect("uuid");
+                let stored = message::Entity::find_by_id(id).one(&db.conn).await.expect("read");
+                assert!(stored.is_some(), "message {id} was answered before its commit");
+                seqs.push(r.body["seq"].as_i64().expect("seq"));
+            }
+            (channel, seqs)
+        })
+    });
+    let mut per_channel: std::collections::HashMap<uuid::Uuid, Vec<i64>> = Default::default();
+    for t in join_all(tasks).await {
+        let (channel, seqs) = t.expect("client task");
+        per_channel.entry(channel).or_default().extend(seqs);
+    }
+    for (channel, mut seqs) in per_channel {
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=100).collect::<Vec<i64>>(), "acknowledged seqs in {channel}");
+        let stored: Vec<i64> =
+            admin.history(channel, "after=0&limit=200").await.iter().map(|m| m["seq"].as_i64().expect("seq")).collect();
+        assert_eq!(stored, (1..=100).collect::<Vec<i64>>(), "stored seqs in {channel}");
+    }
+    if let (Some((w0, c0)), Some((w1, c1))) = (before, app.state.db.write_stats()) {
+        let (writers, commits) = (w1 - w0, c1 - c0);
+        assert!(writers >= 1000, "every post went through the write gate ({writers})");
+        assert!(commits < writers, "queued writers shared commits ({commits} commits for {writers} writers)");
+    }
+}

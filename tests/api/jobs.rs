@@ -215,3 +215,92 @@ async fn a_burst_of_jobs_each_runs_once_and_leaves_no_row() {
     let left = job::Entity::find().all(conn).await.expect("jobs");
     assert!(left.is_empty(), "no row left behind: {left:?}");
 }
+
+/// Takes a while, so a worker is stopped in the middle of a batch.
+struct Slow(Arc<AtomicUsize>, Arc<Mutex<Vec<Value>>>);
+
+impl JobHandler for Slow {
+    fn run(&self, _state: AppState, payload: Value) -> JobFuture {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut p) = self.1.lock() {
+            p.push(payload);
+        }
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            Ok(())
+        })
+    }
+}
+
+/// A worker claims jobs in batches; stopped after the first of five, it finishes that
+/// one and hands the four it never started back to the queue, their attempt not counted.
+#[tokio::test]
+async fn a_stopped_worker_hands_back_the_jobs_it_had_not_started() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let mut registry = JobRegistry::default();
+    registry.register("slow", Arc::new(Slow(runs.clone(), ran.clone())));
+    let app = TestApp::spawn_with(|_| {}, registry).await;
+    let conn = &app.state.db.conn;
+    let jobs = (0..5).map(|i| queue::NewJob { kind: "slow", payload: json!({ "n": i }), max_attempts: 3, delay_ms: 0 });
+    queue::enqueue_all(conn, jobs).await.expect("enqueue");
+    eventually("the first job started", || async { runs.load(Ordering::SeqCst) >= 1 }).await;
+    let claimed = job::Entity::find().all(conn).await.expect("jobs");
+    assert!(
+        claimed.iter().all(|j| j.state == queue::RUNNING && j.attempts == 1),
+        "all five are claimed in one batch: {claimed:?}"
+    );
+    app.shutdown().await;
+    eventually("the worker settled its batch", || async {
+        job::Entity::find().all(conn).await.expect("jobs").iter().all(|j| j.state == queue::QUEUED)
+    })
+    .await;
+    let left = job::Entity::find().all(conn).await.expect("jobs");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "only the first job ran");
+    assert_eq!(left.len(), 4, "the finished job is deleted: {left:?}");
+    let ran = ran.lock().expect("payloads")[0].to_string();
+    assert!(!left.iter().any(|j| j.payload == ran), "the job that ran ({ran}) is the one deleted");
+    assert!(left.iter().all(|j| j.attempts == 0 && j.locked_until.is_none()), "handed back unspent: {left:?}");
+}
+
+/// Takes every claimed job of its kind at once; fails its first call.
+struct Batching(Arc<Mutex<Vec<usize>>>);
+
+impl JobHandler for Batching {
+    fn run(&self, state: AppState, payload: Value) -> JobFuture {
+        self.run_many(state, vec![payload])
+    }
+    fn batches(&self) -> bool {
+        true
+    }
+    fn run_many(&self, _state: AppState, payloads: Vec<Value>) -> JobFuture {
+        let first = self.0.lock().map(|mut calls| {
+            calls.push(payloads.len());
+            calls.len() == 1
+        });
+        let first = first.unwrap_or(false);
+        Box::pin(async move {
+            if first {
+                anyhow::bail!("the first call fails");
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Jobs of a kind that batches, claimed together, run in one call; when it fails, each
+/// of them is retried, and the retry runs them together again.
+#[tokio::test]
+async fn jobs_of_a_kind_that_batches_run_together_and_fail_together() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let mut registry = JobRegistry::default();
+    registry.register("batched", Arc::new(Batching(calls.clone())));
+    let app = TestApp::spawn_with(|s| s.jobs.backoff_base_s = 1, registry).await;
+    let conn = &app.state.db.conn;
+    let jobs =
+        (0..10).map(|i| queue::NewJob { kind: "batched", payload: json!({ "n": i }), max_attempts: 3, delay_ms: 0 });
+    queue::enqueue_all(conn, jobs).await.expect("enqueue");
+    eventually("the retry ran", || async { calls.lock().map(|c| c.len() >= 2).unwrap_or(false) }).await;
+    eventually("every job is done", || async { job::Entity::find().all(conn).await.expect("jobs").is_empty() }).await;
+    assert_eq!(*calls.lock().expect("calls"), vec![10, 10], "one call for all ten, then one retry for all ten");
+}

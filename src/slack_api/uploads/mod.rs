@@ -235,7 +235,7 @@ async fn adopt(
             queue::enqueue(&*tx, file_jobs::THUMBNAIL, &json!({ "file_id": row.id }), 5, 0).await?;
         }
         staged::Entity::delete_by_id(r.id).exec(&*tx).await.map_err(AppError::from)?;
-        queue::finish(&*tx, r.discard_job_id).await?;
+        queue::finish(&*tx, &[r.discard_job_id]).await?;
         out.push(row);
     }
     tx.commit().await?;

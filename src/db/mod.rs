@@ -1,70 +1,28 @@
 //! Database connection: SQLite (embedded default) or PostgreSQL, plus the write gate.
 //!
 //! SQLite allows one writer at a time. Writers queue on an in-process async mutex
-//! (fair, no busy-spinning) and still begin `IMMEDIATE`, so a second process such as
-//! `parley admin` waits on the busy timeout instead of failing with "database is locked".
-use std::ops::Deref;
+//! (fair, no busy-spinning) and commit in groups (see `write`); a group's transaction
+//! begins `IMMEDIATE`, so a second process such as `parley admin` waits on the busy
+//! timeout instead of failing with "database is locked".
 use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
-use crate::error::AppError;
 use crate::realtime::bus::SharedBus;
-use crate::realtime::event::NewEvent;
-use crate::realtime::log as event_log;
 use crate::settings::SqliteSync;
+
+mod write;
+
+pub use write::{WriteStats, WriteTx};
 
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
-    write_gate: Option<Arc<Mutex<()>>>,
+    write_gate: Option<Arc<write::Gate>>,
     bus: Option<SharedBus>,
-}
-
-/// A write transaction; on SQLite it also holds the write gate until dropped.
-/// Events emitted on it are recorded in the log as its last statement and
-/// published once it has committed.
-pub struct WriteTx {
-    txn: DatabaseTransaction,
-    _gate: Option<OwnedMutexGuard<()>>,
-    events: std::sync::Mutex<Vec<NewEvent>>,
-    bus: Option<SharedBus>,
-}
-
-impl Deref for WriteTx {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
-}
-
-impl WriteTx {
-    /// Queues an event to record with this transaction.
-    pub fn emit(&self, event: NewEvent) {
-        if let Ok(mut events) = self.events.lock() {
-            events.push(event);
-        }
-    }
-
-    pub async fn commit(self) -> Result<(), AppError> {
-        let pending = self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default();
-        let recorded = event_log::append(&self.txn, pending).await?;
-        crate::webhooks::outgoing::fanout::record(&self.txn, &recorded).await?;
-        self.txn.commit().await?;
-        if let Some(bus) = &self.bus {
-            if !recorded.is_empty() {
-                bus.publish(recorded);
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Db {
@@ -95,7 +53,7 @@ impl Db {
             .map_sqlx_sqlite_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn))));
         let conn = Database::connect(opts).await?;
         let write_gate = match conn.get_database_backend() {
-            DbBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
+            DbBackend::Sqlite => Some(Arc::new(write::Gate::new())),
             _ => None,
         };
         Ok(Self { conn, write_gate, bus: None })
@@ -119,18 +77,15 @@ impl Db {
         self.backend() == DbBackend::Postgres
     }
 
-    /// Begin a transaction that will write.
+    /// Begin a transaction that will write (on SQLite: wait for the write gate, and
+    /// commit together with the writers queued behind).
     pub async fn write(&self) -> Result<WriteTx, DbErr> {
-        let gate = match &self.write_gate {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
-        };
-        let options = TransactionOptions {
-            sqlite_transaction_mode: gate.as_ref().map(|_| SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        let txn = self.conn.begin_with_options(options).await?;
-        Ok(WriteTx { txn, _gate: gate, events: std::sync::Mutex::new(Vec::new()), bus: self.bus.clone() })
+        write::begin(&self.conn, self.write_gate.as_deref(), self.bus.clone()).await
+    }
+
+    /// Writers committed and COMMITs issued through the SQLite write gate.
+    pub fn write_stats(&self) -> Option<(u64, u64)> {
+        self.write_gate.as_ref().map(|g| g.stats().snapshot())
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

@@ -1,0 +1,337 @@
+//! Write transactions and group commit.
+//!
+//! On SQLite one writer holds the gate at a time. When others are queued behind it, a
+//! finished writer does not commit: it leaves the transaction open for the next one,
+//! which runs inside a savepoint of it. The last of a run of queued writers (or a flush
+//! task queued behind them) commits the whole group with one COMMIT and one fsync, then
+//! answers every member and publishes their events in the order they were recorded.
+//! Nobody is answered before the commit that holds their writes is durable, and a
+//! writer that fails rolls back its own savepoint only and closes the group, so nobody
+//! joins a transaction whose state is in doubt.
+//!
+//! On PostgreSQL there is no gate: transactions run side by side and the server's own
+//! WAL flush already serves concurrent commits with one fsync.
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
+
+use crate::error::AppError;
+use crate::realtime::bus::SharedBus;
+use crate::realtime::event::{Event, NewEvent};
+use crate::realtime::log as event_log;
+
+/// Most writers committed together; the rest start the next group.
+const MAX_GROUP: usize = 128;
+
+/// The SQLite write gate and the group of writers waiting for their commit.
+pub(super) struct Gate {
+    group: Arc<Mutex<Option<OpenGroup>>>,
+    waiting: Arc<AtomicUsize>,
+    stats: Arc<WriteStats>,
+}
+
+/// Writers and commits so far (a commit serves one writer or a whole group).
+#[derive(Default)]
+pub struct WriteStats {
+    writers: AtomicU64,
+    commits: AtomicU64,
+}
+
+impl WriteStats {
+    /// (writers committed, COMMITs issued).
+    pub fn snapshot(&self) -> (u64, u64) {
+        (self.writers.load(Ordering::Relaxed), self.commits.load(Ordering::Relaxed))
+    }
+}
+
+/// A transaction left open for the writers queued behind the one that began it.
+struct OpenGroup {
+    txn: DatabaseTransaction,
+    members: Vec<Member>,
+    /// A member failed: commit what the others wrote, let nobody else in.
+    closed: bool,
+    flush_requested: bool,
+    bus: Option<SharedBus>,
+}
+
+struct Member {
+    events: Vec<Event>,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+type GroupGuard = OwnedMutexGuard<Option<OpenGroup>>;
+
+impl Gate {
+    pub(super) fn new() -> Self {
+        Self { group: Arc::new(Mutex::new(None)), waiting: Arc::new(AtomicUsize::new(0)), stats: Arc::default() }
+    }
+
+    pub(super) fn stats(&self) -> &WriteStats {
+        &self.stats
+    }
+
+    async fn enter(&self) -> GroupGuard {
+        let _queued = Queued::new(&self.waiting);
+        self.group.clone().lock_owned().await
+    }
+
+    fn turn(&self, guard: GroupGuard) -> Turn {
+        Turn {
+            guard: Some(guard),
+            gate: Gate { group: self.group.clone(), waiting: self.waiting.clone(), stats: self.stats.clone() },
+            finished: false,
+        }
+    }
+}
+
+/// Counts a writer queued for the gate until it gets in (or gives up).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::AcqRel);
+        Self(n)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// One writer's hold on the gate (`guard` is taken only to hand the gate to a commit task).
+struct Turn {
+    guard: Option<GroupGuard>,
+    gate: Gate,
+    finished: bool,
+}
+
+impl Turn {
+    fn group(&mut self) -> Result<&mut OpenGroup, AppError> {
+        Ok(self
+            .guard
+            .as_mut()
+            .and_then(|g| g.as_mut())
+            .ok_or_else(|| anyhow::anyhow!("the open write group vanished"))?)
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // The writer failed or was cancelled: its savepoint is rolled back (queued on the
+        // connection before anyone else can use it); the others' writes still commit.
+        if let Some(group) = self.guard.as_mut().and_then(|g| g.as_mut()) {
+            group.closed = true;
+            if !group.flush_requested {
+                group.flush_requested = true;
+                spawn_flush(self.gate.group.clone(), self.gate.stats.clone());
+            }
+        }
+    }
+}
+
+enum Role {
+    /// PostgreSQL: a transaction of its own.
+    Alone,
+    /// First writer of a (possible) group: holds the top-level transaction.
+    Leader(Turn),
+    /// Writes inside a savepoint of an open group's transaction.
+    Joiner(Turn),
+}
+
+/// A write transaction. Events emitted on it are recorded in the log as its last
+/// statements and published once it has committed.
+pub struct WriteTx {
+    txn: DatabaseTransaction,
+    role: Role,
+    events: std::sync::Mutex<Vec<NewEvent>>,
+    bus: Option<SharedBus>,
+}
+
+impl Deref for WriteTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+pub(super) async fn begin(
+    conn: &DatabaseConnection,
+    gate: Option<&Gate>,
+    bus: Option<SharedBus>,
+) -> Result<WriteTx, sea_orm::DbErr> {
+    let events = std::sync::Mutex::new(Vec::new());
+    let Some(gate) = gate else {
+        let txn = conn.begin().await?;
+        return Ok(WriteTx { txn, role: Role::Alone, events, bus });
+    };
+    let mut guard = gate.enter().await;
+    if guard.as_ref().is_some_and(|g| g.closed || g.members.len() >= MAX_GROUP) {
+        finish(&mut guard, &gate.stats).await;
+    }
+    let joined = match guard.as_ref() {
+        Some(group) => Some(group.txn.begin().await),
+        None => None,
+    };
+    match joined {
+        Some(txn) => {
+            let mut turn = gate.turn(guard);
+            let txn = txn?;
+            turn.finished = false;
+            Ok(WriteTx { txn, role: Role::Joiner(turn), events, bus })
+        }
+        None => {
+            let options = TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            };
+            let txn = conn.begin_with_options(options).await?;
+            let mut turn = gate.turn(guard);
+            turn.finished = true;
+            Ok(WriteTx { txn, role: Role::Leader(turn), events, bus })
+        }
+    }
+}
+
+impl WriteTx {
+    /// Queues an event to record with this transaction.
+    pub fn emit(&self, event: NewEvent) {
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+
+    /// Commits; returns once the writes are durable.
+    pub async fn commit(self) -> Result<(), AppError> {
+        let pending = self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default();
+        let recorded = event_log::append(&self.txn, pending).await?;
+        crate::webhooks::outgoing::fanout::record(&self.txn, &recorded).await?;
+        let WriteTx { txn, role, bus, .. } = self;
+        match role {
+            Role::Alone => {
+                txn.commit().await?;
+                publish(bus.as_ref(), recorded);
+                Ok(())
+            }
+            Role::Leader(mut turn) => {
+                turn.gate.stats.writers.fetch_add(1, Ordering::Relaxed);
+                if turn.gate.waiting.load(Ordering::Acquire) == 0 {
+                    txn.commit().await?;
+                    turn.gate.stats.commits.fetch_add(1, Ordering::Relaxed);
+                    publish(bus.as_ref(), recorded);
+                    return Ok(());
+                }
+                let (done, answer) = oneshot::channel();
+                let guard = turn.guard.as_mut().ok_or_else(|| anyhow::anyhow!("the write gate vanished"))?;
+                **guard = Some(OpenGroup {
+                    txn,
+                    members: vec![Member { events: recorded, done }],
+                    closed: false,
+                    flush_requested: false,
+                    bus,
+                });
+                wait_for_group(turn, answer).await
+            }
+            Role::Joiner(turn) => {
+                txn.commit().await?;
+                join(turn, recorded).await
+            }
+        }
+    }
+
+    /// Undoes this transaction's own writes and returns once every write committed
+    /// before it is durable (so what the caller reads next is stored for good).
+    pub async fn abandon(self) -> Result<(), AppError> {
+        let WriteTx { txn, role, .. } = self;
+        txn.rollback().await?;
+        match role {
+            Role::Alone | Role::Leader(_) => Ok(()),
+            Role::Joiner(turn) => join(turn, Vec::new()).await,
+        }
+    }
+}
+
+/// Adds a writer whose savepoint is released to the open group and waits for its commit.
+async fn join(mut turn: Turn, events: Vec<Event>) -> Result<(), AppError> {
+    turn.gate.stats.writers.fetch_add(1, Ordering::Relaxed);
+    let (done, answer) = oneshot::channel();
+    turn.group()?.members.push(Member { events, done });
+    wait_for_group(turn, answer).await
+}
+
+/// Commits the group now if nobody else is queued (or it is full), else leaves it open
+/// for the next writer with a flush queued behind them; then waits for the outcome.
+async fn wait_for_group(mut turn: Turn, answer: oneshot::Receiver<Result<(), String>>) -> Result<(), AppError> {
+    turn.finished = true;
+    let alone = turn.gate.waiting.load(Ordering::Acquire) == 0;
+    let group = turn.group()?;
+    if alone || group.members.len() >= MAX_GROUP {
+        if let Some(guard) = turn.guard.as_mut() {
+            finish(guard, &turn.gate.stats).await;
+        }
+    } else if !group.flush_requested {
+        group.flush_requested = true;
+        spawn_flush(turn.gate.group.clone(), turn.gate.stats.clone());
+    }
+    drop(turn);
+    match answer.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(anyhow::anyhow!("group commit failed: {e}").into()),
+        Err(_) => Err(anyhow::anyhow!("group commit abandoned").into()),
+    }
+}
+
+/// Commits the open group, if any, then answers its members and publishes their events.
+/// The commit runs on a task of its own, so a cancelled caller cannot stop it half way;
+/// the caller keeps the gate until it is done, so groups publish in commit order.
+async fn finish(guard: &mut GroupGuard, stats: &Arc<WriteStats>) {
+    let Some(group) = guard.take() else { return };
+    let stats = stats.clone();
+    let _ = tokio::spawn(commit_group(group, stats)).await;
+}
+
+async fn commit_group(group: OpenGroup, stats: Arc<WriteStats>) {
+    let OpenGroup { txn, mut members, bus, .. } = group;
+    let result = txn.commit().await;
+    stats.commits.fetch_add(1, Ordering::Relaxed);
+    match result {
+        Ok(()) => {
+            let events: Vec<Event> = members.iter_mut().flat_map(|m| std::mem::take(&mut m.events)).collect();
+            publish(bus.as_ref(), events);
+            for m in members {
+                let _ = m.done.send(Ok(()));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, writers = members.len(), "group commit failed");
+            let reason = e.to_string();
+            for m in members {
+                let _ = m.done.send(Err(reason.clone()));
+            }
+        }
+    }
+}
+
+/// Queues behind the writers waiting now and commits the group they leave open.
+fn spawn_flush(group: Arc<Mutex<Option<OpenGroup>>>, stats: Arc<WriteStats>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        let mut guard = group.lock_owned().await;
+        finish(&mut guard, &stats).await;
+    });
+}
+
+fn publish(bus: Option<&SharedBus>, events: Vec<Event>) {
+    if let Some(bus) = bus {
+        if !events.is_empty() {
+            bus.publish(events);
+        }
+    }
+}
