@@ -50,7 +50,10 @@ impl Db {
                     // others; memory-mapped, they re-read pages without a read(2) each.
                     .pragma("mmap_size", "268435456")
             })
-            .map_sqlx_sqlite_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn))));
+            .map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn)))
+                    .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
+            });
         let conn = Database::connect(opts).await?;
         let write_gate = match conn.get_database_backend() {
             DbBackend::Sqlite => Some(Arc::new(write::Gate::new())),
@@ -88,6 +91,11 @@ impl Db {
         self.write_gate.as_ref().map(|g| g.stats().snapshot())
     }
 
+    /// Writers waiting for the SQLite write gate now.
+    pub fn writers_queued(&self) -> usize {
+        self.write_gate.as_ref().map_or(0, |g| g.queued())
+    }
+
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
     }
@@ -114,6 +122,21 @@ async fn stable_query_plans(conn: &mut SqliteConnection) -> Result<(), sea_orm::
         ));
     }
     Ok(())
+}
+
+/// Whether a connection going back to the pool may be used again: only outside any
+/// transaction, by sqlx's count and by SQLite's. After SQLite rolled a transaction back
+/// on its own (disk full, I/O error) the two disagree, and the next user would begin a
+/// savepoint where it meant a transaction.
+async fn out_of_transaction(conn: &mut SqliteConnection) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    if conn.is_in_transaction() {
+        return Ok(false);
+    }
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: `handle` holds this connection's open database handle for the call.
+    let autocommit = unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) };
+    Ok(autocommit != 0)
 }
 
 /// Whether a failed statement broke a unique index (a lost race or a duplicate name).

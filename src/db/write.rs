@@ -15,7 +15,10 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
 use crate::error::AppError;
@@ -25,6 +28,8 @@ use crate::realtime::log as event_log;
 
 /// Most writers committed together; the rest start the next group.
 const MAX_GROUP: usize = 128;
+const GROUP_MARK: &str = "SAVEPOINT parley_group";
+const GROUP_RELEASE: &str = "RELEASE SAVEPOINT parley_group";
 
 /// The SQLite write gate and the group of writers waiting for their commit.
 pub(super) struct Gate {
@@ -73,16 +78,22 @@ impl Gate {
         &self.stats
     }
 
+    pub(super) fn queued(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+
     async fn enter(&self) -> GroupGuard {
         let _queued = Queued::new(&self.waiting);
         self.group.clone().lock_owned().await
     }
 
-    fn turn(&self, guard: GroupGuard) -> Turn {
+    /// `finished`: nothing to clean up if the writer stops early (a leader's own
+    /// transaction rolls back by itself; a joiner's failure must close the group).
+    fn turn(&self, guard: GroupGuard, finished: bool) -> Turn {
         Turn {
             guard: Some(guard),
             gate: Gate { group: self.group.clone(), waiting: self.waiting.clone(), stats: self.stats.clone() },
-            finished: false,
+            finished,
         }
     }
 }
@@ -174,30 +185,37 @@ pub(super) async fn begin(
     };
     let mut guard = gate.enter().await;
     if guard.as_ref().is_some_and(|g| g.closed || g.members.len() >= MAX_GROUP) {
-        finish(&mut guard, &gate.stats).await;
+        guard = finish(guard, &gate.stats).await?;
     }
+    if guard.is_some() {
+        // On a task of its own: a caller cancelled half way through SAVEPOINT would leave
+        // sqlx and SQLite disagreeing on the depth, and the rollback of the half-made
+        // savepoint would then roll back the whole group.
+        let (guard, joined) = tokio::spawn(join_group(guard))
+            .await
+            .map_err(|e| sea_orm::DbErr::Custom(format!("joining the write group failed: {e}")))?;
+        let txn = joined?;
+        return Ok(WriteTx { txn, role: Role::Joiner(gate.turn(guard, false)), events, bus });
+    }
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    let txn = conn.begin_with_options(options).await?;
+    Ok(WriteTx { txn, role: Role::Leader(gate.turn(guard, true)), events, bus })
+}
+
+/// A savepoint in the open group's transaction. If it cannot be made, the transaction
+/// is lost (sea-orm rolls back what it began), so the whole group fails.
+async fn join_group(mut guard: GroupGuard) -> (GroupGuard, Result<DatabaseTransaction, sea_orm::DbErr>) {
     let joined = match guard.as_ref() {
-        Some(group) => Some(group.txn.begin().await),
-        None => None,
+        Some(group) => group.txn.begin().await,
+        None => Err(sea_orm::DbErr::Custom("no open write group".into())),
     };
-    match joined {
-        Some(txn) => {
-            let mut turn = gate.turn(guard);
-            let txn = txn?;
-            turn.finished = false;
-            Ok(WriteTx { txn, role: Role::Joiner(turn), events, bus })
-        }
-        None => {
-            let options = TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            };
-            let txn = conn.begin_with_options(options).await?;
-            let mut turn = gate.turn(guard);
-            turn.finished = true;
-            Ok(WriteTx { txn, role: Role::Leader(turn), events, bus })
+    if let Err(e) = &joined {
+        if let Some(group) = guard.take() {
+            fail_group(group, &e.to_string()).await;
         }
     }
+    (guard, joined)
 }
 
 impl WriteTx {
@@ -228,6 +246,10 @@ impl WriteTx {
                     publish(bus.as_ref(), recorded);
                     return Ok(());
                 }
+                // A marker the group's commit releases first: if SQLite rolled the
+                // transaction back on its own (disk full, I/O error), that fails, and the
+                // group is failed instead of trusting a COMMIT with nothing to commit.
+                txn.execute_unprepared(GROUP_MARK).await?;
                 let (done, answer) = oneshot::channel();
                 let guard = turn.guard.as_mut().ok_or_else(|| anyhow::anyhow!("the write gate vanished"))?;
                 **guard = Some(OpenGroup {
@@ -273,8 +295,9 @@ async fn wait_for_group(mut turn: Turn, answer: oneshot::Receiver<Result<(), Str
     let alone = turn.gate.waiting.load(Ordering::Acquire) == 0;
     let group = turn.group()?;
     if alone || group.members.len() >= MAX_GROUP {
-        if let Some(guard) = turn.guard.as_mut() {
-            finish(guard, &turn.gate.stats).await;
+        if let Some(guard) = turn.guard.take() {
+            // The answer below tells how it went.
+            let _ = finish(guard, &turn.gate.stats).await;
         }
     } else if !group.flush_requested {
         group.flush_requested = true;
@@ -289,15 +312,25 @@ async fn wait_for_group(mut turn: Turn, answer: oneshot::Receiver<Result<(), Str
 }
 
 /// Commits the open group, if any, then answers its members and publishes their events.
-/// The commit runs on a task of its own, so a cancelled caller cannot stop it half way;
-/// the caller keeps the gate until it is done, so groups publish in commit order.
-async fn finish(guard: &mut GroupGuard, stats: &Arc<WriteStats>) {
-    let Some(group) = guard.take() else { return };
+/// On a task of its own that keeps the gate until it is done, so a cancelled caller can
+/// neither stop a commit half way nor let the next group publish before this one.
+async fn finish(mut guard: GroupGuard, stats: &Arc<WriteStats>) -> Result<GroupGuard, sea_orm::DbErr> {
     let stats = stats.clone();
-    let _ = tokio::spawn(commit_group(group, stats)).await;
+    tokio::spawn(async move {
+        if let Some(group) = guard.take() {
+            commit_group(group, stats).await;
+        }
+        guard
+    })
+    .await
+    .map_err(|e| sea_orm::DbErr::Custom(format!("the group commit task failed: {e}")))
 }
 
 async fn commit_group(group: OpenGroup, stats: Arc<WriteStats>) {
+    if let Err(e) = group.txn.execute_unprepared(GROUP_RELEASE).await {
+        fail_group(group, &format!("the group's transaction was lost: {e}")).await;
+        return;
+    }
     let OpenGroup { txn, mut members, bus, .. } = group;
     let result = txn.commit().await;
     stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -309,13 +342,23 @@ async fn commit_group(group: OpenGroup, stats: Arc<WriteStats>) {
                 let _ = m.done.send(Ok(()));
             }
         }
-        Err(e) => {
-            tracing::error!(error = %e, writers = members.len(), "group commit failed");
-            let reason = e.to_string();
-            for m in members {
-                let _ = m.done.send(Err(reason.clone()));
-            }
-        }
+        Err(e) => answer_failure(members, &e.to_string()),
+    }
+}
+
+/// Rolls the group's transaction back and tells every member it failed.
+async fn fail_group(group: OpenGroup, reason: &str) {
+    let OpenGroup { txn, members, .. } = group;
+    if let Err(e) = txn.rollback().await {
+        tracing::warn!(error = %e, "rolling back a failed write group");
+    }
+    answer_failure(members, reason);
+}
+
+fn answer_failure(members: Vec<Member>, reason: &str) {
+    tracing::error!(error = %reason, writers = members.len(), "group commit failed");
+    for m in members {
+        let _ = m.done.send(Err(reason.to_owned()));
     }
 }
 
@@ -323,8 +366,10 @@ async fn commit_group(group: OpenGroup, stats: Arc<WriteStats>) {
 fn spawn_flush(group: Arc<Mutex<Option<OpenGroup>>>, stats: Arc<WriteStats>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
     runtime.spawn(async move {
-        let mut guard = group.lock_owned().await;
-        finish(&mut guard, &stats).await;
+        let guard = group.lock_owned().await;
+        if let Err(e) = finish(guard, &stats).await {
+            tracing::error!(error = %e, "flushing a write group");
+        }
     });
 }
 

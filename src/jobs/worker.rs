@@ -2,14 +2,15 @@
 //! all of that kind at once) under its lease, then delete the completed ones with the
 //! next claim or schedule retries. Stops between jobs when shutdown is signalled,
 //! handing the jobs it has not started back to the queue.
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::claim;
 use super::model::job;
-use super::queue;
+use super::{queue, JobFuture, JobHandler};
 use crate::state::AppState;
 
 /// Jobs claimed in one turn at the write gate.
@@ -27,33 +28,40 @@ pub async fn run(state: AppState, lane: &'static str, mut shutdown: watch::Recei
             settle(&state, &completed, &[]).await;
             return done;
         }
-        let batch = match claim::claim(&state.db, &kinds, state.settings.jobs.lease_s, &completed, BATCH).await {
-            Ok(batch) => batch,
+        let lease_s = state.settings.jobs.lease_s;
+        let batch = match claim::claim(&state.db, &kinds, lease_s, &completed, BATCH).await {
+            Ok(batch) => {
+                completed.clear();
+                batch
+            }
             Err(e) => {
                 // `completed` stays: deleting it again is harmless, forgetting it is not.
                 tracing::warn!(error = %e, "job worker could not claim jobs");
                 Vec::new()
             }
         };
-        if !batch.is_empty() {
-            completed.clear();
-        }
         let claimed = batch.len();
         let mut unstarted: Vec<Uuid> = batch.iter().map(|j| j.id).collect();
+        let mut leased_at = Instant::now();
         for unit in units(&state, batch) {
             if *shutdown.borrow() {
                 break;
             }
+            // The jobs still waiting keep their leases while earlier ones run.
+            if leased_at.elapsed() >= renew_every(lease_s) {
+                if let Err(e) = renew(&state, &unstarted, lease_s).await {
+                    tracing::warn!(error = %e, "could not renew waiting jobs' leases");
+                }
+                leased_at = Instant::now();
+            }
             unstarted.retain(|id| !unit.iter().any(|j| j.id == *id));
             match run_unit(&state, &unit, &unstarted).await {
-                Ok(Ran::Succeeded) => completed.extend(unit.iter().map(|j| j.id)),
-                Ok(Ran::Failed) => {}
+                Ok(ran) => completed.extend(ran),
                 Err(e) => tracing::warn!(error = %e, "could not record a job's failure"),
             }
             done += unit.len() as u64;
         }
-        if !unstarted.is_empty() {
-            settle(&state, &completed, &unstarted).await;
+        if !unstarted.is_empty() && settle(&state, &completed, &unstarted).await {
             completed.clear();
         }
         if claimed > 0 {
@@ -66,17 +74,19 @@ pub async fn run(state: AppState, lane: &'static str, mut shutdown: watch::Recei
     }
 }
 
-async fn settle(state: &AppState, completed: &[Uuid], unstarted: &[Uuid]) {
-    if let Err(e) = queue::settle(&state.db, completed, unstarted).await {
-        tracing::warn!(error = %e, "job worker could not record its last jobs");
-    }
+fn renew_every(lease_s: i64) -> Duration {
+    Duration::from_secs(u64::try_from(lease_s).unwrap_or(60).max(1).div_ceil(3))
 }
 
-pub enum Ran {
-    /// The job succeeded; it is to be deleted with the next claim.
-    Succeeded,
-    /// The job failed, and its retry or parking is recorded.
-    Failed,
+/// Whether the completed jobs are deleted and the unstarted ones handed back.
+async fn settle(state: &AppState, completed: &[Uuid], unstarted: &[Uuid]) -> bool {
+    match queue::settle(&state.db, completed, unstarted).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "job worker could not record its last jobs");
+            false
+        }
+    }
 }
 
 /// The claimed jobs as they will run: alone, or every job of a kind that batches in one.
@@ -92,59 +102,85 @@ fn units(state: &AppState, batch: Vec<job::Model>) -> Vec<Vec<job::Model>> {
     units
 }
 
-/// Runs claimed jobs of one kind (one, or several for a kind that batches); `waiting`
-/// are the batch's jobs still to run, whose leases are renewed along with these.
-pub async fn run_unit(state: &AppState, unit: &[job::Model], waiting: &[Uuid]) -> anyhow::Result<Ran> {
-    let settings = &state.settings.jobs;
-    let Some(first) = unit.first() else { return Ok(Ran::Succeeded) };
-    let kind = first.kind.clone();
-    let Some(handler) = state.jobs.get(&kind) else {
+/// Runs claimed jobs of one kind (one, or several for a kind that batches) and returns
+/// the ids of those that succeeded; failures are recorded. `waiting` are the batch's jobs
+/// still to run, whose leases are renewed along with these. When a batch fails, its jobs
+/// run again one by one, so one bad job does not hold up (or use up) the others.
+pub async fn run_unit(state: &AppState, unit: &[job::Model], waiting: &[Uuid]) -> anyhow::Result<Vec<Uuid>> {
+    let Some(first) = unit.first() else { return Ok(Vec::new()) };
+    let Some(handler) = state.jobs.get(&first.kind) else {
         fail(state, unit, "no handler for this kind").await?;
-        return Ok(Ran::Failed);
+        return Ok(Vec::new());
     };
-    let payloads: Vec<serde_json::Value> =
-        unit.iter().map(|j| serde_json::from_str(&j.payload).unwrap_or(serde_json::Value::Null)).collect();
-    let lease_s = u64::try_from(settings.lease_s).unwrap_or(60).max(1);
-    let limit_s = handler.max_run_s().unwrap_or(lease_s).max(lease_s);
-    let mut leased = waiting.to_vec();
-    leased.extend(unit.iter().map(|j| j.id));
-    // Leases are renewed while the handler runs, so a long job keeps its claim (and the
-    // batch behind it) and a dead worker's jobs are still taken over one lease after it
-    // stopped renewing.
+    if unit.len() > 1 {
+        let mut leased = waiting.to_vec();
+        leased.extend(unit.iter().map(|j| j.id));
+        let payloads = unit.iter().map(payload).collect();
+        match attempt(state, &handler, handler.run_many(state.clone(), payloads), &leased).await {
+            Ok(()) => {
+                count(first, "ok", unit.len());
+                return Ok(unit.iter().map(|j| j.id).collect());
+            }
+            Err(e) => {
+                tracing::warn!(kind = %first.kind, jobs = unit.len(), error = %e, "a batch of jobs failed; running them one by one")
+            }
+        }
+    }
+    let mut succeeded = Vec::with_capacity(unit.len());
+    for (i, job) in unit.iter().enumerate() {
+        let mut leased = waiting.to_vec();
+        leased.extend(unit[i..].iter().map(|j| j.id));
+        match attempt(state, &handler, handler.run(state.clone(), payload(job)), &leased).await {
+            Ok(()) => {
+                count(job, "ok", 1);
+                succeeded.push(job.id);
+            }
+            Err(e) => {
+                tracing::warn!(job_id = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                fail(state, std::slice::from_ref(job), &format!("{e:#}")).await?;
+                count(job, "error", 1);
+            }
+        }
+    }
+    Ok(succeeded)
+}
+
+fn payload(job: &job::Model) -> serde_json::Value {
+    serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null)
+}
+
+fn count(job: &job::Model, outcome: &'static str, n: usize) {
+    metrics::counter!("parley_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome).increment(n as u64);
+}
+
+/// Runs `work` under the handler's time limit, renewing the leases of `leased` while it runs,
+/// so a long job keeps its claim (and the batch behind it) and a dead worker's jobs are
+/// still taken over one lease after it stopped renewing.
+async fn attempt(
+    state: &AppState,
+    handler: &Arc<dyn JobHandler>,
+    work: JobFuture,
+    leased: &[Uuid],
+) -> anyhow::Result<()> {
+    let lease_s = state.settings.jobs.lease_s;
+    let limit_s = handler.max_run_s().unwrap_or(0).max(u64::try_from(lease_s).unwrap_or(60).max(1));
     let heartbeat = async {
         loop {
-            tokio::time::sleep(Duration::from_secs(lease_s.div_ceil(3))).await;
-            if let Err(e) = renew(state, &leased, settings.lease_s).await {
-                tracing::warn!(kind = %kind, error = %e, "could not renew jobs' leases");
+            tokio::time::sleep(renew_every(lease_s)).await;
+            if let Err(e) = renew(state, leased, lease_s).await {
+                tracing::warn!(error = %e, "could not renew jobs' leases");
             }
         }
     };
-    let run = match payloads.len() {
-        1 => handler.run(state.clone(), payloads.into_iter().next().unwrap_or_default()),
-        _ => handler.run_many(state.clone(), payloads),
-    };
-    let work = async {
+    let guarded = async {
         tokio::select! {
-            r = run => r,
+            r = work => r,
             () = heartbeat => Err(anyhow::anyhow!("the lease renewal stopped")),
         }
     };
-    let result = match tokio::time::timeout(Duration::from_secs(limit_s), work).await {
+    match tokio::time::timeout(Duration::from_secs(limit_s), guarded).await {
         Ok(r) => r,
         Err(_) => Err(anyhow::anyhow!("timed out after {limit_s} s")),
-    };
-    let n = unit.len() as u64;
-    match result {
-        Ok(()) => {
-            metrics::counter!("parley_jobs_total", "kind" => kind, "outcome" => "ok").increment(n);
-            Ok(Ran::Succeeded)
-        }
-        Err(e) => {
-            tracing::warn!(kind = %kind, jobs = n, attempt = first.attempts, error = %e, "job failed");
-            fail(state, unit, &format!("{e:#}")).await?;
-            metrics::counter!("parley_jobs_total", "kind" => kind, "outcome" => "error").increment(n);
-            Ok(Ran::Failed)
-        }
     }
 }
 

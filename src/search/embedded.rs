@@ -12,7 +12,8 @@ use sea_orm::sea_query::LockType;
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -302,7 +303,10 @@ impl SearchIndex for DbIndex {
         let tx = self.db.write().await?;
         let mut found = Vec::with_capacity(message_ids.len());
         for chunk in message_ids.chunks(CHUNK) {
-            let select = message::Entity::find().filter(message::Column::Id.is_in(chunk.iter().copied()));
+            // In id order: two nodes locking overlapping batches take the locks in one order.
+            let select = message::Entity::find()
+                .filter(message::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(message::Column::Id);
             found.extend(if self.pg() { select.lock(LockType::Update) } else { select }.all(&*tx).await?);
         }
         let docs = documents(&*tx, &found).await?;

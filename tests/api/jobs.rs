@@ -263,7 +263,7 @@ async fn a_stopped_worker_hands_back_the_jobs_it_had_not_started() {
     assert!(left.iter().all(|j| j.attempts == 0 && j.locked_until.is_none()), "handed back unspent: {left:?}");
 }
 
-/// Takes every claimed job of its kind at once; fails its first call.
+/// Takes every claimed job of its kind at once; fails any call that holds `{"n": 3}`.
 struct Batching(Arc<Mutex<Vec<usize>>>);
 
 impl JobHandler for Batching {
@@ -274,33 +274,52 @@ impl JobHandler for Batching {
         true
     }
     fn run_many(&self, _state: AppState, payloads: Vec<Value>) -> JobFuture {
-        let first = self.0.lock().map(|mut calls| {
+        if let Ok(mut calls) = self.0.lock() {
             calls.push(payloads.len());
-            calls.len() == 1
-        });
-        let first = first.unwrap_or(false);
+        }
+        let bad = payloads.iter().any(|p| p["n"] == 3);
         Box::pin(async move {
-            if first {
-                anyhow::bail!("the first call fails");
+            if bad {
+                anyhow::bail!("job 3 always fails");
             }
             Ok(())
         })
     }
 }
 
-/// Jobs of a kind that batches, claimed together, run in one call; when it fails, each
-/// of them is retried, and the retry runs them together again.
+/// Jobs of a kind that batches, claimed together, run in one call. When that call
+/// fails they run again one by one, so the one bad job fails alone and the other nine
+/// are done (not charged an attempt each, nor held back with it).
 #[tokio::test]
-async fn jobs_of_a_kind_that_batches_run_together_and_fail_together() {
+async fn a_bad_job_in_a_batch_fails_alone() {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let mut registry = JobRegistry::default();
     registry.register("batched", Arc::new(Batching(calls.clone())));
-    let app = TestApp::spawn_with(|s| s.jobs.backoff_base_s = 1, registry).await;
+    let app = TestApp::spawn_with(|s| s.jobs.backoff_base_s = 60, registry).await;
     let conn = &app.state.db.conn;
     let jobs =
         (0..10).map(|i| queue::NewJob { kind: "batched", payload: json!({ "n": i }), max_attempts: 3, delay_ms: 0 });
     queue::enqueue_all(conn, jobs).await.expect("enqueue");
-    eventually("the retry ran", || async { calls.lock().map(|c| c.len() >= 2).unwrap_or(false) }).await;
-    eventually("every job is done", || async { job::Entity::find().all(conn).await.expect("jobs").is_empty() }).await;
-    assert_eq!(*calls.lock().expect("calls"), vec![10, 10], "one call for all ten, then one retry for all ten");
+    eventually("only the bad job is left", || async { job::Entity::find().all(conn).await.expect("jobs").len() == 1 })
+        .await;
+    let left = job::Entity::find().all(conn).await.expect("jobs");
+    assert!(left[0].payload.contains("\"n\":3"), "the one left is the bad one: {left:?}");
+    assert_eq!((left[0].state.as_str(), left[0].attempts), (queue::QUEUED, 1), "waiting for its retry");
+    assert_eq!(
+        calls.lock().expect("calls")[..],
+        [10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+        "all ten at once, then one by one"
+    );
+}
+
+/// An idle worker only reads: once its last completed job is deleted, polling for more
+/// takes no turn at the write gate (it would join and slow the requests' writes).
+#[tokio::test]
+async fn an_idle_worker_writes_nothing() {
+    let h = harness(0, |s| s.jobs.poll_ms = 20).await;
+    barrier(&h.app).await;
+    let Some((before, _)) = h.app.state.db.write_stats() else { return }; // SQLite's gate only
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (after, _) = h.app.state.db.write_stats().expect("stats");
+    assert!(after - before <= 1, "an idle worker wrote {} times in a second", after - before);
 }

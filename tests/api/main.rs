@@ -15,6 +15,7 @@ mod fake_idp;
 mod files;
 mod files_cleanup;
 mod files_support;
+mod group_commit;
 mod helpers;
 mod history;
 mod hooks;
