@@ -16,7 +16,7 @@ use crate::settings::SqliteSync;
 
 mod write;
 
-pub use write::{WriteStats, WriteTx};
+pub use write::{WriteCounts, WriteStats, WriteTx};
 
 #[derive(Clone)]
 pub struct Db {
@@ -87,7 +87,7 @@ impl Db {
     }
 
     /// Writers committed and COMMITs issued through the SQLite write gate.
-    pub fn write_stats(&self) -> Option<(u64, u64)> {
+    pub fn write_stats(&self) -> Option<WriteCounts> {
         self.write_gate.as_ref().map(|g| g.stats().snapshot())
     }
 

@@ -43,12 +43,27 @@ pub(super) struct Gate {
 pub struct WriteStats {
     writers: AtomicU64,
     commits: AtomicU64,
+    groups: AtomicU64,
+}
+
+/// What the write gate has done since start-up.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteCounts {
+    /// Writers that committed (alone or in a group).
+    pub writers: u64,
+    /// COMMITs issued.
+    pub commits: u64,
+    /// Transactions left open for the writers queued behind.
+    pub groups: u64,
 }
 
 impl WriteStats {
-    /// (writers committed, COMMITs issued).
-    pub fn snapshot(&self) -> (u64, u64) {
-        (self.writers.load(Ordering::Relaxed), self.commits.load(Ordering::Relaxed))
+    pub fn snapshot(&self) -> WriteCounts {
+        WriteCounts {
+            writers: self.writers.load(Ordering::Relaxed),
+            commits: self.commits.load(Ordering::Relaxed),
+            groups: self.groups.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -188,34 +203,30 @@ pub(super) async fn begin(
         guard = finish(guard, &gate.stats).await?;
     }
     if guard.is_some() {
-        // On a task of its own: a caller cancelled half way through SAVEPOINT would leave
-        // sqlx and SQLite disagreeing on the depth, and the rollback of the half-made
-        // savepoint would then roll back the whole group.
-        let (guard, joined) = tokio::spawn(join_group(guard))
-            .await
-            .map_err(|e| sea_orm::DbErr::Custom(format!("joining the write group failed: {e}")))?;
-        let txn = joined?;
-        return Ok(WriteTx { txn, role: Role::Joiner(gate.turn(guard, false)), events, bus });
+        // The turn exists before the SAVEPOINT: a caller cancelled half way leaves a
+        // half-made savepoint whose rollback takes the group's transaction with it, and
+        // the turn's drop then closes the group, whose commit finds its marker gone and
+        // tells every member.
+        let mut turn = gate.turn(guard, false);
+        let joined = match turn.guard.as_ref().and_then(|g| g.as_ref()) {
+            Some(group) => group.txn.begin().await,
+            None => Err(sea_orm::DbErr::Custom("no open write group".into())),
+        };
+        return match joined {
+            Ok(txn) => Ok(WriteTx { txn, role: Role::Joiner(turn), events, bus }),
+            Err(e) => {
+                // sea-orm rolled back what it began: the group's transaction is gone.
+                if let Some(group) = turn.guard.as_mut().and_then(|g| g.take()) {
+                    fail_group(group, &e.to_string()).await;
+                }
+                Err(e)
+            }
+        };
     }
     let options =
         TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
     let txn = conn.begin_with_options(options).await?;
     Ok(WriteTx { txn, role: Role::Leader(gate.turn(guard, true)), events, bus })
-}
-
-/// A savepoint in the open group's transaction. If it cannot be made, the transaction
-/// is lost (sea-orm rolls back what it began), so the whole group fails.
-async fn join_group(mut guard: GroupGuard) -> (GroupGuard, Result<DatabaseTransaction, sea_orm::DbErr>) {
-    let joined = match guard.as_ref() {
-        Some(group) => group.txn.begin().await,
-        None => Err(sea_orm::DbErr::Custom("no open write group".into())),
-    };
-    if let Err(e) = &joined {
-        if let Some(group) = guard.take() {
-            fail_group(group, &e.to_string()).await;
-        }
-    }
-    (guard, joined)
 }
 
 impl WriteTx {
@@ -250,6 +261,7 @@ impl WriteTx {
                 // transaction back on its own (disk full, I/O error), that fails, and the
                 // group is failed instead of trusting a COMMIT with nothing to commit.
                 txn.execute_unprepared(GROUP_MARK).await?;
+                turn.gate.stats.groups.fetch_add(1, Ordering::Relaxed);
                 let (done, answer) = oneshot::channel();
                 let guard = turn.guard.as_mut().ok_or_else(|| anyhow::anyhow!("the write gate vanished"))?;
                 **guard = Some(OpenGroup {

@@ -150,8 +150,8 @@ async fn fifty_clients_in_ten_channels_are_answered_after_their_own_commit() {
             admin.history(channel, "after=0&limit=200").await.iter().map(|m| m["seq"].as_i64().expect("seq")).collect();
         assert_eq!(stored, (1..=100).collect::<Vec<i64>>(), "stored seqs in {channel}");
     }
-    if let (Some((w0, c0)), Some((w1, c1))) = (before, app.state.db.write_stats()) {
-        let (writers, commits) = (w1 - w0, c1 - c0);
+    if let (Some(b), Some(a)) = (before, app.state.db.write_stats()) {
+        let (writers, commits) = (a.writers - b.writers, a.commits - b.commits);
         assert!(writers >= 1000, "every post went through the write gate ({writers})");
         assert!(commits < writers, "queued writers shared commits ({commits} commits for {writers} writers)");
     }

@@ -98,3 +98,41 @@ async fn a_group_whose_transaction_was_lost_fails_every_member() {
     after.commit().await.expect("the pool is healthy again");
     assert!(stored(db, next).await);
 }
+
+/// A request cancelled in the middle of joining (its SAVEPOINT sent, not yet answered)
+/// leaves a half-made savepoint whose rollback takes the group's transaction with it
+/// (unless the SAVEPOINT finished first, when only it is undone): either way the leader
+/// waiting in that group is told exactly what happened to its writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_cancelled_while_joining_leaves_the_group_told_the_truth() {
+    let app = TestApp::spawn().await;
+    if app.is_postgres() {
+        return;
+    }
+    let db = app.state.db.clone();
+    let tx = db.write().await.expect("begin");
+    let row = mark(&*tx).await;
+    let mut joining = Box::pin(db.write());
+    assert!(futures_util::poll!(joining.as_mut()).is_pending(), "the second writer queues at the gate");
+    until_queued(&db, 1).await;
+    let groups = db.write_stats().expect("SQLite").groups;
+    let leader = tokio::spawn(async move { tx.commit().await.is_ok() });
+    // The leader leaves the group open for the queued writer and hands it the gate.
+    for _ in 0..500 {
+        if db.write_stats().expect("SQLite").groups > groups {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Usually its SAVEPOINT is on its way now; rarely it is already made (then the poll
+    // is Ready and only the savepoint is undone). Either way it is dropped here.
+    let _ = futures_util::poll!(joining.as_mut());
+    drop(joining);
+    let committed = leader.await.expect("leader");
+    assert_eq!(stored(&db, row).await, committed, "the leader's answer matches what is stored");
+    let after = db.write().await.expect("begin after");
+    let next = mark(&*after).await;
+    after.commit().await.expect("the pool is healthy again");
+    assert!(stored(&db, next).await);
+}
