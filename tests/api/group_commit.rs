@@ -22,6 +22,20 @@ async fn stored(db: &Db, id: Uuid) -> bool {
     job::Entity::find_by_id(id).one(&db.conn).await.expect("read").is_some()
 }
 
+/// A server on SQLite: PostgreSQL runs transactions side by side, not in groups.
+async fn sqlite_app() -> Option<TestApp> {
+    let app = TestApp::spawn().await;
+    (!app.is_postgres()).then_some(app)
+}
+
+/// The gate and the pool are healthy: a new write commits and can be read back.
+async fn a_later_write_commits(db: &Db) {
+    let after = db.write().await.expect("begin after");
+    let next = mark(&*after).await;
+    after.commit().await.expect("a later write commits");
+    assert!(stored(db, next).await, "the later write is stored");
+}
+
 async fn until_queued(db: &Db, n: usize) {
     for _ in 0..500 {
         if db.writers_queued() >= n {
@@ -55,10 +69,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_writer_in_a_group_leaves_the_others_to_commit() {
-    let app = TestApp::spawn().await;
-    if app.is_postgres() {
-        return; // PostgreSQL runs transactions side by side, not in groups.
-    }
+    let Some(app) = sqlite_app().await else { return };
     let db = &app.state.db;
     let (kept_tx, kept_rx) = tokio::sync::oneshot::channel();
     let (row, committed) = leader_then(db, move |tx| async move {
@@ -72,18 +83,12 @@ async fn a_failing_writer_in_a_group_leaves_the_others_to_commit() {
     assert!(stored(db, row).await, "the leader's row is stored");
     let lost = kept_rx.await.expect("row id");
     assert!(!stored(db, lost).await, "the failed writer's row is not");
-    let after = db.write().await.expect("begin after");
-    let next = mark(&*after).await;
-    after.commit().await.expect("a later write commits");
-    assert!(stored(db, next).await);
+    a_later_write_commits(db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_whose_transaction_was_lost_fails_every_member() {
-    let app = TestApp::spawn().await;
-    if app.is_postgres() {
-        return;
-    }
+    let Some(app) = sqlite_app().await else { return };
     let db = &app.state.db;
     let (row, committed) = leader_then(db, |tx| async move {
         // What SQLite does by itself on a full disk or an I/O error.
@@ -93,10 +98,7 @@ async fn a_group_whose_transaction_was_lost_fails_every_member() {
     .await;
     assert!(!committed, "the leader is not told its writes committed");
     assert!(!stored(db, row).await, "and indeed they did not");
-    let after = db.write().await.expect("begin after");
-    let next = mark(&*after).await;
-    after.commit().await.expect("the pool is healthy again");
-    assert!(stored(db, next).await);
+    a_later_write_commits(db).await;
 }
 
 /// A request cancelled in the middle of joining (its SAVEPOINT sent, not yet answered)
@@ -105,10 +107,7 @@ async fn a_group_whose_transaction_was_lost_fails_every_member() {
 /// waiting in that group is told exactly what happened to its writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_cancelled_while_joining_leaves_the_group_told_the_truth() {
-    let app = TestApp::spawn().await;
-    if app.is_postgres() {
-        return;
-    }
+    let Some(app) = sqlite_app().await else { return };
     let db = app.state.db.clone();
     let tx = db.write().await.expect("begin");
     let row = mark(&*tx).await;
@@ -131,8 +130,5 @@ async fn a_writer_cancelled_while_joining_leaves_the_group_told_the_truth() {
     drop(joining);
     let committed = leader.await.expect("leader");
     assert_eq!(stored(&db, row).await, committed, "the leader's answer matches what is stored");
-    let after = db.write().await.expect("begin after");
-    let next = mark(&*after).await;
-    after.commit().await.expect("the pool is healthy again");
-    assert!(stored(&db, next).await);
+    a_later_write_commits(&db).await;
 }
