@@ -16,7 +16,7 @@ use crate::settings::SqliteSync;
 
 mod write;
 
-pub use write::{WriteCounts, WriteStats, WriteTx};
+pub use write::{WriteCounts, WriteTx};
 
 #[derive(Clone)]
 pub struct Db {

@@ -32,6 +32,7 @@ const GROUP_MARK: &str = "SAVEPOINT parley_group";
 const GROUP_RELEASE: &str = "RELEASE SAVEPOINT parley_group";
 
 /// The SQLite write gate and the group of writers waiting for their commit.
+#[derive(Clone)]
 pub(super) struct Gate {
     group: Arc<Mutex<Option<OpenGroup>>>,
     waiting: Arc<AtomicUsize>,
@@ -40,7 +41,7 @@ pub(super) struct Gate {
 
 /// Writers and commits so far (a commit serves one writer or a whole group).
 #[derive(Default)]
-pub struct WriteStats {
+pub(super) struct WriteStats {
     writers: AtomicU64,
     commits: AtomicU64,
     groups: AtomicU64,
@@ -105,11 +106,7 @@ impl Gate {
     /// `finished`: nothing to clean up if the writer stops early (a leader's own
     /// transaction rolls back by itself; a joiner's failure must close the group).
     fn turn(&self, guard: GroupGuard, finished: bool) -> Turn {
-        Turn {
-            guard: Some(guard),
-            gate: Gate { group: self.group.clone(), waiting: self.waiting.clone(), stats: self.stats.clone() },
-            finished,
-        }
+        Turn { guard: Some(guard), gate: self.clone(), finished }
     }
 }
 
@@ -157,7 +154,7 @@ impl Drop for Turn {
             group.closed = true;
             if !group.flush_requested {
                 group.flush_requested = true;
-                spawn_flush(self.gate.group.clone(), self.gate.stats.clone());
+                spawn_flush(&self.gate);
             }
         }
     }
@@ -313,7 +310,7 @@ async fn wait_for_group(mut turn: Turn, answer: oneshot::Receiver<Result<(), Str
         }
     } else if !group.flush_requested {
         group.flush_requested = true;
-        spawn_flush(turn.gate.group.clone(), turn.gate.stats.clone());
+        spawn_flush(&turn.gate);
     }
     drop(turn);
     match answer.await {
@@ -375,8 +372,9 @@ fn answer_failure(members: Vec<Member>, reason: &str) {
 }
 
 /// Queues behind the writers waiting now and commits the group they leave open.
-fn spawn_flush(group: Arc<Mutex<Option<OpenGroup>>>, stats: Arc<WriteStats>) {
+fn spawn_flush(gate: &Gate) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let (group, stats) = (gate.group.clone(), gate.stats.clone());
     runtime.spawn(async move {
         let guard = group.lock_owned().await;
         if let Err(e) = finish(guard, &stats).await {
