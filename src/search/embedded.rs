@@ -274,6 +274,30 @@ impl DbIndex {
     }
 }
 
+impl DbIndex {
+    /// Reads the messages and writes their documents in one transaction that holds their
+    /// row locks (PostgreSQL) or the database's write lock (SQLite).
+    async fn refresh_together(&self, message_ids: &[Uuid]) -> anyhow::Result<()> {
+        let tx = self.db.write().await?;
+        let mut found = Vec::with_capacity(message_ids.len());
+        for chunk in message_ids.chunks(CHUNK) {
+            let select = message::Entity::find()
+                .filter(message::Column::Id.is_in(chunk.iter().copied()))
+                .order_by_asc(message::Column::Id);
+            found.extend(if self.pg() { select.lock(LockType::Update) } else { select }.all(&*tx).await?);
+        }
+        let docs = documents(&*tx, &found).await?;
+        for gone in message_ids.iter().filter(|id| !docs.iter().any(|d| d.message_id == **id)) {
+            self.remove_in(&*tx, *gone).await?;
+        }
+        if !docs.is_empty() {
+            self.upsert_in(&*tx, &docs).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl SearchIndex for DbIndex {
     async fn upsert(&self, docs: Vec<Doc>) -> anyhow::Result<()> {
@@ -298,26 +322,17 @@ impl SearchIndex for DbIndex {
         self.refresh_many(&[message_id]).await
     }
 
-    /// All in one write transaction: one turn at the write gate for a whole batch.
+    /// SQLite: all in one write transaction, one turn at the write gate for the batch.
+    /// PostgreSQL: one transaction per message, as `refresh`: holding the row locks of
+    /// many messages at once deadlocks with a delete that locks a reply, then its root.
     async fn refresh_many(&self, message_ids: &[Uuid]) -> anyhow::Result<()> {
-        let tx = self.db.write().await?;
-        let mut found = Vec::with_capacity(message_ids.len());
-        for chunk in message_ids.chunks(CHUNK) {
-            // In id order: two nodes locking overlapping batches take the locks in one order.
-            let select = message::Entity::find()
-                .filter(message::Column::Id.is_in(chunk.iter().copied()))
-                .order_by_asc(message::Column::Id);
-            found.extend(if self.pg() { select.lock(LockType::Update) } else { select }.all(&*tx).await?);
+        if self.pg() {
+            for id in message_ids {
+                self.refresh_together(std::slice::from_ref(id)).await?;
+            }
+            return Ok(());
         }
-        let docs = documents(&*tx, &found).await?;
-        for gone in message_ids.iter().filter(|id| !docs.iter().any(|d| d.message_id == **id)) {
-            self.remove_in(&*tx, *gone).await?;
-        }
-        if !docs.is_empty() {
-            self.upsert_in(&*tx, &docs).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.refresh_together(message_ids).await
     }
 
     async fn search(&self, q: &Scoped, sort: Sort, page: Page) -> anyhow::Result<Found> {
