@@ -7,6 +7,7 @@ pub mod frame_guard;
 pub mod hub;
 pub mod log;
 pub mod model;
+pub mod outbound;
 pub mod presence;
 pub mod presence_routes;
 pub mod routes;

@@ -1,8 +1,10 @@
 //! GET /api/v1/ws: the WebSocket endpoint.
+use actix_web::body::BoxBody;
 use actix_web::http::header;
 use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse};
 
 use super::frame_guard::GuardedPayload;
+use super::outbound::OutboundBody;
 use super::session;
 use crate::accounts::model::user;
 use crate::auth::current_user::cookie_session;
@@ -36,7 +38,10 @@ pub async fn websocket(state: web::Data<AppState>, req: HttpRequest, body: web::
     let body = web::Payload::from_request(&req, &mut guarded).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (response, ws, stream) =
         actix_ws::handle(&req, body).map_err(|e| AppError::bad_request("not_a_websocket", e.to_string()))?;
+    // Live events skip the session task: the response body reads the hub's queue itself.
+    let (head, control) = response.into_parts();
+    let (outbound, handover) = OutboundBody::new(control);
     let state = state.get_ref().clone();
-    actix_web::rt::spawn(session::run(state, ws, stream, user, tripped));
-    Ok(response)
+    actix_web::rt::spawn(session::run(state, ws, stream, user, tripped, handover));
+    Ok(head.set_body(BoxBody::new(outbound)))
 }

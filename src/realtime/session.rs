@@ -20,6 +20,7 @@ use super::event::{kind, Audience, Event};
 use super::frame_guard::{Limits, Violation};
 use super::hub::{close, CloseSlot, Registration};
 use super::log;
+use super::outbound::{Handover, LiveQueue};
 use super::presence_routes::{visible_statuses, MAX_USERS};
 use super::snapshot::{snapshot, Snapshot};
 use crate::access::{self, Need};
@@ -57,6 +58,14 @@ enum ClientFrame {
 }
 
 type Outcome = (u16, &'static str);
+
+/// What a registered socket needs to go live: the hub's queue for it, the response
+/// body that will read that queue, and where the hub leaves its reason for closing.
+struct LiveIo {
+    queue: LiveQueue,
+    handover: Handover,
+    close_slot: CloseSlot,
+}
 /// When this socket last announced typing, per (channel, thread root).
 type TypingSent = HashMap<(Uuid, Option<Uuid>), Instant>;
 
@@ -69,12 +78,13 @@ pub async fn run(
     stream: actix_ws::MessageStream,
     cookie_user: Option<user::Model>,
     tripped: Rc<Cell<Option<Violation>>>,
+    handover: Handover,
 ) {
     let mut stream = stream
         .max_frame_size(LIMITS.frame as usize)
         .aggregate_continuations()
         .max_continuation_size(LIMITS.message as usize);
-    let (mut code, mut reason) = serve(&state, &mut ws, &mut stream, cookie_user).await;
+    let (mut code, mut reason) = serve(&state, &mut ws, &mut stream, cookie_user, handover).await;
     if tripped.get().is_some() {
         (code, reason) = (close::MESSAGE_TOO_BIG, "message too big");
     }
@@ -142,6 +152,7 @@ async fn serve(
     ws: &mut Session,
     stream: &mut AggregatedMessageStream,
     cookie_user: Option<user::Model>,
+    handover: Handover,
 ) -> Outcome {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, next_text(stream, ws)).await {
         Ok(Ok(text)) => text,
@@ -156,7 +167,7 @@ async fn serve(
         Err(outcome) => return outcome,
     };
     let rt = &state.realtime;
-    let (queue_tx, mut queue) = tokio::sync::mpsc::channel(rt.queue_len);
+    let (queue_tx, queue) = tokio::sync::mpsc::channel(rt.queue_len);
     let close_slot: CloseSlot = Arc::new(Mutex::new(None));
     let mut registered = None;
     let mut snap = None;
@@ -196,7 +207,8 @@ async fn serve(
     drop(queue_tx);
     let chosen = super::presence::Chosen { dnd: me.dnd, away: me.away };
     rt.presence.connected(me.id, snap.workspaces.iter().copied().collect(), chosen);
-    let outcome = live(state, ws, stream, &me, session_id, snap, resume_from, &mut queue, &close_slot).await;
+    let live_io = LiveIo { queue, handover, close_slot };
+    let outcome = live(state, ws, stream, &me, session_id, snap, resume_from, live_io).await;
     rt.hub.unregister(session_id);
     rt.presence.disconnected(me.id);
     outcome
@@ -211,8 +223,7 @@ async fn live(
     session_id: u64,
     snap: Snapshot,
     resume_from: Option<i64>,
-    queue: &mut tokio::sync::mpsc::Receiver<super::event::Shared>,
-    close_slot: &CloseSlot,
+    io: LiveIo,
 ) -> Outcome {
     let resumed = match resume_from {
         Some(from) if from < snap.pruned_through || from > snap.pos => {
@@ -236,23 +247,19 @@ async fn live(
     if let Err(o) = send(ws, ready).await {
         return o;
     }
+    // From here the socket's response body takes live events from the hub's queue.
+    let mut ended = io.handover.go_live(io.queue);
     let mut heartbeat = tokio::time::interval(state.realtime.heartbeat);
     heartbeat.tick().await;
     let mut last_seen = Instant::now();
     let mut typing_sent: TypingSent = HashMap::new();
     loop {
         tokio::select! {
-            item = queue.recv() => match item {
-                Some(e) => {
-                    if let Err(o) = send_text(ws, e.json.clone()).await {
-                        return o;
-                    }
-                }
-                None => {
-                    let outcome = close_slot.lock().ok().and_then(|s| *s);
-                    return outcome.unwrap_or((close::TOO_SLOW, "too slow: reconnect and resume"));
-                }
-            },
+            _ = &mut ended => {
+                // The hub let go of this socket; it left the reason in the close slot.
+                let outcome = io.close_slot.lock().ok().and_then(|s| *s);
+                return outcome.unwrap_or((close::TOO_SLOW, "too slow: reconnect and resume"));
+            }
             msg = stream.recv() => {
                 last_seen = Instant::now();
                 match msg {
