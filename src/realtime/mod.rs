@@ -10,6 +10,7 @@ pub mod model;
 pub mod outbound;
 pub mod presence;
 pub mod presence_routes;
+pub mod relay;
 pub mod routes;
 pub mod session;
 mod snapshot;

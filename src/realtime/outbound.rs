@@ -15,20 +15,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use actix_codec::Encoder;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::web::{Bytes, BytesMut};
 use actix_ws::Message;
-use tokio::sync::{mpsc, oneshot};
-use actix_codec::Encoder;
-
-use super::event::Shared;
+use tokio::sync::oneshot;
 
 /// Most events encoded into one write when a socket is behind.
 const MAX_FRAMES_PER_WRITE: usize = 64;
 /// Stop adding frames to one write past this many bytes.
 const MAX_BYTES_PER_WRITE: usize = 64 * 1024;
 
-pub type LiveQueue = mpsc::Receiver<Shared>;
+pub use super::relay::LiveQueue;
 
 /// The session task's end: hands the hub's queue over and learns when it ended.
 pub struct Handover {
@@ -147,8 +145,11 @@ mod tests {
     use actix_web::body::BodyStream;
     use serde_json::json;
 
+    use tokio::sync::mpsc;
+
     use super::*;
-    use crate::realtime::event::{Audience, Event, Outgoing};
+    use crate::realtime::event::{Audience, Event, Outgoing, Shared};
+    use crate::realtime::relay::Feed;
 
     fn event(n: i64) -> Shared {
         Outgoing::new(Event {
@@ -205,9 +206,9 @@ mod tests {
     async fn session_frames_come_first_and_queued_events_go_out_in_one_write() {
         let (control_tx, control) = control();
         let (mut body, handover) = OutboundBody::new(control);
-        let (queue_tx, queue) = mpsc::channel(16);
+        let (feed, queue) = Feed::new();
         for n in 1..=3 {
-            queue_tx.try_send(event(n)).unwrap();
+            feed.push(event(n));
         }
         // Events wait in the queue until the session task goes live.
         assert!(pending(&mut body), "nothing to send before the handover");
@@ -221,7 +222,7 @@ mod tests {
         }
         assert!(pending(&mut body));
         // The hub lets go: the session task hears of it and sends its close frame.
-        drop(queue_tx);
+        feed.close();
         assert!(pending(&mut body));
         ended.await.expect("told the queue ended");
         control_tx.send(Message::Close(None)).unwrap();
@@ -235,9 +236,9 @@ mod tests {
         let (_control_tx, control) = control();
         let (mut body, handover) = OutboundBody::new(control);
         let total = MAX_FRAMES_PER_WRITE * 2 + 5;
-        let (queue_tx, queue) = mpsc::channel(total);
+        let (feed, queue) = Feed::new();
         for n in 0..total {
-            queue_tx.try_send(event(n as i64)).unwrap();
+            feed.push(event(n as i64));
         }
         let _ended = handover.go_live(queue);
         let mut sizes = Vec::new();

@@ -20,8 +20,9 @@ use super::event::{kind, Audience, Event};
 use super::frame_guard::{Limits, Violation};
 use super::hub::{close, CloseSlot, Registration};
 use super::log;
-use super::outbound::{Handover, LiveQueue};
+use super::outbound::Handover;
 use super::presence_routes::{visible_statuses, MAX_USERS};
+use super::relay::{self, LiveQueue};
 use super::snapshot::{snapshot, Snapshot};
 use crate::access::{self, Need};
 use crate::accounts::model::user;
@@ -167,9 +168,10 @@ async fn serve(
         Err(outcome) => return outcome,
     };
     let rt = &state.realtime;
-    let (queue_tx, queue) = tokio::sync::mpsc::channel(rt.queue_len);
+    let session_id = rt.hub.new_id();
     let close_slot: CloseSlot = Arc::new(Mutex::new(None));
-    let mut registered = None;
+    // Attached before registering: nothing the hub routes to the socket can miss it.
+    let (_attached, queue, relay) = relay::attach(session_id, rt.queue_len, close_slot.clone());
     let mut snap = None;
     for _ in 0..5 {
         let s = match Box::pin(snapshot(state, me.id)).await {
@@ -187,11 +189,10 @@ async fn serve(
             channels: s.channels.clone(),
             workspaces: s.workspaces.clone(),
             snapshot_pos: s.pos,
-            queue: queue_tx.clone(),
+            relay: relay.clone(),
             close: close_slot.clone(),
         };
-        if let Ok(id) = rt.hub.register(reg).await {
-            registered = Some(id);
+        if rt.hub.register(session_id, reg).await.is_ok() {
             snap = Some(s);
             break;
         }
@@ -201,10 +202,9 @@ async fn serve(
             }
         }
     }
-    let (Some(session_id), Some(snap)) = (registered, snap) else {
+    let Some(snap) = snap else {
         return (1013, "busy: try again");
     };
-    drop(queue_tx);
     let chosen = super::presence::Chosen { dnd: me.dnd, away: me.away };
     rt.presence.connected(me.id, snap.workspaces.iter().copied().collect(), chosen);
     let live_io = LiveIo { queue, handover, close_slot };

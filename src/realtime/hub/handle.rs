@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::realtime::event::Shared;
+use crate::realtime::relay::RelayHandle;
 
 pub type SessionId = u64;
 
@@ -30,7 +30,8 @@ pub struct Registration {
     pub workspaces: HashSet<Uuid>,
     /// The log position the channel and workspace sets were read at.
     pub snapshot_pos: i64,
-    pub queue: mpsc::Sender<Shared>,
+    /// The relay of the worker thread the socket lives on (its queue is there).
+    pub relay: RelayHandle,
     pub close: CloseSlot,
 }
 
@@ -54,13 +55,16 @@ pub struct HubHandle {
 }
 
 impl HubHandle {
-    /// Registers a socket; events after `snapshot_pos` reach its queue from now on.
-    pub async fn register(&self, reg: Registration) -> Result<SessionId, Stale> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+    /// A new socket's id, unique on this node.
+    pub fn new_id(&self) -> SessionId {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+    /// Registers socket `id` (attached to its relay); events after `snapshot_pos` reach
+    /// its queue from now on.
+    pub async fn register(&self, id: SessionId, reg: Registration) -> Result<(), Stale> {
         let (tx, rx) = oneshot::channel();
         self.cmds.send(Command::Register(id, reg, tx)).map_err(|_| Stale)?;
-        rx.await.map_err(|_| Stale)??;
-        Ok(id)
+        rx.await.map_err(|_| Stale)?
     }
     pub fn unregister(&self, id: SessionId) {
         let _ = self.cmds.send(Command::Unregister(id));

@@ -4,8 +4,9 @@
 //! in a buffer, and a gap that does not close within moments is filled from the log
 //! (positions are gapless once committed, so the missing ones are there). Routing uses
 //! in-memory indexes by channel, user and workspace that membership events themselves
-//! keep current, so the hub never queries the database on the hot path. A socket whose
-//! queue is full is dropped (it resumes); an event is never dropped for it.
+//! keep current, so the hub never queries the database on the hot path. Each event goes
+//! once to each worker thread's relay with the ids of its sockets there (relay.rs); a
+//! socket whose queue is full is dropped there (it resumes), an event never is.
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use super::bus::SharedBus;
 use super::event::{kind, Audience, Outgoing, Shared};
 use super::log;
+use super::relay::RelayHandle;
 use crate::db::Db;
 
 mod handle;
@@ -47,7 +49,8 @@ struct Socket {
     workspaces: HashSet<Uuid>,
     /// People whose presence this socket subscribed to.
     watching: HashSet<Uuid>,
-    queue: mpsc::Sender<Shared>,
+    /// Index into `Hub::relays`.
+    relay: usize,
     close: CloseSlot,
 }
 
@@ -63,6 +66,8 @@ struct Hub {
     gap_since: Option<Instant>,
     recent: VecDeque<Shared>,
     pending: Vec<(SessionId, Registration, Reply)>,
+    /// One per worker thread that has held a socket.
+    relays: Vec<RelayHandle>,
 }
 
 /// Starts the hub. Subscribes before reading the log's end, so nothing committed
@@ -83,6 +88,7 @@ pub async fn spawn(db: Db, bus: SharedBus) -> anyhow::Result<HubHandle> {
         gap_since: None,
         recent: VecDeque::with_capacity(RECENT),
         pending: Vec::new(),
+        relays: Vec::new(),
     };
     tokio::spawn(hub.run(rx, cmd_rx));
     Ok(HubHandle { cmds, next_id: Arc::new(AtomicU64::new(1)) })
@@ -296,7 +302,7 @@ impl Hub {
     fn route(&mut self, e: &Shared, only: Option<SessionId>) {
         // Typing is not echoed to the typist's own sockets.
         let skip_user = if e.event.kind == kind::TYPING { e.event.user_id } else { None };
-        let mut slow = Vec::new();
+        let mut per_relay: Vec<Vec<SessionId>> = vec![Vec::new(); self.relays.len()];
         for id in self.targets(e) {
             if only.is_some_and(|o| o != id) {
                 continue;
@@ -305,14 +311,12 @@ impl Hub {
             if skip_user == Some(s.user_id) {
                 continue;
             }
-            match s.queue.try_send(e.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => slow.push(id),
-                Err(mpsc::error::TrySendError::Closed(_)) => slow.push(id),
-            }
+            per_relay[s.relay].push(id);
         }
-        for id in slow {
-            self.kill(id, close::TOO_SLOW, "too slow: reconnect and resume");
+        for (relay, ids) in self.relays.iter().zip(per_relay) {
+            if !ids.is_empty() {
+                relay.deliver(e.clone(), ids);
+            }
         }
     }
 
@@ -362,6 +366,13 @@ impl Hub {
         for ws in &reg.workspaces {
             index_add(&mut self.by_workspace, *ws, id);
         }
+        let relay = match self.relays.iter().position(|r| r.id == reg.relay.id) {
+            Some(i) => i,
+            None => {
+                self.relays.push(reg.relay.clone());
+                self.relays.len() - 1
+            }
+        };
         self.sockets.insert(
             id,
             Socket {
@@ -369,7 +380,7 @@ impl Hub {
                 channels: reg.channels,
                 workspaces: reg.workspaces,
                 watching: HashSet::new(),
-                queue: reg.queue,
+                relay,
                 close: reg.close,
             },
         );
@@ -390,12 +401,13 @@ impl Hub {
         }
     }
 
-    /// Drops a socket's queue; its session task then closes it with this code.
+    /// Closes a socket's queue; its session task then closes it with this code.
     fn kill(&mut self, id: SessionId, code: u16, reason: &'static str) {
         if let Some(s) = self.sockets.get(&id) {
             if let Ok(mut slot) = s.close.lock() {
                 slot.get_or_insert((code, reason));
             }
+            self.relays[s.relay].close(id);
         }
         self.remove(id);
     }
