@@ -8,13 +8,14 @@
 //! digest is scheduled when the first one arrives.
 //!
 //! @here is never mailed: it means "whoever is here now".
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use super::candidates;
 use super::model::{digest, pending};
 use super::prefs::Choice;
 use crate::access::ChannelKind;
@@ -24,7 +25,7 @@ use crate::clock::now_ms;
 use crate::error::AppResult;
 use crate::jobs::{queue, JobFuture, JobHandler, JobRegistry};
 use crate::mail::settings::EmailSettings;
-use crate::messages::model::{mention, message};
+use crate::messages::model::message;
 use crate::state::AppState;
 
 pub const DECIDE_JOB: &str = "email.decide";
@@ -71,12 +72,15 @@ pub struct Decide;
 
 impl JobHandler for Decide {
     fn run(&self, state: AppState, payload: serde_json::Value) -> JobFuture {
-        Box::pin(async move {
-            match crate::jobs::uuid_in(&payload, "message_id") {
-                Some(id) => decide(&state, id).await.map_err(anyhow::Error::from),
-                None => Ok(()),
-            }
-        })
+        self.run_many(state, vec![payload])
+    }
+    fn batches(&self) -> bool {
+        true
+    }
+    /// A claimed batch is decided in a handful of reads and one write for all of it.
+    fn run_many(&self, state: AppState, payloads: Vec<serde_json::Value>) -> JobFuture {
+        let ids: Vec<Uuid> = payloads.iter().filter_map(|p| crate::jobs::uuid_in(p, "message_id")).collect();
+        Box::pin(async move { decide(&state, ids).await.map_err(anyhow::Error::from) })
     }
 }
 
@@ -85,122 +89,85 @@ pub fn register(registry: &mut JobRegistry) {
     registry.register(DIGEST_JOB, Arc::new(super::digest::Digest));
 }
 
-async fn decide(state: &AppState, message_id: Uuid) -> AppResult<()> {
+async fn decide(state: &AppState, message_ids: Vec<Uuid>) -> AppResult<()> {
+    if message_ids.is_empty() {
+        return Ok(());
+    }
     let conn = &state.db.conn;
-    let Some(msg) = message::Entity::find_by_id(message_id).one(conn).await? else { return Ok(()) };
-    if msg.deleted_at.is_some() {
-        return Ok(());
-    }
-    let Some(ch) = channel::Entity::find_by_id(msg.channel_id).one(conn).await? else { return Ok(()) };
-    let candidates = candidates(conn, &ch, &msg).await?;
-    if candidates.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = candidates.keys().copied().collect();
-    let members: HashMap<Uuid, member::Model> = member::Entity::find()
-        .filter(member::Column::ChannelId.eq(ch.id))
-        .filter(member::Column::UserId.is_in(ids.clone()))
+    let msgs = message::Entity::find()
+        .filter(message::Column::Id.is_in(message_ids))
+        .filter(message::Column::DeletedAt.is_null())
+        .all(conn)
+        .await?;
+    let channel_ids: HashSet<Uuid> = msgs.iter().map(|m| m.channel_id).collect();
+    let channels: HashMap<Uuid, channel::Model> = channel::Entity::find()
+        .filter(channel::Column::Id.is_in(channel_ids))
         .all(conn)
         .await?
         .into_iter()
-        .map(|m| (m.user_id, m))
+        .map(|c| (c.id, c))
         .collect();
-    let people = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(conn).await?;
+    let candidates = candidates::gather(conn, &msgs, &channels).await?;
+    let people_ids: HashSet<Uuid> = candidates.values().flat_map(|c| c.keys().copied()).collect();
+    if people_ids.is_empty() {
+        return Ok(());
+    }
+    let members: HashMap<(Uuid, Uuid), member::Model> = member::Entity::find()
+        .filter(member::Column::ChannelId.is_in(channels.keys().copied()))
+        .filter(member::Column::UserId.is_in(people_ids.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| ((m.channel_id, m.user_id), m))
+        .collect();
+    let people: HashMap<Uuid, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(people_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
     let mut wanted = Vec::new();
-    for u in people {
-        let (Some(reason), Some(m)) = (candidates.get(&u.id), members.get(&u.id)) else { continue };
-        let level_allows = match m.notify_level.as_str() {
-            "none" => false,
-            "mentions" => *reason != Reason::ChannelMention,
-            _ => true,
-        };
-        let choice = Choice::of(&u);
-        let unwanted = m.muted || !level_allows || u.is_bot || u.deactivated_at.is_some();
-        if unwanted || choice.delay_ms(&state.settings.email).is_none() || super::is_here(state, u.id) {
-            continue;
+    // Sorted: two nodes scheduling the same people take their digest rows in one order.
+    let mut choices: BTreeMap<Uuid, Choice> = BTreeMap::new();
+    for msg in &msgs {
+        for (user_id, reason) in candidates.get(&msg.id).into_iter().flatten() {
+            let (Some(u), Some(m)) = (people.get(user_id), members.get(&(msg.channel_id, *user_id))) else { continue };
+            let level_allows = match m.notify_level.as_str() {
+                "none" => false,
+                "mentions" => *reason != Reason::ChannelMention,
+                _ => true,
+            };
+            let choice = Choice::of(u);
+            let unwanted = m.muted || !level_allows || u.is_bot || u.deactivated_at.is_some();
+            if unwanted || choice.delay_ms(&state.settings.email).is_none() || super::is_here(state, u.id) {
+                continue;
+            }
+            wanted.push((msg.id, u.id, *reason));
+            choices.insert(u.id, choice);
         }
-        wanted.push((u.id, *reason, choice));
     }
     if wanted.is_empty() {
         return Ok(());
     }
     let now = now_ms();
     let tx = state.db.write().await?;
-    let rows = wanted.iter().map(|(user_id, reason, _)| pending::ActiveModel {
+    let rows = wanted.iter().map(|(message_id, user_id, reason)| pending::ActiveModel {
         user_id: Set(*user_id),
-        message_id: Set(msg.id),
+        message_id: Set(*message_id),
         reason: Set(reason.as_str().into()),
         created_at: Set(now),
     });
+    // A job run again after a crash finds its rows there already: nothing to insert.
     pending::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([pending::Column::UserId, pending::Column::MessageId])
-        .exec(&*tx)
+        .exec_without_returning(&*tx)
         .await?;
-    for (user_id, _, choice) in &wanted {
+    for (user_id, choice) in &choices {
         schedule(&*tx, &state.settings.email, *user_id, *choice, now).await?;
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Everyone who might hear of `msg`, each with the strongest reason.
-async fn candidates(
-    conn: &impl ConnectionTrait,
-    ch: &channel::Model,
-    msg: &message::Model,
-) -> AppResult<HashMap<Uuid, Reason>> {
-    let mut out: HashMap<Uuid, Reason> = HashMap::new();
-    let mut add = |user: Uuid, reason: Reason| {
-        if user != msg.author_id {
-            let r = out.entry(user).or_insert(reason);
-            *r = (*r).min(reason);
-        }
-    };
-    if matches!(ChannelKind::parse(&ch.kind), ChannelKind::Direct | ChannelKind::Group) {
-        let others: Vec<Uuid> = member::Entity::find()
-            .select_only()
-            .column(member::Column::UserId)
-            .filter(member::Column::ChannelId.eq(ch.id))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for u in others {
-            add(u, Reason::Dm);
-        }
-    }
-    let mentions = mention::Entity::find().filter(mention::Column::MessageId.eq(msg.id)).all(conn).await?;
-    for m in mentions {
-        match (m.user_id, m.kind.as_str()) {
-            (Some(u), "user") => add(u, Reason::Mention),
-            (Some(u), "channel") => add(u, Reason::ChannelMention),
-            _ => {}
-        }
-    }
-    if let Some(root_id) = msg.thread_root_id {
-        let thread: Vec<(Uuid, Uuid)> = message::Entity::find()
-            .select_only()
-            .column(message::Column::Id)
-            .column(message::Column::AuthorId)
-            .filter(
-                Condition::any().add(message::Column::Id.eq(root_id)).add(message::Column::ThreadRootId.eq(root_id)),
-            )
-            .filter(message::Column::DeletedAt.is_null())
-            .into_tuple()
-            .all(conn)
-            .await?;
-        let mentioned: Vec<Option<Uuid>> = mention::Entity::find()
-            .select_only()
-            .column(mention::Column::UserId)
-            .filter(mention::Column::MessageId.is_in(thread.iter().map(|(id, _)| *id)))
-            .filter(mention::Column::Kind.eq("user"))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        for u in thread.iter().map(|(_, author)| *author).chain(mentioned.into_iter().flatten()) {
-            add(u, Reason::Thread);
-        }
-    }
-    Ok(out)
 }
 
 /// A schedule this far past its time belongs to a digest job that failed for good; a

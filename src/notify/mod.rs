@@ -5,6 +5,7 @@
 //! A post writes an `email.decide` job (decide); it files a notification for each
 //! person who should hear and schedules their `email.digest` job (digest), which builds
 //! one mail (digest_mail) and hands it to mail::outbox.
+pub mod candidates;
 pub mod decide;
 pub mod digest;
 pub mod digest_mail;

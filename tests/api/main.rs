@@ -11,6 +11,7 @@ mod channels;
 mod cluster;
 mod concurrency;
 mod email;
+mod email_batch;
 mod fake_idp;
 mod files;
 mod files_cleanup;
