@@ -106,6 +106,21 @@ impl Outgoing {
         let json = serde_json::to_string(&event).unwrap_or_default().into();
         Arc::new(Self { event, json })
     }
+
+    /// A durable event at position `pos`, for tests of the delivery path.
+    #[cfg(test)]
+    pub fn at_pos(pos: i64) -> Shared {
+        Self::new(Event {
+            kind: "test".into(),
+            pos: Some(pos),
+            at: 0,
+            audience: Audience::User,
+            workspace_id: None,
+            channel_id: None,
+            user_id: None,
+            data: serde_json::json!({ "n": pos }),
+        })
+    }
 }
 
 /// Event kinds; docs/realtime.md describes each.

@@ -143,26 +143,12 @@ mod tests {
     use actix_codec::Decoder;
     use actix_http::ws::{Codec, Frame};
     use actix_web::body::BodyStream;
-    use serde_json::json;
 
     use tokio::sync::mpsc;
 
     use super::*;
-    use crate::realtime::event::{Audience, Event, Outgoing, Shared};
+    use crate::realtime::event::Outgoing;
     use crate::realtime::relay::Feed;
-
-    fn event(n: i64) -> Shared {
-        Outgoing::new(Event {
-            kind: "test".into(),
-            pos: Some(n),
-            at: 0,
-            audience: Audience::User,
-            workspace_id: None,
-            channel_id: None,
-            user_id: None,
-            data: json!({ "n": n }),
-        })
-    }
 
     fn control() -> (mpsc::UnboundedSender<Message>, BoxBody) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
@@ -208,7 +194,7 @@ mod tests {
         let (mut body, handover) = OutboundBody::new(control);
         let (feed, queue) = Feed::new();
         for n in 1..=3 {
-            feed.push(event(n));
+            feed.push(Outgoing::at_pos(n));
         }
         // Events wait in the queue until the session task goes live.
         assert!(pending(&mut body), "nothing to send before the handover");
@@ -238,7 +224,7 @@ mod tests {
         let total = MAX_FRAMES_PER_WRITE * 2 + 5;
         let (feed, queue) = Feed::new();
         for n in 0..total {
-            feed.push(event(n as i64));
+            feed.push(Outgoing::at_pos(n as i64));
         }
         let _ended = handover.go_live(queue);
         let mut sizes = Vec::new();

@@ -203,23 +203,9 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use futures_util::task::noop_waker;
-    use serde_json::json;
 
     use super::*;
-    use crate::realtime::event::{Audience, Event, Outgoing};
-
-    fn event(n: i64) -> Shared {
-        Outgoing::new(Event {
-            kind: "test".into(),
-            pos: Some(n),
-            at: 0,
-            audience: Audience::User,
-            workspace_id: None,
-            channel_id: None,
-            user_id: None,
-            data: json!({ "n": n }),
-        })
-    }
+    use crate::realtime::event::Outgoing;
 
     fn drain(q: &mut LiveQueue) -> (Vec<i64>, bool) {
         let waker = noop_waker();
@@ -242,14 +228,14 @@ mod tests {
         let (_a, mut qa) = attach_to(relay.clone(), 1, 2, slot_a.clone());
         let (_b, mut qb) = attach_to(relay.clone(), 2, 8, slot_b.clone());
         for n in 1..=3 {
-            relay.run_command(Command::Deliver(event(n), vec![1, 2, 99]));
+            relay.run_command(Command::Deliver(Outgoing::at_pos(n), vec![1, 2, 99]));
         }
         assert_eq!(drain(&mut qb), (vec![1, 2, 3], false), "b gets each event once, in order");
         // a held two unread events when the third came: closed, its events dropped with it.
         assert_eq!(drain(&mut qa), (vec![], true));
         assert_eq!(*slot_a.lock().unwrap(), Some((close::TOO_SLOW, "too slow: reconnect and resume")));
         assert!(!relay.sockets.borrow().contains_key(&1), "a is detached");
-        relay.run_command(Command::Deliver(event(4), vec![1, 2]));
+        relay.run_command(Command::Deliver(Outgoing::at_pos(4), vec![1, 2]));
         assert_eq!(drain(&mut qb), (vec![4], false));
     }
 

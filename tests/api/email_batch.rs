@@ -1,17 +1,16 @@
 //! Who to mail for a batch of new messages is decided in a handful of queries for the
 //! whole batch; it must file exactly what deciding each message alone files.
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use parley::jobs::model::job;
 use parley::jobs::JobHandler;
 use parley::notify::decide::Decide;
 use parley::notify::model::pending;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::helpers::TestApp;
+use super::mail_support::settle_kinds;
 
 type Filed = BTreeSet<(Uuid, Uuid, String)>;
 
@@ -22,21 +21,6 @@ async fn filed(app: &TestApp) -> Filed {
 
 async fn forget(app: &TestApp) {
     pending::Entity::delete_many().exec(&app.state.db.conn).await.expect("delete pending");
-}
-
-async fn decided(app: &TestApp) {
-    for _ in 0..600 {
-        let left = job::Entity::find()
-            .filter(job::Column::Kind.eq("email.decide"))
-            .count(&app.state.db.conn)
-            .await
-            .expect("count jobs");
-        if left == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("decide jobs did not finish");
 }
 
 fn id(v: &serde_json::Value) -> Uuid {
@@ -68,7 +52,7 @@ async fn a_batch_files_exactly_what_one_by_one_does() {
     let gone = id(&ada.say(general, "@carol look at this").await);
     ada.delete(&format!("/api/v1/messages/{gone}")).await.expect(204);
     let plain = id(&ada.say(general, "nothing for anyone").await);
-    decided(&app).await;
+    settle_kinds(&app, &["email.decide"]).await;
 
     let (b, c, d) = (bob.user_id, carol.user_id, dave.user_id);
     let expected: Filed = [

@@ -130,10 +130,14 @@ pub async fn wait_for_mails(app: &TestApp, n: usize) -> Vec<Mail> {
 
 /// Waits until no notification or mail job is left to run (scheduled ones included).
 pub async fn settle(app: &TestApp) {
-    let kinds = ["email.decide", "email.digest", "mail.send"];
+    settle_kinds(app, &["email.decide", "email.digest", "mail.send"]).await;
+}
+
+/// Waits until no job of these kinds is left to run (failed ones aside).
+pub async fn settle_kinds(app: &TestApp, kinds: &[&str]) {
     for _ in 0..600 {
         let left = job::Entity::find()
-            .filter(job::Column::Kind.is_in(kinds))
+            .filter(job::Column::Kind.is_in(kinds.iter().copied()))
             .filter(job::Column::State.ne("failed"))
             .count(&app.state.db.conn)
             .await
@@ -143,5 +147,5 @@ pub async fn settle(app: &TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("notification jobs did not finish");
+    panic!("jobs {kinds:?} did not finish");
 }
