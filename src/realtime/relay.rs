@@ -11,12 +11,18 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use tokio::sync::mpsc;
 
 use super::event::Shared;
 use super::hub::{close, CloseSlot, SessionId};
+
+/// Deliveries a relay may have waiting before the hub gives up on its thread: every
+/// socket there is closed as too slow (they resume) rather than the backlog growing
+/// without bound while the thread is starved (events from other nodes keep coming).
+pub const MAX_BACKLOG: usize = 1 << 20;
 
 enum Command {
     Deliver(Shared, Vec<SessionId>),
@@ -30,15 +36,34 @@ pub struct RelayHandle {
     /// Tells relays apart (one per worker thread).
     pub id: usize,
     tx: mpsc::UnboundedSender<Command>,
+    /// Deliveries sent and not yet put into their sockets' queues.
+    backlog: Arc<AtomicUsize>,
 }
 
 impl RelayHandle {
+    fn new(tx: mpsc::UnboundedSender<Command>) -> Self {
+        Self { id: NEXT_RELAY.fetch_add(1, Ordering::Relaxed), tx, backlog: Arc::default() }
+    }
     pub fn deliver(&self, event: Shared, sockets: Vec<SessionId>) {
+        self.backlog.fetch_add(sockets.len(), Ordering::Relaxed);
         // A closed relay means its worker thread is gone, and its sockets with it.
         let _ = self.tx.send(Command::Deliver(event, sockets));
     }
     pub fn close(&self, socket: SessionId) {
         let _ = self.tx.send(Command::Close(socket));
+    }
+    /// Whether this relay's thread has fallen too far behind (see MAX_BACKLOG).
+    pub fn overloaded(&self) -> bool {
+        self.backlog.load(Ordering::Relaxed) >= MAX_BACKLOG
+    }
+}
+
+impl Command {
+    fn deliveries(&self) -> usize {
+        match self {
+            Command::Deliver(_, ids) => ids.len(),
+            Command::Close(_) => 0,
+        }
     }
 }
 
@@ -140,11 +165,13 @@ fn this_thread() -> (Rc<Relay>, RelayHandle) {
             .get_or_insert_with(|| {
                 let relay = Rc::new(Relay::default());
                 let (tx, mut rx) = mpsc::unbounded_channel();
-                let handle = RelayHandle { id: NEXT_RELAY.fetch_add(1, Ordering::Relaxed), tx };
-                let running = relay.clone();
+                let handle = RelayHandle::new(tx);
+                let (running, backlog) = (relay.clone(), handle.backlog.clone());
                 actix_web::rt::spawn(async move {
                     while let Some(cmd) = rx.recv().await {
+                        let done = cmd.deliveries();
                         running.run_command(cmd);
+                        backlog.fetch_sub(done, Ordering::Relaxed);
                     }
                 });
                 (relay, handle)
@@ -249,5 +276,24 @@ mod tests {
         drop(a);
         drop(b);
         assert!(relay.sockets.borrow().is_empty());
+    }
+
+    #[test]
+    fn the_backlog_counts_deliveries_sent_and_not_yet_queued() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let handle = RelayHandle::new(tx);
+        handle.deliver(Outgoing::at_pos(1), (0..MAX_BACKLOG as u64 - 1).collect());
+        assert!(!handle.overloaded());
+        handle.close(7);
+        handle.deliver(Outgoing::at_pos(2), vec![1]);
+        assert!(handle.overloaded(), "one more delivery than the relay may owe");
+        let relay = Relay::default();
+        while let Ok(cmd) = rx.try_recv() {
+            let done = cmd.deliveries();
+            relay.run_command(cmd);
+            handle.backlog.fetch_sub(done, Ordering::Relaxed);
+        }
+        assert!(!handle.overloaded());
+        assert_eq!(handle.backlog.load(Ordering::Relaxed), 0);
     }
 }

@@ -23,6 +23,7 @@ use crate::db::Db;
 
 mod handle;
 mod index;
+mod registry;
 mod watchers;
 
 pub use handle::{close, CloseSlot, HubHandle, Registration, SessionId, Stale};
@@ -313,102 +314,15 @@ impl Hub {
             }
             per_relay[s.relay].push(id);
         }
-        for (relay, ids) in self.relays.iter().zip(per_relay) {
-            if !ids.is_empty() {
-                relay.deliver(e.clone(), ids);
+        for (i, ids) in per_relay.into_iter().enumerate() {
+            if ids.is_empty() {
+                continue;
             }
-        }
-    }
-
-    fn on_register(&mut self, id: SessionId, reg: Registration, reply: Reply) {
-        let dispatched = self.next_pos - 1;
-        if reg.snapshot_pos > dispatched {
-            self.pending.push((id, reg, reply));
-            return;
-        }
-        let snapshot = reg.snapshot_pos;
-        if snapshot < dispatched
-            && self.recent.front().and_then(|f| f.event.pos).is_none_or(|first| first > snapshot + 1)
-        {
-            let _ = reply.send(Err(Stale));
-            return;
-        }
-        self.activate(id, reg);
-        // Bring the socket level: what was dispatched after its snapshot, for it alone.
-        let catch_up: Vec<Shared> =
-            self.recent.iter().filter(|e| e.event.pos.is_some_and(|p| p > snapshot)).cloned().collect();
-        for e in catch_up {
-            self.apply_membership(&e, Some(id), true);
-            self.route(&e, Some(id));
-            self.apply_membership(&e, Some(id), false);
-        }
-        let _ = reply.send(Ok(()));
-    }
-
-    fn activate_pending(&mut self) {
-        let dispatched = self.next_pos - 1;
-        let mut i = 0;
-        while i < self.pending.len() {
-            if self.pending[i].1.snapshot_pos <= dispatched {
-                let (id, reg, reply) = self.pending.swap_remove(i);
-                self.on_register(id, reg, reply);
-            } else {
-                i += 1;
+            if self.relays[i].overloaded() {
+                self.kill_relay_sockets(i);
+                continue;
             }
+            self.relays[i].deliver(e.clone(), ids);
         }
-    }
-
-    fn activate(&mut self, id: SessionId, reg: Registration) {
-        index_add(&mut self.by_user, reg.user_id, id);
-        for ch in &reg.channels {
-            index_add(&mut self.by_channel, *ch, id);
-        }
-        for ws in &reg.workspaces {
-            index_add(&mut self.by_workspace, *ws, id);
-        }
-        let relay = match self.relays.iter().position(|r| r.id == reg.relay.id) {
-            Some(i) => i,
-            None => {
-                self.relays.push(reg.relay.clone());
-                self.relays.len() - 1
-            }
-        };
-        self.sockets.insert(
-            id,
-            Socket {
-                user_id: reg.user_id,
-                channels: reg.channels,
-                workspaces: reg.workspaces,
-                watching: HashSet::new(),
-                relay,
-                close: reg.close,
-            },
-        );
-    }
-
-    fn remove(&mut self, id: SessionId) {
-        self.pending.retain(|(pid, _, _)| *pid != id);
-        let Some(s) = self.sockets.remove(&id) else { return };
-        index_remove(&mut self.by_user, s.user_id, id);
-        for ch in s.channels {
-            index_remove(&mut self.by_channel, ch, id);
-        }
-        for ws in s.workspaces {
-            index_remove(&mut self.by_workspace, ws, id);
-        }
-        for u in s.watching {
-            index_remove(&mut self.by_watched, u, id);
-        }
-    }
-
-    /// Closes a socket's queue; its session task then closes it with this code.
-    fn kill(&mut self, id: SessionId, code: u16, reason: &'static str) {
-        if let Some(s) = self.sockets.get(&id) {
-            if let Ok(mut slot) = s.close.lock() {
-                slot.get_or_insert((code, reason));
-            }
-            self.relays[s.relay].close(id);
-        }
-        self.remove(id);
     }
 }
