@@ -31,7 +31,7 @@ pub use super::relay::LiveQueue;
 /// The session task's end: hands the hub's queue over and learns when it ended.
 pub struct Handover {
     queue: oneshot::Sender<LiveQueue>,
-    pub ended: oneshot::Receiver<()>,
+    ended: oneshot::Receiver<()>,
 }
 
 impl Handover {

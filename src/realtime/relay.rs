@@ -132,7 +132,7 @@ impl Relay {
                     if q.events.len() >= entry.cap {
                         // Not reading: drop the socket (it resumes); never the event.
                         if let Ok(mut slot) = entry.close.lock() {
-                            slot.get_or_insert((close::TOO_SLOW, "too slow: reconnect and resume"));
+                            slot.get_or_insert((close::TOO_SLOW, close::TOO_SLOW_REASON));
                         }
                         q.close();
                         drop(q);
@@ -260,7 +260,7 @@ mod tests {
         assert_eq!(drain(&mut qb), (vec![1, 2, 3], false), "b gets each event once, in order");
         // a held two unread events when the third came: closed, its events dropped with it.
         assert_eq!(drain(&mut qa), (vec![], true));
-        assert_eq!(*slot_a.lock().unwrap(), Some((close::TOO_SLOW, "too slow: reconnect and resume")));
+        assert_eq!(*slot_a.lock().unwrap(), Some((close::TOO_SLOW, close::TOO_SLOW_REASON)));
         assert!(!relay.sockets.borrow().contains_key(&1), "a is detached");
         relay.run_command(Command::Deliver(Outgoing::at_pos(4), vec![1, 2]));
         assert_eq!(drain(&mut qb), (vec![4], false));

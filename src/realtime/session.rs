@@ -67,6 +67,7 @@ struct LiveIo {
     handover: Handover,
     close_slot: CloseSlot,
 }
+
 /// When this socket last announced typing, per (channel, thread root).
 type TypingSent = HashMap<(Uuid, Option<Uuid>), Instant>;
 
@@ -97,7 +98,7 @@ async fn send_text(ws: &mut Session, text: impl Into<bytestring::ByteString>) ->
     match tokio::time::timeout(SEND_TIMEOUT, ws.text(text)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err((1000, "gone")),
-        Err(_) => Err((close::TOO_SLOW, "too slow: reconnect and resume")),
+        Err(_) => Err((close::TOO_SLOW, close::TOO_SLOW_REASON)),
     }
 }
 
@@ -258,7 +259,7 @@ async fn live(
             _ = &mut ended => {
                 // The hub let go of this socket; it left the reason in the close slot.
                 let outcome = io.close_slot.lock().ok().and_then(|s| *s);
-                return outcome.unwrap_or((close::TOO_SLOW, "too slow: reconnect and resume"));
+                return outcome.unwrap_or((close::TOO_SLOW, close::TOO_SLOW_REASON));
             }
             msg = stream.recv() => {
                 last_seen = Instant::now();
@@ -271,7 +272,7 @@ async fn live(
                     }
                     Some(Ok(AggregatedMessage::Ping(b))) => {
                         if !matches!(tokio::time::timeout(SEND_TIMEOUT, ws.pong(&b)).await, Ok(Ok(()))) {
-                            return (close::TOO_SLOW, "too slow: reconnect and resume");
+                            return (close::TOO_SLOW, close::TOO_SLOW_REASON);
                         }
                     }
                     Some(Ok(AggregatedMessage::Pong(_))) => {}
@@ -287,7 +288,7 @@ async fn live(
                 match tokio::time::timeout(SEND_TIMEOUT, ws.ping(b"")).await {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => return (1000, "gone"),
-                    Err(_) => return (close::TOO_SLOW, "too slow: reconnect and resume"),
+                    Err(_) => return (close::TOO_SLOW, close::TOO_SLOW_REASON),
                 }
             }
         }

@@ -272,9 +272,7 @@ impl DbIndex {
         }
         Ok(out)
     }
-}
 
-impl DbIndex {
     /// Reads the messages and writes their documents in one transaction that holds their
     /// row locks (PostgreSQL) or the database's write lock (SQLite).
     async fn refresh_together(&self, message_ids: &[Uuid]) -> anyhow::Result<()> {

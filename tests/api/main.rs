@@ -8,6 +8,7 @@ mod authz;
 mod bad_input;
 mod bots;
 mod channels;
+mod client;
 mod cluster;
 mod concurrency;
 mod email;

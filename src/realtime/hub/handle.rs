@@ -17,6 +17,8 @@ pub mod close {
     pub const UNAUTHENTICATED: u16 = 4001;
     pub const BAD_FRAME: u16 = 4002;
     pub const TOO_SLOW: u16 = 4008;
+    /// Why a socket closed with TOO_SLOW: it resumes from its position.
+    pub const TOO_SLOW_REASON: &str = "too slow: reconnect and resume";
     pub const DEACTIVATED: u16 = 4010;
     pub const HEARTBEAT_TIMEOUT: u16 = 4011;
     pub const SERVICE_RESTART: u16 = 1012;

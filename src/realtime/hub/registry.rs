@@ -94,7 +94,7 @@ impl Hub {
         let ids: Vec<SessionId> = self.sockets.iter().filter(|(_, s)| s.relay == relay).map(|(id, _)| *id).collect();
         tracing::warn!(sockets = ids.len(), "a worker thread fell too far behind; closing its sockets");
         for id in ids {
-            self.kill(id, close::TOO_SLOW, "too slow: reconnect and resume");
+            self.kill(id, close::TOO_SLOW, close::TOO_SLOW_REASON);
         }
     }
 
