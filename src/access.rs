@@ -2,10 +2,11 @@
 //! REST handlers (and later the WebSocket, search and files) all call it.
 //! Anything the caller may not see is reported as not found.
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult};
 use uuid::Uuid;
 
 use crate::channels::model::{channel, member as channel_member};
+use crate::db::{FromInline, ReadSource};
 use crate::error::{AppError, AppResult};
 use crate::messages::model::message;
 use crate::workspaces::model::{member as ws_member, workspace};
@@ -106,19 +107,19 @@ pub fn not_allowed(message: &str) -> AppError {
 }
 
 async fn active_membership(
-    conn: &impl ConnectionTrait,
+    source: &impl ReadSource,
     user_id: Uuid,
     workspace_id: Uuid,
 ) -> AppResult<Option<ws_member::Model>> {
-    let m = ws_member::Entity::find_by_id((workspace_id, user_id)).one(conn).await?;
+    let m = source.find_one(ws_member::Entity::find_by_id((workspace_id, user_id))).await?;
     Ok(m.filter(|m| m.deactivated_at.is_none()))
 }
 
 /// The workspace, if `user_id` is an active member of it.
-pub async fn workspace(conn: &impl ConnectionTrait, user_id: Uuid, workspace_id: Uuid) -> AppResult<WorkspaceAccess> {
-    let membership = active_membership(conn, user_id, workspace_id).await?.ok_or(AppError::NotFound("workspace"))?;
+pub async fn workspace(source: &impl ReadSource, user_id: Uuid, workspace_id: Uuid) -> AppResult<WorkspaceAccess> {
+    let membership = active_membership(source, user_id, workspace_id).await?.ok_or(AppError::NotFound("workspace"))?;
     let workspace =
-        workspace::Entity::find_by_id(workspace_id).one(conn).await?.ok_or(AppError::NotFound("workspace"))?;
+        source.find_one(workspace::Entity::find_by_id(workspace_id)).await?.ok_or(AppError::NotFound("workspace"))?;
     Ok(WorkspaceAccess { workspace, role: WorkspaceRole::parse(&membership.role) })
 }
 
@@ -152,13 +153,13 @@ impl ChannelAccess {
 
 /// Loads a channel and checks `need` for `user_id`. Hidden channels are "not found".
 pub async fn channel(
-    conn: &impl ConnectionTrait,
+    source: &impl ReadSource,
     user_id: Uuid,
     channel_id: Uuid,
     need: Need,
 ) -> AppResult<ChannelAccess> {
     let (channel, ws, membership) =
-        channel_with_memberships(conn, user_id, channel_id).await?.ok_or(AppError::NotFound("channel"))?;
+        channel_with_memberships(source, user_id, channel_id).await?.ok_or(AppError::NotFound("channel"))?;
     let ws = ws.filter(|m| m.deactivated_at.is_none()).ok_or(AppError::NotFound("channel"))?;
     let role = WorkspaceRole::parse(&ws.role);
     let kind = ChannelKind::parse(&channel.kind);
@@ -186,12 +187,14 @@ pub async fn channel(
     Ok(access)
 }
 
+type ChannelRow = (channel::Model, Option<ws_member::Model>, Option<channel_member::Model>);
+
 /// The channel, the caller's workspace membership and channel membership, in one statement.
 async fn channel_with_memberships(
-    conn: &impl ConnectionTrait,
+    source: &impl ReadSource,
     user_id: Uuid,
     channel_id: Uuid,
-) -> AppResult<Option<(channel::Model, Option<ws_member::Model>, Option<channel_member::Model>)>> {
+) -> AppResult<Option<ChannelRow>> {
     let (c, w, m) = (Alias::new("c"), Alias::new("w"), Alias::new("m"));
     let mut q = Query::select();
     select_prefixed::<channel::Entity>(&mut q, "c");
@@ -218,11 +221,23 @@ async fn channel_with_memberships(
                 .add(Expr::col((m.clone(), channel_member::Column::UserId)).eq(user_id)),
         )
         .and_where(Expr::col((c, channel::Column::Id)).eq(channel_id));
-    let Some(row) = conn.query_one(&q).await? else { return Ok(None) };
-    let channel = channel::Model::from_query_result(&row, "c_")?;
-    let ws = ws_member::Model::from_query_result_optional(&row, "w_")?;
-    let member = channel_member::Model::from_query_result_optional(&row, "m_")?;
-    Ok(Some((channel, ws, member)))
+    Ok(source.query_one_with(&q, channel_row_inline, channel_row_pooled).await?)
+}
+
+fn channel_row_inline(row: &rusqlite::Row<'_>) -> rusqlite::Result<ChannelRow> {
+    Ok((
+        channel::Model::from_inline(row, "c_")?,
+        ws_member::Model::from_inline_optional(row, "w_")?,
+        channel_member::Model::from_inline_optional(row, "m_")?,
+    ))
+}
+
+fn channel_row_pooled(row: &QueryResult) -> Result<ChannelRow, sea_orm::DbErr> {
+    Ok((
+        channel::Model::from_query_result(row, "c_")?,
+        ws_member::Model::from_query_result_optional(row, "w_")?,
+        channel_member::Model::from_query_result_optional(row, "m_")?,
+    ))
 }
 
 /// Selects every column of `E` from the table aliased `alias`, as `{alias}_{column}`.
@@ -235,13 +250,13 @@ fn select_prefixed<E: EntityTrait>(q: &mut SelectStatement, alias: &str) {
 
 /// A message and its channel's access; a message in a hidden channel is "not found".
 pub async fn message(
-    conn: &impl ConnectionTrait,
+    source: &impl ReadSource,
     user_id: Uuid,
     message_id: Uuid,
     need: Need,
 ) -> AppResult<(message::Model, ChannelAccess)> {
-    let msg = message::Entity::find_by_id(message_id).one(conn).await?.ok_or(AppError::NotFound("message"))?;
-    let access = match channel(conn, user_id, msg.channel_id, need).await {
+    let msg = source.find_one(message::Entity::find_by_id(message_id)).await?.ok_or(AppError::NotFound("message"))?;
+    let access = match channel(source, user_id, msg.channel_id, need).await {
         Err(AppError::NotFound(_)) => return Err(AppError::NotFound("message")),
         other => other?,
     };

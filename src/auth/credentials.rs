@@ -16,7 +16,7 @@ use super::model::{api_token, session};
 use super::secret_token;
 use crate::accounts::model::user;
 use crate::clock::{now_ms, HOUR_MS};
-use crate::db::Db;
+use crate::db::{Db, ReadSource};
 use crate::error::AppResult;
 
 /// A session's expiry is pushed forward (and a token's last use recorded) at most this often.
@@ -111,7 +111,7 @@ impl CredentialCache {
         let hash = secret_token::hash(secret);
         let now = now_ms();
         let entry = match self.get(&hash, kind, now) {
-            Some(e) => match user::Entity::find_by_id(e.user_id).one(conn).await? {
+            Some(e) => match db.find_one(user::Entity::find_by_id(e.user_id)).await? {
                 Some(user) if user.auth_version == e.auth_version => Some((e, user)),
                 _ => {
                     self.forget(&hash);

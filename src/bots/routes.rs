@@ -23,7 +23,7 @@ pub async fn create(
     path: web::Path<Uuid>,
     body: web::Json<NewBot>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let tx = state.db.write().await?;
     let bot = service::create(&tx, &ws, me.id(), body.into_inner(), state.settings.limits.name_chars).await?;
     audit::record(
@@ -40,7 +40,7 @@ pub async fn create(
     params(("workspace_id" = Uuid, Path)), responses((status = 200, body = [BotView]), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}/bots")]
 pub async fn list(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::list(&state.db.conn, &ws, me.id()).await?))
 }
 
@@ -65,7 +65,7 @@ async fn set_active(state: &AppState, me: &CurrentUser, bot_id: Uuid, active: bo
     let (bot, _) = service::manageable(&state.db.conn, me.id(), bot_id).await?;
     if active {
         // Bringing a bot back is an admin's decision, not only its owner's.
-        access::workspace(&state.db.conn, me.id(), bot.workspace_id).await?.require_admin()?;
+        access::workspace(&state.db, me.id(), bot.workspace_id).await?.require_admin()?;
     }
     let tx = state.db.write().await?;
     accounts::set_active(&*tx, bot_id, active).await?;

@@ -35,7 +35,7 @@ pub async fn mark_read(
     path: web::Path<Uuid>,
     body: web::Json<MarkRead>,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
     let seq = read_state::mark_read(&*tx, &a, me.id(), body.seq).await?;
     let data = json!({"channel_id": a.channel.id, "last_read_seq": seq});
@@ -55,7 +55,7 @@ pub async fn notifications(
     path: web::Path<Uuid>,
     body: web::Json<NotifyPrefs>,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
     read_state::set_prefs(&*tx, &a, me.id(), body.into_inner()).await?;
     tx.commit().await?;
@@ -80,7 +80,7 @@ pub async fn mark_unread(
     path: web::Path<Uuid>,
     body: web::Json<MarkUnread>,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
     let seq = read_state::mark_unread(&*tx, &a, me.id(), body.from_seq).await?;
     let data = json!({"channel_id": a.channel.id, "last_read_seq": seq});
@@ -105,7 +105,7 @@ pub async fn mark_all_read(
     me: CurrentUser,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let tx = state.db.write().await?;
     let moved = read_state::mark_all_read(&*tx, ws.workspace.id, me.id()).await?;
     for (channel_id, seq) in &moved {

@@ -26,7 +26,7 @@ pub async fn create(
     path: web::Path<Uuid>,
     body: web::Json<NewChannel>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let tx = state.db.write().await?;
     let view = service::create(&*tx, &ws, me.id(), body.into_inner()).await?;
     tx.emit(NewEvent::member_joined(ws.workspace.id, view.id, me.id()));
@@ -42,7 +42,7 @@ pub async fn create(
     params(("workspace_id" = Uuid, Path)), responses((status = 200, body = [ChannelView]), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}/channels")]
 pub async fn list_mine(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::list_mine(&state.db.conn, &ws, me.id()).await?))
 }
 
@@ -64,7 +64,7 @@ pub async fn browse(
     path: web::Path<Uuid>,
     q: web::Query<BrowseQuery>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::browse(&state.db.conn, &ws, me.id(), q.include_archived).await?))
 }
 
@@ -100,7 +100,7 @@ pub async fn conversation(
     responses((status = 200, body = ChannelView), (status = 404, body = ErrorBody)))]
 #[get("/channels/{channel_id}")]
 pub async fn get(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     Ok(HttpResponse::Ok().json(service::view_for(&state.db.conn, &a.channel, me.id()).await?))
 }
 
@@ -117,7 +117,7 @@ pub async fn update(
     body: web::Json<ChannelPatch>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let a = access::channel(&state.db.conn, me.id(), id, Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), id, Need::Read).await?;
     let tx = state.db.write().await?;
     service::update(&*tx, &a, body.into_inner()).await?;
     let a = access::channel(&*tx, me.id(), id, Need::Read).await?;
@@ -128,7 +128,7 @@ pub async fn update(
 }
 
 async fn set_archived(state: &AppState, me: &CurrentUser, id: Uuid, archived: bool) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), id, Need::Manage).await?;
+    let a = access::channel(&state.db, me.id(), id, Need::Manage).await?;
     let tx = state.db.write().await?;
     service::set_archived(&*tx, &a, archived).await?;
     let k = if archived { kind::CHANNEL_ARCHIVED } else { kind::CHANNEL_UNARCHIVED };
@@ -172,7 +172,7 @@ pub async fn join(state: web::Data<AppState>, me: CurrentUser, path: web::Path<U
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/channels/{channel_id}/leave")]
 pub async fn leave(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     let tx = state.db.write().await?;
     service::leave(&*tx, &a, me.id()).await?;
     tx.emit(NewEvent::member_left(a.channel.workspace_id, a.channel.id, me.id()));
@@ -185,7 +185,7 @@ pub async fn leave(state: web::Data<AppState>, me: CurrentUser, path: web::Path<
     responses((status = 200, body = [UserView]), (status = 404, body = ErrorBody)))]
 #[get("/channels/{channel_id}/members")]
 pub async fn members(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     Ok(HttpResponse::Ok().json(service::members(&state.db.conn, &a).await?))
 }
 
@@ -233,7 +233,7 @@ pub async fn remove_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (id, user_id) = path.into_inner();
-    let a = access::channel(&state.db.conn, me.id(), id, Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), id, Need::Read).await?;
     let tx = state.db.write().await?;
     service::remove_member(&*tx, &a, me.id(), user_id).await?;
     tx.emit(NewEvent::member_left(a.channel.workspace_id, a.channel.id, user_id));

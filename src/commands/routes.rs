@@ -34,7 +34,7 @@ pub struct CommandHelp {
     params(("workspace_id" = Uuid, Path)), responses((status = 200, body = [CommandHelp]), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}/commands")]
 pub async fn available(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let mut out: Vec<CommandHelp> = BUILTINS
         .iter()
         .map(|b| CommandHelp {
@@ -66,7 +66,7 @@ pub async fn run(
     path: web::Path<Uuid>,
     body: web::Json<Invocation>,
 ) -> AppResult<HttpResponse> {
-    let channel_access = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let channel_access = access::channel(&state.db, me.id(), path.into_inner(), Need::Post).await?;
     let caller_user = me.user.clone();
     let caller = Caller { user: &caller_user, access: &channel_access, thread_root_id: body.thread_root_id };
     Ok(HttpResponse::Ok().json(execute::run(&state, &caller, &body).await?))
@@ -113,7 +113,7 @@ pub async fn create(
     path: web::Path<Uuid>,
     body: web::Json<NewCommand>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let tx = state.db.write().await?;
     let created = service::create(&tx, &state.sealer, &state.outbound, &ws, me.id(), body.into_inner()).await?;
     audit::record(
@@ -133,7 +133,7 @@ pub async fn create(
     params(("workspace_id" = Uuid, Path)), responses((status = 200, body = [CommandView]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}/slash-commands")]
 pub async fn list(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     ws.require_admin()?;
     let rows = service::list(&state.db.conn, ws.workspace.id).await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(service::view).collect::<Vec<_>>()))

@@ -14,13 +14,19 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use crate::realtime::bus::SharedBus;
 use crate::settings::SqliteSync;
 
+mod inline;
+mod read;
 mod write;
 
+pub use inline::{FromInline, InlineReader};
+pub use read::ReadSource;
 pub use write::{WriteCounts, WriteTx};
 
 #[derive(Clone)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    /// Short reads on the caller's own thread (SQLite on a file; see `ReadSource`).
+    inline: Option<Arc<InlineReader>>,
     write_gate: Option<Arc<write::Gate>>,
     bus: Option<SharedBus>,
 }
@@ -59,7 +65,9 @@ impl Db {
             DbBackend::Sqlite => Some(Arc::new(write::Gate::new())),
             _ => None,
         };
-        Ok(Self { conn, write_gate, bus: None })
+        // The pool made the file (mode=rwc) before the reader opens it read-only.
+        let inline = InlineReader::file_of(url).map(|path| Arc::new(InlineReader::new(path)));
+        Ok(Self { conn, inline, write_gate, bus: None })
     }
 
     /// Publishes committed events on `bus` from now on.
@@ -70,6 +78,11 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await
+    }
+
+    /// Whether short reads run on the caller's own thread (SQLite on a file).
+    pub fn reads_inline(&self) -> bool {
+        self.inline.is_some()
     }
 
     pub fn backend(&self) -> DbBackend {

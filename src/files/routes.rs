@@ -30,7 +30,7 @@ pub async fn upload_file(
     req: HttpRequest,
     form: Multipart,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Post).await?;
     let length =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let view = upload::receive(&state, &a, me.id(), length, form)
@@ -59,7 +59,7 @@ pub async fn list(
     path: web::Path<Uuid>,
     q: web::Query<FileListQuery>,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(AppError::invalid("limit", "must be 1 to 200"));
@@ -189,7 +189,7 @@ pub struct StorageUsage {
     responses((status = 200, body = StorageUsage), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}/storage")]
 pub async fn storage(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let used = service::usage(&state.db.conn, ws.workspace.id, None).await?;
     Ok(HttpResponse::Ok()
         .json(StorageUsage { used_bytes: used, quota_bytes: state.settings.files.workspace_quota_bytes }))

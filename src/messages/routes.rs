@@ -28,7 +28,7 @@ pub async fn post_message(
     path: web::Path<Uuid>,
     body: web::Json<NewMessage>,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Post).await?;
     let (msg, created) =
         service::post(&state.db, &a, &me.user, body.into_inner(), state.settings.limits.message_chars).await?;
     Ok(if created { HttpResponse::Created().json(msg) } else { HttpResponse::Ok().json(msg) })
@@ -44,7 +44,7 @@ pub async fn channel_history(
     path: web::Path<Uuid>,
     q: web::Query<HistoryQuery>,
 ) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     Ok(HttpResponse::Ok().json(history::page(&state.db.conn, &a, q.into_inner()).await?))
 }
 
@@ -53,7 +53,7 @@ pub async fn channel_history(
     responses((status = 200, body = [MessageView]), (status = 404, body = ErrorBody)))]
 #[get("/channels/{channel_id}/pins")]
 pub async fn list_pins(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let a = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     Ok(HttpResponse::Ok().json(pins::list(&state.db.conn, a.channel.id).await?))
 }
 
@@ -66,7 +66,7 @@ pub async fn get_message(
     me: CurrentUser,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let (msg, _) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let (msg, _) = access::message(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     Ok(HttpResponse::Ok().json(view::view(&state.db.conn, &msg).await?))
 }
 
@@ -121,7 +121,7 @@ pub async fn thread(
     path: web::Path<Uuid>,
     q: web::Query<ThreadQuery>,
 ) -> AppResult<HttpResponse> {
-    let (msg, _) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Read).await?;
+    let (msg, _) = access::message(&state.db, me.id(), path.into_inner(), Need::Read).await?;
     Ok(HttpResponse::Ok().json(history::thread(&state.db.conn, &msg, q.into_inner()).await?))
 }
 
@@ -143,7 +143,7 @@ pub async fn add_reaction(
     path: web::Path<Uuid>,
     body: web::Json<NewReaction>,
 ) -> AppResult<HttpResponse> {
-    let (msg, a) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let (msg, a) = access::message(&state.db, me.id(), path.into_inner(), Need::Post).await?;
     reactions::react(&state.db, &msg, a.channel.workspace_id, me.id(), &body.emoji).await?;
     Ok(HttpResponse::Ok().json(view::view(&state.db.conn, &msg).await?))
 }
@@ -159,7 +159,7 @@ pub async fn remove_reaction(
     path: web::Path<(Uuid, String)>,
 ) -> AppResult<HttpResponse> {
     let (id, emoji) = path.into_inner();
-    let (msg, a) = access::message(&state.db.conn, me.id(), id, Need::Post).await?;
+    let (msg, a) = access::message(&state.db, me.id(), id, Need::Post).await?;
     reactions::unreact(&state.db, &msg, a.channel.workspace_id, me.id(), &emoji).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -169,7 +169,7 @@ pub async fn remove_reaction(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/messages/{message_id}/pin")]
 pub async fn pin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let (msg, a) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let (msg, a) = access::message(&state.db, me.id(), path.into_inner(), Need::Post).await?;
     let tx = state.db.write().await?;
     if pins::pin(&*tx, &msg, me.id()).await? {
         let data = json!({"message_id": msg.id, "pinned_by": me.id()});
@@ -184,7 +184,7 @@ pub async fn pin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uu
     responses((status = 204), (status = 404, body = ErrorBody)))]
 #[delete("/messages/{message_id}/pin")]
 pub async fn unpin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let (msg, a) = access::message(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
+    let (msg, a) = access::message(&state.db, me.id(), path.into_inner(), Need::Post).await?;
     let tx = state.db.write().await?;
     pins::unpin(&*tx, &msg).await?;
     let data = json!({"message_id": msg.id});

@@ -269,7 +269,7 @@ fn emit_thread_updated(tx: &WriteTx, workspace_id: Uuid, root: Option<&message::
 
 /// Only the author edits; the text is re-rendered and its mentions replaced.
 pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: usize) -> AppResult<MessageView> {
-    let (msg, access) = access::message(&db.conn, me, message_id, access::Need::Post).await?;
+    let (msg, access) = access::message(db, me, message_id, access::Need::Post).await?;
     if msg.deleted_at.is_some() {
         return Err(AppError::NotFound("message"));
     }
@@ -305,7 +305,7 @@ pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: 
 /// The author or a channel manager deletes; the message stays as a tombstone so
 /// seqs keep no gaps, and its text, reactions, mentions and pin are removed.
 pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
-    let (msg, access) = access::message(&db.conn, me, message_id, access::Need::Read).await?;
+    let (msg, access) = access::message(db, me, message_id, access::Need::Read).await?;
     if msg.deleted_at.is_some() {
         return Err(AppError::NotFound("message"));
     }

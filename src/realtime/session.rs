@@ -337,7 +337,7 @@ async fn on_frame(
             if typing_sent.get(&place).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
                 return Ok(());
             }
-            let Ok(access) = access::channel(&state.db.conn, me.id, channel_id, Need::Post).await else {
+            let Ok(access) = access::channel(&state.db, me.id, channel_id, Need::Post).await else {
                 return send(ws, json!({"type": "error", "code": "channel_not_found", "channel_id": channel_id})).await;
             };
             typing_sent.insert(place, Instant::now());

@@ -117,7 +117,7 @@ impl Caller {
     /// A channel named as `channel_id` reads it, checked for `need`.
     pub async fn channel(&self, state: &AppState, named: &str, need: Need) -> Result<ChannelAccess, SlackError> {
         let id = self.channel_id(state, named).await?;
-        Ok(access::channel(&state.db.conn, self.id(), id, need).await?)
+        Ok(access::channel(&state.db, self.id(), id, need).await?)
     }
 }
 

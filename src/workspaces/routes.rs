@@ -45,7 +45,7 @@ pub async fn list(state: web::Data<AppState>, me: CurrentUser) -> AppResult<Http
     responses((status = 200, body = WorkspaceView), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}")]
 pub async fn get(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(WorkspaceView::from(&ws)))
 }
 
@@ -68,7 +68,7 @@ pub async fn members(
     path: web::Path<Uuid>,
     q: web::Query<MembersQuery>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let include_removed = q.include_removed && ws.role.is_admin();
     Ok(HttpResponse::Ok().json(service::members(&state.db.conn, &ws, include_removed).await?))
 }
@@ -91,7 +91,7 @@ pub async fn change_role(
     body: web::Json<RoleChange>,
 ) -> AppResult<HttpResponse> {
     let (ws_id, user_id) = path.into_inner();
-    let ws = access::workspace(&state.db.conn, me.id(), ws_id).await?;
+    let ws = access::workspace(&state.db, me.id(), ws_id).await?;
     service::change_role(&state.db, &ws, me.id(), user_id, body.role).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -107,7 +107,7 @@ pub async fn remove_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (ws_id, user_id) = path.into_inner();
-    let ws = access::workspace(&state.db.conn, me.id(), ws_id).await?;
+    let ws = access::workspace(&state.db, me.id(), ws_id).await?;
     service::remove_member(&state.db, &ws, me.id(), user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -141,7 +141,7 @@ pub async fn create_invite(
     path: web::Path<Uuid>,
     body: web::Json<NewInvite>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let b = body.into_inner();
     let send_email = b.send_email.unwrap_or(true);
     let input = InviteInput {
@@ -193,7 +193,7 @@ pub async fn revoke_invite(
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (ws_id, invite_id) = path.into_inner();
-    let ws = access::workspace(&state.db.conn, me.id(), ws_id).await?;
+    let ws = access::workspace(&state.db, me.id(), ws_id).await?;
     invites::revoke(&state.db.conn, &ws, me.id(), invite_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -218,6 +218,6 @@ pub async fn accept_invite(
     let tx = state.db.write().await?;
     let ws = invites::accept(&tx, &path.into_inner(), &me.user).await?;
     tx.commit().await?;
-    let access = access::workspace(&state.db.conn, me.id(), ws.id).await?;
+    let access = access::workspace(&state.db, me.id(), ws.id).await?;
     Ok(HttpResponse::Ok().json(WorkspaceView::from(&access)))
 }

@@ -35,7 +35,7 @@ pub async fn settings(
     body: web::Json<WorkspaceSettings>,
 ) -> AppResult<HttpResponse> {
     use sea_orm::{ActiveModelTrait, Set};
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     ws.require_admin()?;
     let tx = state.db.write().await?;
     let mut am: workspace::ActiveModel = ws.workspace.clone().into();

@@ -21,6 +21,7 @@ mod group_commit;
 mod helpers;
 mod history;
 mod hooks;
+mod inline_reads;
 mod jobs;
 mod mail_support;
 mod messages;

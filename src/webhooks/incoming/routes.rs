@@ -21,8 +21,8 @@ pub async fn create(
     path: web::Path<Uuid>,
     body: web::Json<NewHook>,
 ) -> AppResult<HttpResponse> {
-    let channel = access::channel(&state.db.conn, me.id(), path.into_inner(), Need::Post).await?;
-    let ws = access::workspace(&state.db.conn, me.id(), channel.channel.workspace_id).await?;
+    let channel = access::channel(&state.db, me.id(), path.into_inner(), Need::Post).await?;
+    let ws = access::workspace(&state.db, me.id(), channel.channel.workspace_id).await?;
     service::may_create(&ws, &channel)?;
     let tx = state.db.write().await?;
     let created = service::create(
@@ -52,7 +52,7 @@ pub async fn create(
     params(("workspace_id" = Uuid, Path)), responses((status = 200, body = [HookView]), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}/hooks")]
 pub async fn list(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::list(&state.db.conn, &ws, me.id()).await?))
 }
 

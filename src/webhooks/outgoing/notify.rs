@@ -58,7 +58,7 @@ pub async fn direct_message(state: &AppState, workspace_id: Uuid, to: Uuid, text
     let conv = conversations::get_or_create(&*tx, &ws, bot_id, &[to]).await?;
     conversations::announce(&tx, workspace_id, &conv)?;
     tx.commit().await?;
-    let target = access::channel(&state.db.conn, bot_id, conv.view.id, Need::Post).await?;
+    let target = access::channel(&state.db, bot_id, conv.view.id, Need::Post).await?;
     let author = user::Entity::find_by_id(bot_id).one(&state.db.conn).await?.ok_or(AppError::NotFound("user"))?;
     let new = NewMessage { text, client_msg_id: None, thread_root_id: None, file_ids: Vec::new(), app: None };
     messages::post(&state.db, &target, &author, new, state.settings.limits.message_chars).await?;

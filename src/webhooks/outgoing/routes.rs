@@ -32,10 +32,10 @@ pub async fn create(
     path: web::Path<Uuid>,
     body: web::Json<NewOutgoingHook>,
 ) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let channel = match body.channel_id {
         Some(id) => {
-            let c = access::channel(&state.db.conn, me.id(), id, Need::Read).await?;
+            let c = access::channel(&state.db, me.id(), id, Need::Read).await?;
             if c.channel.workspace_id != ws.workspace.id {
                 return Err(AppError::NotFound("channel"));
             }
@@ -62,7 +62,7 @@ pub async fn create(
     params(("workspace_id" = Uuid, Path)), responses((status = 200, body = [OutgoingHookView]), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}/outgoing-hooks")]
 pub async fn list(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let ws = access::workspace(&state.db.conn, me.id(), path.into_inner()).await?;
+    let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(service::list(&state.db.conn, &ws, me.id()).await?))
 }
 
