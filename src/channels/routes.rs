@@ -43,7 +43,7 @@ pub async fn create(
 #[get("/workspaces/{workspace_id}/channels")]
 pub async fn list_mine(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(service::list_mine(&state.db.conn, &ws, me.id()).await?))
+    Ok(HttpResponse::Ok().json(service::list_mine(&state.db, &ws, me.id()).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

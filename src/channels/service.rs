@@ -12,7 +12,7 @@ use crate::access::{self, ChannelAccess, ChannelKind, WorkspaceAccess};
 use crate::accounts::model::user;
 use crate::accounts::view::UserView;
 use crate::clock::now_ms;
-use crate::db::is_unique_violation;
+use crate::db::{is_unique_violation, Db, ReadSource};
 use crate::error::{AppError, AppResult};
 use crate::validate;
 
@@ -166,20 +166,24 @@ pub async fn view_for(conn: &impl ConnectionTrait, c: &channel::Model, me: Uuid)
 }
 
 /// Every channel and conversation of the workspace the caller belongs to.
-pub async fn list_mine(conn: &impl ConnectionTrait, ws: &WorkspaceAccess, me: Uuid) -> AppResult<Vec<ChannelView>> {
-    let memberships = member::Entity::find().filter(member::Column::UserId.eq(me)).all(conn).await?;
-    let channels = channel::Entity::find()
-        .filter(channel::Column::WorkspaceId.eq(ws.workspace.id))
-        .filter(channel::Column::Id.is_in(memberships.iter().map(|m| m.channel_id).collect::<Vec<_>>()))
-        .order_by_asc(channel::Column::Name)
-        .all(conn)
+/// The lists are short reads (inline on SQLite); the unread counts scan what is unread,
+/// so they stay on the pool.
+pub async fn list_mine(db: &Db, ws: &WorkspaceAccess, me: Uuid) -> AppResult<Vec<ChannelView>> {
+    let memberships = db.find_all(member::Entity::find().filter(member::Column::UserId.eq(me))).await?;
+    let channels = db
+        .find_all(
+            channel::Entity::find()
+                .filter(channel::Column::WorkspaceId.eq(ws.workspace.id))
+                .filter(channel::Column::Id.is_in(memberships.iter().map(|m| m.channel_id).collect::<Vec<_>>()))
+                .order_by_asc(channel::Column::Name),
+        )
         .await?;
     let mine: Vec<member::Model> =
         memberships.into_iter().filter(|m| channels.iter().any(|c| c.id == m.channel_id)).collect();
-    let counts = read_state::counts(conn, me, &mine).await?;
+    let counts = read_state::counts(&db.conn, me, &mine).await?;
     let conv_ids: Vec<Uuid> =
         channels.iter().filter(|c| ChannelKind::parse(&c.kind).is_conversation()).map(|c| c.id).collect();
-    let conv_members = member::Entity::find().filter(member::Column::ChannelId.is_in(conv_ids)).all(conn).await?;
+    let conv_members = db.find_all(member::Entity::find().filter(member::Column::ChannelId.is_in(conv_ids))).await?;
     Ok(channels
         .iter()
         .map(|c| {

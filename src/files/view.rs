@@ -1,7 +1,7 @@
 //! How a file is shown to clients.
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -70,18 +70,20 @@ pub fn build(f: &file::Model) -> FileView {
 
 /// The live attachments of each of `message_ids`, in upload order.
 pub async fn by_message(
-    conn: &impl ConnectionTrait,
+    conn: &impl crate::db::ReadSource,
     message_ids: Vec<Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<FileView>>> {
     let mut out: HashMap<Uuid, Vec<FileView>> = HashMap::new();
     if message_ids.is_empty() {
         return Ok(out);
     }
-    let rows = file::Entity::find()
-        .filter(file::Column::MessageId.is_in(message_ids))
-        .filter(file::Column::DeletedAt.is_null())
-        .order_by_asc(file::Column::Id)
-        .all(conn)
+    let rows = conn
+        .find_all(
+            file::Entity::find()
+                .filter(file::Column::MessageId.is_in(message_ids))
+                .filter(file::Column::DeletedAt.is_null())
+                .order_by_asc(file::Column::Id),
+        )
         .await?;
     for f in rows {
         if let Some(m) = f.message_id {

@@ -1,12 +1,13 @@
 //! Reading history by cursor: before / after / around a seq or a message id,
 //! and a thread's replies.
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::model::message;
 use super::view::{views, MessageView};
 use crate::access::ChannelAccess;
+use crate::db::ReadSource;
 use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_LIMIT: u64 = 50;
@@ -48,7 +49,7 @@ fn base(channel_id: Uuid, include_replies: bool) -> Select<message::Entity> {
     }
 }
 
-pub async fn page(conn: &impl ConnectionTrait, access: &ChannelAccess, q: HistoryQuery) -> AppResult<HistoryPage> {
+pub async fn page(conn: &impl ReadSource, access: &ChannelAccess, q: HistoryQuery) -> AppResult<HistoryPage> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(AppError::invalid("limit", format!("must be 1 to {MAX_LIMIT}")));
@@ -61,8 +62,7 @@ pub async fn page(conn: &impl ConnectionTrait, access: &ChannelAccess, q: Histor
     let replies = q.include_replies;
     let around = match q.around_id {
         Some(mid) => Some(
-            message::Entity::find_by_id(mid)
-                .one(conn)
+            conn.find_one(message::Entity::find_by_id(mid))
                 .await?
                 .filter(|m| m.channel_id == id)
                 .ok_or(AppError::NotFound("message"))?
@@ -96,17 +96,17 @@ pub async fn page(conn: &impl ConnectionTrait, access: &ChannelAccess, q: Histor
 
 /// Up to `limit` rows nearest the cursor, returned oldest first, plus whether more exist.
 async fn older_or_newer(
-    conn: &impl ConnectionTrait,
+    conn: &impl ReadSource,
     sel: Select<message::Entity>,
     limit: u64,
     older: bool,
 ) -> AppResult<(Vec<message::Model>, bool)> {
     if limit == 0 {
-        let any = sel.limit(1).all(conn).await?;
+        let any = conn.find_all(sel.limit(1)).await?;
         return Ok((Vec::new(), !any.is_empty()));
     }
     let sel = if older { sel.order_by_desc(message::Column::Seq) } else { sel.order_by_asc(message::Column::Seq) };
-    let mut rows = sel.limit(limit + 1).all(conn).await?;
+    let mut rows = conn.find_all(sel.limit(limit + 1)).await?;
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if older {
@@ -133,7 +133,7 @@ pub struct ThreadPage {
     pub has_more: bool,
 }
 
-pub async fn thread(conn: &impl ConnectionTrait, root: &message::Model, q: ThreadQuery) -> AppResult<ThreadPage> {
+pub async fn thread(conn: &impl ReadSource, root: &message::Model, q: ThreadQuery) -> AppResult<ThreadPage> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(AppError::invalid("limit", format!("must be 1 to {MAX_LIMIT}")));
@@ -142,7 +142,7 @@ pub async fn thread(conn: &impl ConnectionTrait, root: &message::Model, q: Threa
     let root_row = if root_id == root.id {
         root.clone()
     } else {
-        message::Entity::find_by_id(root_id).one(conn).await?.ok_or(AppError::NotFound("message"))?
+        conn.find_one(message::Entity::find_by_id(root_id)).await?.ok_or(AppError::NotFound("message"))?
     };
     let mut sel = message::Entity::find().filter(message::Column::ThreadRootId.eq(root_id));
     if let Some(after) = q.after {

@@ -45,7 +45,7 @@ pub async fn channel_history(
     q: web::Query<HistoryQuery>,
 ) -> AppResult<HttpResponse> {
     let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
-    Ok(HttpResponse::Ok().json(history::page(&state.db.conn, &a, q.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(history::page(&state.db, &a, q.into_inner()).await?))
 }
 
 /// Pinned messages of a channel, most recently pinned first.
@@ -122,7 +122,7 @@ pub async fn thread(
     q: web::Query<ThreadQuery>,
 ) -> AppResult<HttpResponse> {
     let (msg, _) = access::message(&state.db, me.id(), path.into_inner(), Need::Read).await?;
-    Ok(HttpResponse::Ok().json(history::thread(&state.db.conn, &msg, q.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(history::thread(&state.db, &msg, q.into_inner()).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

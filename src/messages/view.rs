@@ -9,6 +9,7 @@ use super::cards::{self, AppView, CardView};
 use super::model::{message, pin, reaction};
 use crate::accounts::model::user;
 use crate::clock::{opt_rfc3339, rfc3339};
+use crate::db::ReadSource;
 use crate::error::AppResult;
 use crate::files::view::{self as file_view, FileView};
 
@@ -59,27 +60,27 @@ pub struct MessageView {
 }
 
 /// Builds views for a page of messages with four queries, whatever its size.
-pub async fn views(conn: &impl ConnectionTrait, msgs: &[message::Model]) -> AppResult<Vec<MessageView>> {
+pub async fn views(conn: &impl ReadSource, msgs: &[message::Model]) -> AppResult<Vec<MessageView>> {
     let ids: Vec<Uuid> = msgs.iter().map(|m| m.id).collect();
     let mut author_ids: Vec<Uuid> = msgs.iter().map(|m| m.author_id).collect();
     author_ids.sort();
     author_ids.dedup();
-    let authors: HashMap<Uuid, user::Model> = user::Entity::find()
-        .filter(user::Column::Id.is_in(author_ids))
-        .all(conn)
+    let authors: HashMap<Uuid, user::Model> = conn
+        .find_all(user::Entity::find().filter(user::Column::Id.is_in(author_ids)))
         .await?
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let reactions = reaction::Entity::find()
-        .filter(reaction::Column::MessageId.is_in(ids.clone()))
-        .order_by_asc(reaction::Column::CreatedAt)
-        .all(conn)
+    let reactions = conn
+        .find_all(
+            reaction::Entity::find()
+                .filter(reaction::Column::MessageId.is_in(ids.clone()))
+                .order_by_asc(reaction::Column::CreatedAt),
+        )
         .await?;
     let mut files = file_view::by_message(conn, ids.clone()).await?;
-    let pinned: Vec<Uuid> = pin::Entity::find()
-        .filter(pin::Column::MessageId.is_in(ids))
-        .all(conn)
+    let pinned: Vec<Uuid> = conn
+        .find_all(pin::Entity::find().filter(pin::Column::MessageId.is_in(ids)))
         .await?
         .into_iter()
         .map(|p| p.message_id)

@@ -84,7 +84,7 @@ pub async fn search_in(db: &Db, index: &dyn SearchIndex, me: Uuid, req: Request)
     let by_id: HashMap<Uuid, message::Model> =
         rows.into_iter().filter(|m| m.deleted_at.is_none()).map(|m| (m.id, m)).collect();
     let ordered: Vec<message::Model> = found.message_ids.iter().filter_map(|id| by_id.get(id).cloned()).collect();
-    let views = message_view::views(&db.conn, &ordered).await?;
+    let views = message_view::views(db, &ordered).await?;
     let channels: HashMap<Uuid, _> = channels.into_iter().map(|c| (c.id, c)).collect();
     let needles: Vec<String> = scoped.query.terms.iter().map(|t| t.text().to_owned()).collect();
     let results = views

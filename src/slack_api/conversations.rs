@@ -98,7 +98,7 @@ pub async fn history(state: &AppState, who: &Caller, args: &Args) -> SlackResult
     let before = cursor_seq.or(latest.map(|s| if inclusive { s + 1 } else { s }));
     let limit = args.int("limit").map_or(100, |l| u64::try_from(l).unwrap_or(100)).clamp(1, MAX_LIMIT);
     let q = HistoryQuery { before, limit: Some(limit), ..Default::default() };
-    let found = history::page(&state.db.conn, &a, q).await?;
+    let found = history::page(&state.db, &a, q).await?;
     let mut messages: Vec<Value> = found
         .messages
         .iter()

@@ -8,11 +8,13 @@ use parley::accounts::model::user;
 use parley::channels::model::{channel, member as channel_member};
 use parley::db::{Db, FromInline, ReadSource};
 use parley::error::AppError;
-use parley::messages::model::message;
+use parley::files::model::file;
+use parley::messages::model::{message, pin, reaction};
 use parley::workspaces::model::{member as ws_member, workspace};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
+use super::files_support;
 use super::helpers::TestApp;
 
 async fn same_everywhere<E>(db: &Db) -> usize
@@ -47,6 +49,14 @@ async fn inline_reads_match_sqlx_row_for_row() {
     )
     .await
     .expect(201);
+    bob.post(&format!("/api/v1/messages/{root}/reactions"), json!({"emoji": "eyes"})).await.expect(200);
+    ada.post_empty(&format!("/api/v1/messages/{root}/pin")).await.expect(204);
+    // A picture: the row gets a width, a height and (once settled) a thumbnail.
+    let file = files_support::upload(&bob, general, "dot.png", files_support::png(40, 30)).await.expect(201).id();
+    files_support::thumbnail_settled(&bob, file).await;
+    bob.post(&format!("/api/v1/channels/{general}/messages"), json!({"text": "a file", "file_ids": [file]}))
+        .await
+        .expect(201);
     let edited = bob.say(general, "before").await["id"].as_str().expect("id").to_owned();
     bob.patch(&format!("/api/v1/messages/{edited}"), json!({"text": "after"})).await.expect(200);
     let gone = bob.say(general, "soon gone").await["id"].as_str().expect("id").to_owned();
@@ -77,6 +87,9 @@ async fn inline_reads_match_sqlx_row_for_row() {
     assert!(same_everywhere::<channel::Entity>(db).await >= 3);
     assert!(same_everywhere::<channel_member::Entity>(db).await >= 3);
     assert!(same_everywhere::<message::Entity>(db).await >= 4);
+    assert!(same_everywhere::<reaction::Entity>(db).await >= 1);
+    assert!(same_everywhere::<pin::Entity>(db).await >= 1);
+    assert!(same_everywhere::<file::Entity>(db).await >= 1);
     let bob_row = db.find_one(user::Entity::find_by_id(bob.user_id)).await.expect("read").expect("bob");
     assert_eq!((bob_row.email_delay_minutes, bob_row.dnd, bob_row.away), (Some(17), true, true));
 

@@ -69,3 +69,17 @@ from_inline!(crate::messages::model::message::Model, key = id, {
     id, channel_id, seq, thread_root_id, author_id, client_msg_id, body, body_html,
     created_at, edited_at, deleted_at, reply_count, last_reply_at, attachments, app,
 });
+
+from_inline!(crate::messages::model::reaction::Model, key = message_id, {
+    message_id, user_id, emoji, created_at,
+});
+
+from_inline!(crate::messages::model::pin::Model, key = message_id, {
+    message_id, channel_id, pinned_by, pinned_at,
+});
+
+from_inline!(crate::files::model::file::Model, key = id, {
+    id, workspace_id, channel_id, uploader_id, message_id, state, name, content_type, size,
+    storage_key, width, height, thumb_state, thumb_width, thumb_height, thumb_content_type,
+    discard_job_id, created_at, deleted_at, sha256,
+});
