@@ -221,14 +221,18 @@ async fn channel_with_memberships(
                 .add(Expr::col((m.clone(), channel_member::Column::UserId)).eq(user_id)),
         )
         .and_where(Expr::col((c, channel::Column::Id)).eq(channel_id));
-    Ok(source.query_one_with(&q, channel_row_inline, channel_row_pooled).await?)
+    const LAYOUT: crate::db::Layout<'static> =
+        &[("c_", channel::Model::FIELDS), ("w_", ws_member::Model::FIELDS), ("m_", channel_member::Model::FIELDS)];
+    Ok(source.query_one_with(&q, LAYOUT, channel_row_inline, channel_row_pooled).await?)
 }
 
 fn channel_row_inline(row: &rusqlite::Row<'_>) -> rusqlite::Result<ChannelRow> {
+    let w = channel::Model::FIELDS.len();
+    let m = w + ws_member::Model::FIELDS.len();
     Ok((
-        channel::Model::from_inline(row, "c_")?,
-        ws_member::Model::from_inline_optional(row, "w_")?,
-        channel_member::Model::from_inline_optional(row, "m_")?,
+        channel::Model::from_inline(row, 0)?,
+        ws_member::Model::from_inline_optional(row, w)?,
+        channel_member::Model::from_inline_optional(row, m)?,
     ))
 }
 

@@ -18,7 +18,7 @@ mod inline;
 mod read;
 mod write;
 
-pub use inline::{FromInline, InlineReader};
+pub use inline::{FromInline, InlineReader, Layout};
 pub use read::ReadSource;
 pub use write::{WriteCounts, WriteTx};
 

@@ -6,7 +6,7 @@ use std::future::Future;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryResult, QuerySelect, QueryTrait, Select};
 
-use super::inline::FromInline;
+use super::inline::{FromInline, Layout};
 use super::Db;
 
 pub trait ReadSource: Sync {
@@ -22,10 +22,12 @@ pub trait ReadSource: Sync {
         E: EntityTrait,
         E::Model: FromInline + Send;
 
-    /// The first row of `query`, read by `inline` (inline reader) or `pooled` (sea-orm).
+    /// The first row of `query`, read by `inline` (inline reader; `query` selects
+    /// `layout`) or `pooled` (sea-orm).
     fn query_one_with<T: Send>(
         &self,
         query: &SelectStatement,
+        layout: Layout<'static>,
         inline: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
         pooled: fn(&QueryResult) -> Result<T, DbErr>,
     ) -> impl Future<Output = Result<Option<T>, DbErr>> + Send;
@@ -40,7 +42,7 @@ impl ReadSource for Db {
         match &self.inline {
             Some(reader) => {
                 let stmt = select.limit(1).build(DbBackend::Sqlite);
-                Ok(reader.query(&stmt, |row| E::Model::from_inline(row, ""))?.pop())
+                Ok(reader.query(&stmt, &[("", E::Model::FIELDS)], |row| E::Model::from_inline(row, 0))?.pop())
             }
             None => select.one(&self.conn).await,
         }
@@ -52,7 +54,9 @@ impl ReadSource for Db {
         E::Model: FromInline + Send,
     {
         match &self.inline {
-            Some(reader) => reader.query(&select.build(DbBackend::Sqlite), |row| E::Model::from_inline(row, "")),
+            Some(reader) => reader.query(&select.build(DbBackend::Sqlite), &[("", E::Model::FIELDS)], |row| {
+                E::Model::from_inline(row, 0)
+            }),
             None => select.all(&self.conn).await,
         }
     }
@@ -60,6 +64,7 @@ impl ReadSource for Db {
     async fn query_one_with<T: Send>(
         &self,
         query: &SelectStatement,
+        layout: Layout<'static>,
         inline: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
         pooled: fn(&QueryResult) -> Result<T, DbErr>,
     ) -> Result<Option<T>, DbErr> {
@@ -67,9 +72,9 @@ impl ReadSource for Db {
             Some(reader) => {
                 let mut query = query.clone();
                 let stmt = DbBackend::Sqlite.build(query.limit(1));
-                Ok(reader.query(&stmt, inline)?.pop())
+                Ok(reader.query(&stmt, layout, inline)?.pop())
             }
-            None => self.conn.query_one_with(query, inline, pooled).await,
+            None => self.conn.query_one_with(query, layout, inline, pooled).await,
         }
     }
 }
@@ -94,6 +99,7 @@ impl<C: ConnectionTrait> ReadSource for C {
     async fn query_one_with<T: Send>(
         &self,
         query: &SelectStatement,
+        _layout: Layout<'static>,
         _inline: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
         pooled: fn(&QueryResult) -> Result<T, DbErr>,
     ) -> Result<Option<T>, DbErr> {

@@ -23,6 +23,10 @@ mod models;
 
 pub use models::FromInline;
 
+/// What a statement selects: one block of columns per model, each a prefix and the
+/// model's fields (see `models::check_layout`).
+pub type Layout<'a> = &'a [(&'a str, &'a [&'a str])];
+
 /// Idle connections kept for reuse; more are opened while many threads read at once.
 const MAX_IDLE: usize = 16;
 /// Prepared statements kept per connection.
@@ -49,17 +53,18 @@ impl InlineReader {
             .then(|| Path::new(path).to_path_buf())
     }
 
-    /// Runs `stmt` and reads each row with `read`.
+    /// Runs `stmt`, which selects `layout`, and reads each row with `read`.
     pub fn query<T>(
         &self,
         stmt: &Statement,
+        layout: Layout<'_>,
         mut read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, DbErr> {
         let conn = match self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             Some(conn) => conn,
             None => open(&self.path)?,
         };
-        let out = run(&conn, stmt, &mut read);
+        let out = run(&conn, stmt, layout, &mut read);
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < MAX_IDLE {
                 idle.push(conn);
@@ -72,9 +77,11 @@ impl InlineReader {
 fn run<T>(
     conn: &Connection,
     stmt: &Statement,
+    layout: Layout<'_>,
     read: &mut impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     let mut prepared = conn.prepare_cached(&stmt.sql)?;
+    models::check_layout(&prepared, layout)?;
     let values = stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or_default();
     if prepared.parameter_count() != values.len() {
         return Err(rusqlite::Error::InvalidParameterCount(values.len(), prepared.parameter_count()));
