@@ -10,6 +10,8 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::LockType;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -18,21 +20,27 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::jobs::documents;
+use super::pg_match;
 use super::query::Term;
-use super::sql::{fts_quote, like_anywhere, Sql};
-use super::text::{char_len, is_cjk, space_cjk};
-use super::writes::{remove_sqlite, upsert_pg, upsert_sqlite, CHUNK};
+use super::sqlite_match::{self, Matches, Vocabulary};
+use super::text::{char_len, is_cjk};
+use super::writes::{remove_sqlite, upsert_pg, upsert_sqlite, CHUNK, KEY_SLACK};
 use super::{rank, Doc, Found, Page, Scoped, SearchIndex, Sort};
 use crate::db::Db;
 use crate::messages::model::message;
 
 pub struct DbIndex {
     db: Db,
+    /// Every SQLite document is keyed by its time (writes.rs). False from start-up until
+    /// `prepare` has checked, and while an index written before keys carried time is
+    /// rebuilt in the background.
+    time_keyed: Arc<AtomicBool>,
+    vocabulary: Arc<Vocabulary>,
 }
 
 impl DbIndex {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, time_keyed: Arc::new(AtomicBool::new(false)), vocabulary: Arc::default() }
     }
 
     fn pg(&self) -> bool {
@@ -64,6 +72,14 @@ impl DbIndex {
         }
     }
 
+    /// No SQLite document has a key other than its time key (writes.rs).
+    async fn keyed_by_time(&self) -> anyhow::Result<bool> {
+        let sql = format!(
+            "SELECT 1 FROM search_docs WHERE id < MAX(created_at, 0) OR id >= MAX(created_at, 0) + {KEY_SLACK} LIMIT 1"
+        );
+        Ok(self.db.conn.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await?.is_none())
+    }
+
     /// Documents whose message is gone or deleted (a reindex removes them).
     pub async fn stale_ids(&self) -> anyhow::Result<Vec<Uuid>> {
         let sql = "SELECT d.message_id FROM search_docs d LEFT JOIN messages m ON m.id = d.message_id \
@@ -78,7 +94,7 @@ impl DbIndex {
 }
 
 /// Relevance orders the newest this-many matches (see `search`).
-pub const RANKED_CANDIDATES: usize = 1000;
+pub const RANKED_CANDIDATES: usize = 200;
 
 /// Typos allowed in a word of `len` characters (Meilisearch's defaults).
 pub fn typos_allowed(len: usize) -> usize {
@@ -86,6 +102,14 @@ pub fn typos_allowed(len: usize) -> usize {
         0..=4 => 0,
         5..=8 => 1,
         _ => 2,
+    }
+}
+
+/// The word a typo-tolerant term may also match with a typo.
+pub fn typo_word(term: &Term) -> Option<&str> {
+    match term {
+        Term::Word(w) if !w.chars().any(is_cjk) && typos_allowed(char_len(w)) > 0 => Some(w),
+        _ => None,
     }
 }
 
@@ -110,144 +134,28 @@ pub fn within_distance(a: &str, b: &str, max: usize) -> Option<usize> {
     prev.last().copied().filter(|d| *d <= max)
 }
 
-/// Words a typo-tolerant term may also match.
-fn word_like(term: &Term) -> Option<&str> {
-    match term {
-        Term::Word(w) if !w.chars().any(is_cjk) && typos_allowed(char_len(w)) > 0 => Some(w),
-        _ => None,
-    }
-}
-
 impl DbIndex {
-    /// Vocabulary words (SQLite) close enough to `word` to count as a typo of it.
-    async fn typo_candidates(&self, word: &str) -> anyhow::Result<Vec<String>> {
-        let lower = word.to_lowercase();
-        let max = typos_allowed(char_len(&lower));
-        let Some(first) = lower.chars().next() else { return Ok(Vec::new()) };
-        let next = char::from_u32(first as u32 + 1).unwrap_or(first);
-        let stmt = Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            "SELECT term FROM search_vocab WHERE term >= ? AND term < ?",
-            [first.to_string().into(), next.to_string().into()],
-        );
-        let mut found: Vec<(usize, String)> = Vec::new();
-        for row in self.db.conn.query_all_raw(stmt).await? {
-            let term: String = row.try_get_by_index(0)?;
-            if term != lower {
-                if let Some(d) = within_distance(&lower, &term, max) {
-                    found.push((d, term));
-                }
-            }
-        }
-        found.sort();
-        Ok(found.into_iter().take(20).map(|(_, t)| t).collect())
-    }
-
-    /// One term's condition on the doc row `d`.
-    async fn sqlite_term(&self, sql: &mut Sql, term: &Term) -> anyhow::Result<()> {
-        let text = term.text();
-        let words_expr = |t: &str| {
-            let spaced = space_cjk(t).split_whitespace().collect::<Vec<_>>().join(" ");
-            fts_quote(&spaced)
-        };
-        sql.push("(");
-        match term {
-            Term::Prefix(p) => {
-                sql.push("d.id IN (SELECT rowid FROM search_words WHERE search_words MATCH ");
-                sql.bind(format!("{} *", words_expr(p))).push(")");
-            }
-            _ if char_len(text) >= 3 => {
-                sql.push("d.id IN (SELECT rowid FROM search_grams WHERE search_grams MATCH ");
-                sql.bind(fts_quote(text)).push(")");
-            }
-            _ => {
-                sql.push("d.id IN (SELECT rowid FROM search_words WHERE search_words MATCH ");
-                sql.bind(words_expr(text)).push(")");
-            }
-        }
-        if let Some(word) = word_like(term) {
-            let candidates = self.typo_candidates(word).await?;
-            if !candidates.is_empty() {
-                let expr = candidates.iter().map(|c| fts_quote(c)).collect::<Vec<_>>().join(" OR ");
-                sql.push(" OR d.id IN (SELECT rowid FROM search_words WHERE search_words MATCH ");
-                sql.bind(expr).push(")");
-            }
-        }
-        sql.push(")");
-        Ok(())
-    }
-
-    fn pg_term(sql: &mut Sql, term: &Term) {
-        let text = term.text();
-        sql.push("(");
-        match term {
-            Term::Prefix(p) => {
-                // Only letters and digits reach the tsquery syntax: nothing to escape.
-                let stem: String = p.chars().filter(|c| c.is_alphanumeric()).collect();
-                sql.push("d.tsv @@ to_tsquery('simple', ").bind(format!("'{stem}':*")).push(")");
-            }
-            _ if char_len(text) >= 3 || text.chars().any(is_cjk) => {
-                sql.push("d.text ILIKE ").bind(like_anywhere(text)).push(" ESCAPE '\\'");
-            }
-            _ => {
-                sql.push("d.tsv @@ plainto_tsquery('simple', ").bind(text.to_owned()).push(")");
-            }
-        }
-        if let Some(word) = word_like(term) {
-            // pg_trgm's word similarity: `w <% text` is served by the trigram GIN index.
-            sql.push(" OR ").bind(word.to_owned()).push(" <% d.text");
-        }
-        sql.push(")");
-    }
-
-    /// Matching messages newest first. SQLite walks the time index, so a common word
-    /// stops after one page instead of collecting every match.
+    /// Matching messages newest first. SQLite walks one term's matches by time key (or,
+    /// before every document carries one, the time index), so a common word stops after
+    /// one page instead of collecting every match.
     async fn newest(&self, q: &Scoped, limit: u64, offset: u64) -> anyhow::Result<Vec<Uuid>> {
-        let pg = self.pg();
-        let mut sql = Sql::new(pg);
-        if pg {
-            sql.push("SELECT d.message_id FROM search_docs d");
-        } else {
-            sql.push("SELECT d.message_id FROM search_docs d INDEXED BY idx_search_docs_time");
-        }
-        sql.push(" WHERE d.channel_id IN ").bind_list(&q.channels);
-        if !q.authors.is_empty() {
-            sql.push(" AND d.author_id IN ").bind_list(&q.authors);
-        }
-        if let Some(after) = q.query.after_ms {
-            sql.push(" AND d.created_at >= ").bind(after);
-        }
-        if let Some(before) = q.query.before_ms {
-            sql.push(" AND d.created_at < ").bind(before);
-        }
-        for (on, column) in
-            [(q.query.has_file, "has_file"), (q.query.has_link, "has_link"), (q.query.is_thread, "is_thread")]
-        {
-            if on {
-                sql.push(&format!(" AND d.{column}"));
-            }
-        }
-        for term in &q.query.terms {
-            sql.push(" AND ");
-            if pg {
-                Self::pg_term(&mut sql, term);
-            } else {
-                self.sqlite_term(&mut sql, term).await?;
-            }
-        }
-        sql.push(" ORDER BY d.created_at DESC, d.message_id DESC LIMIT ");
-        sql.bind(i64::try_from(limit).unwrap_or(i64::MAX)).push(" OFFSET ");
-        sql.bind(i64::try_from(offset).unwrap_or(i64::MAX));
-        let rows = if pg {
+        let rows = if self.pg() {
+            let stmt = pg_match::newest(q, limit, offset);
             // pg_trgm's default word-similarity bar (0.6) misses one typo in a six-letter
             // word ("servce" ~ "service" is 0.57); lower it for this query only.
             let tx = self.db.conn.begin().await?;
             tx.execute_unprepared("SET LOCAL pg_trgm.word_similarity_threshold = 0.5").await?;
-            let rows = tx.query_all_raw(sql.statement()).await?;
+            let rows = tx.query_all_raw(stmt).await?;
             tx.commit().await?;
             rows
         } else {
-            self.db.conn.query_all_raw(sql.statement()).await?
+            let matches = Matches::of(&self.db, &self.vocabulary, q).await?;
+            let stmt = if self.time_keyed.load(Ordering::Acquire) {
+                sqlite_match::by_key(q, &matches, limit, offset)
+            } else {
+                sqlite_match::by_time(q, &matches, limit, offset)
+            };
+            self.db.conn.query_all_raw(stmt).await?
         };
         let mut ids = Vec::with_capacity(rows.len());
         for row in rows {
@@ -349,6 +257,32 @@ impl SearchIndex for DbIndex {
         let from = usize::try_from(page.offset).unwrap_or(usize::MAX).min(ranked.len());
         let to = from.saturating_add(usize::try_from(page.limit).unwrap_or(usize::MAX)).min(ranked.len());
         Ok(Found { message_ids: ranked[from..to].to_vec(), has_more: to < ranked.len() })
+    }
+
+    /// SQLite: checks that every document is keyed by its time; an index written before
+    /// keys carried time is rebuilt in the background (searches meanwhile take the plan
+    /// that is right whatever the keys).
+    async fn prepare(&self) -> anyhow::Result<()> {
+        if self.pg() || self.keyed_by_time().await? {
+            self.time_keyed.store(true, Ordering::Release);
+            return Ok(());
+        }
+        self.time_keyed.store(false, Ordering::Release);
+        let index =
+            DbIndex { db: self.db.clone(), time_keyed: self.time_keyed.clone(), vocabulary: self.vocabulary.clone() };
+        tokio::spawn(async move {
+            tracing::info!("search index: keying documents by time, in the background");
+            let rebuilt = super::reindex::in_place(&index.db, &index, false).await;
+            match (rebuilt, index.keyed_by_time().await) {
+                (Ok(done), Ok(true)) => {
+                    index.time_keyed.store(true, Ordering::Release);
+                    tracing::info!(documents = done.indexed, seconds = done.seconds, "search index keyed by time");
+                }
+                (Err(e), _) | (_, Err(e)) => tracing::warn!(error = format!("{e:#}"), "search index rebuild failed"),
+                (Ok(_), Ok(false)) => tracing::warn!("search index rebuilt but not every document is keyed by time"),
+            }
+        });
+        Ok(())
     }
 
     async fn rebuild(&self, progress: bool) -> anyhow::Result<super::reindex::Outcome> {

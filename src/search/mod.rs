@@ -7,6 +7,7 @@ pub mod corpus;
 pub mod embedded;
 pub mod jobs;
 pub mod meili;
+pub mod pg_match;
 pub mod query;
 pub mod rank;
 pub mod reindex;
@@ -14,6 +15,7 @@ pub mod routes;
 pub mod scope;
 pub mod service;
 pub mod sql;
+pub mod sqlite_match;
 pub mod text;
 pub mod writes;
 

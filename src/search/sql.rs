@@ -3,6 +3,8 @@
 use sea_orm::{DbBackend, Statement, Value};
 use uuid::Uuid;
 
+use super::Scoped;
+
 /// An FTS5 string literal.
 pub fn fts_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
@@ -49,8 +51,37 @@ impl Sql {
         }
         self.push(")")
     }
+    /// ` LIMIT … OFFSET …`, both bound.
+    pub fn page(&mut self, limit: u64, offset: u64) -> &mut Self {
+        self.push(" LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX)).push(" OFFSET ");
+        self.bind(i64::try_from(offset).unwrap_or(i64::MAX))
+    }
     pub fn statement(self) -> Statement {
         let backend = if self.pg { DbBackend::Postgres } else { DbBackend::Sqlite };
         Statement::from_sql_and_values(backend, self.text, self.values)
+    }
+}
+
+/// The `from:` and `has:` / `is:` filters, on the document row `d`.
+pub fn authors_and_flags(sql: &mut Sql, q: &Scoped) {
+    if !q.authors.is_empty() {
+        sql.push(" AND d.author_id IN ").bind_list(&q.authors);
+    }
+    for (on, column) in
+        [(q.query.has_file, "has_file"), (q.query.has_link, "has_link"), (q.query.is_thread, "is_thread")]
+    {
+        if on {
+            sql.push(&format!(" AND d.{column}"));
+        }
+    }
+}
+
+/// `after:` / `before:` (and `on:`), on the document row `d`.
+pub fn time_range(sql: &mut Sql, q: &Scoped) {
+    if let Some(after) = q.query.after_ms {
+        sql.push(" AND d.created_at >= ").bind(after);
+    }
+    if let Some(before) = q.query.before_ms {
+        sql.push(" AND d.created_at < ").bind(before);
     }
 }

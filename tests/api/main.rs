@@ -34,6 +34,7 @@ mod realtime;
 mod receiver;
 mod search;
 mod search_meili;
+mod search_plans;
 mod shutdown;
 mod slack_api;
 mod slash_commands;

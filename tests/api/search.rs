@@ -57,7 +57,7 @@ pub async fn texts(c: &Client, q: &str) -> Vec<String> {
     texts_with(c, q, "").await
 }
 
-async fn texts_with(c: &Client, q: &str, extra: &str) -> Vec<String> {
+pub async fn texts_with(c: &Client, q: &str, extra: &str) -> Vec<String> {
     let body = search(c, q, extra).await;
     body["results"]
         .as_array()
