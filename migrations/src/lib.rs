@@ -14,6 +14,7 @@ mod m0010_email;
 mod m0011_sso;
 mod m0012_email_confirmed;
 mod m0013_auth_version;
+mod m0014_search_author_index;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_sso::Migration),
             Box::new(m0012_email_confirmed::Migration),
             Box::new(m0013_auth_version::Migration),
+            Box::new(m0014_search_author_index::Migration),
         ]
     }
 }

@@ -139,6 +139,11 @@ pub async fn run(db: &Db, index: &dyn SearchIndex, opts: Options) -> anyhow::Res
     index.prepare().await?;
     let indexed = index.rebuild(true).await?;
     let rate = indexed.indexed as f64 / indexed.seconds.max(0.001);
+    if db.is_postgres() {
+        // Statistics for the freshly filled tables, as autovacuum gathers them on a running
+        // instance; without them the planner guesses every filter's selectivity.
+        db.conn.execute_unprepared("ANALYZE").await?;
+    }
 
     // The searcher: the member of the median number of channels.
     let mut by_reach: Vec<&crate::loadseed::SeededUser> = seeded.users.iter().collect();

@@ -8,31 +8,13 @@ use super::sql::{authors_and_flags, like_anywhere, time_range, Sql};
 use super::text::{char_len, is_cjk};
 use super::Scoped;
 
-/// A searcher reading more channels than this reads most of the instance: one query
-/// walking all messages by time finds a page soon enough, and plans faster.
-const BRANCHES: usize = 64;
-
-/// Matching messages newest first: one branch per readable channel, each the newest
-/// `limit + offset` matches there, merged. Each branch is planned for its own channel —
-/// the time index walked back for a common word in a busy channel, the trigram index for
-/// a rare one — where one query over all channels walks everybody's messages newest first.
+/// Matching messages newest first, in one query over the searcher's channels (one
+/// branch per channel was tried and measured no better: docs/PERFORMANCE.md).
 pub fn newest(q: &Scoped, limit: u64, offset: u64) -> Statement {
     let mut sql = Sql::new(true);
-    if q.channels.len() > BRANCHES {
-        sql.push("SELECT d.message_id FROM search_docs d WHERE d.channel_id IN ").bind_list(&q.channels);
-        conditions(&mut sql, q);
-        sql.push(" ORDER BY d.created_at DESC, d.message_id DESC").page(limit, offset);
-        return sql.statement();
-    }
-    let each = i64::try_from(limit.saturating_add(offset)).unwrap_or(i64::MAX);
-    sql.push("SELECT x.message_id FROM (");
-    for (i, channel) in q.channels.iter().enumerate() {
-        sql.push(if i == 0 { "(" } else { " UNION ALL (" });
-        sql.push("SELECT d.message_id, d.created_at FROM search_docs d WHERE d.channel_id = ").bind(*channel);
-        conditions(&mut sql, q);
-        sql.push(" ORDER BY d.created_at DESC, d.message_id DESC LIMIT ").bind(each).push(")");
-    }
-    sql.push(") x ORDER BY x.created_at DESC, x.message_id DESC").page(limit, offset);
+    sql.push("SELECT d.message_id FROM search_docs d WHERE d.channel_id IN ").bind_list(&q.channels);
+    conditions(&mut sql, q);
+    sql.push(" ORDER BY d.created_at DESC, d.message_id DESC").page(limit, offset);
     sql.statement()
 }
 
