@@ -24,11 +24,12 @@ use super::pg_match;
 use super::query::Term;
 use super::sqlite_match::{self, Matches, Vocabulary};
 use super::text::{char_len, is_cjk};
-use super::writes::{remove_sqlite, upsert_pg, upsert_sqlite, CHUNK, KEY_SLACK};
+use super::writes::{remove_sqlite, upsert_pg, upsert_sqlite, CHUNK};
 use super::{rank, Doc, Found, Page, Scoped, SearchIndex, Sort};
 use crate::db::Db;
 use crate::messages::model::message;
 
+#[derive(Clone)]
 pub struct DbIndex {
     db: Db,
     /// Every SQLite document is keyed by its time (writes.rs). False from start-up until
@@ -72,11 +73,11 @@ impl DbIndex {
         }
     }
 
-    /// No SQLite document has a key other than its time key (writes.rs).
+    /// No SQLite document has a key below its time (writes.rs): a key is never assigned
+    /// below it, so only an index written before keys carried time has one. Such keys
+    /// count up from 1, so only keys below 1973 in milliseconds are read, not the index.
     async fn keyed_by_time(&self) -> anyhow::Result<bool> {
-        let sql = format!(
-            "SELECT 1 FROM search_docs WHERE id < MAX(created_at, 0) OR id >= MAX(created_at, 0) + {KEY_SLACK} LIMIT 1"
-        );
+        let sql = "SELECT 1 FROM search_docs WHERE id < 100000000000 AND id < created_at LIMIT 1";
         Ok(self.db.conn.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql)).await?.is_none())
     }
 
@@ -268,8 +269,7 @@ impl SearchIndex for DbIndex {
             return Ok(());
         }
         self.time_keyed.store(false, Ordering::Release);
-        let index =
-            DbIndex { db: self.db.clone(), time_keyed: self.time_keyed.clone(), vocabulary: self.vocabulary.clone() };
+        let index = self.clone();
         tokio::spawn(async move {
             tracing::info!("search index: keying documents by time, in the background");
             let rebuilt = super::reindex::in_place(&index.db, &index, false).await;

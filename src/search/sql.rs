@@ -1,9 +1,7 @@
 //! Hand-built SQL for the embedded index: placeholders in each database's style, and
 //! user text quoted for FTS5 and LIKE (it only ever reaches the database as bound values).
-use sea_orm::{DbBackend, Statement, Value};
-use uuid::Uuid;
-
 use super::Scoped;
+use sea_orm::{DbBackend, Statement, Value};
 
 /// An FTS5 string literal.
 pub fn fts_quote(s: &str) -> String {
@@ -41,13 +39,14 @@ impl Sql {
         }
         self
     }
-    pub fn bind_list(&mut self, ids: &[Uuid]) -> &mut Self {
+    /// `(?, ?, …)` bound to `values`.
+    pub fn bind_list<V: Into<Value> + Copy>(&mut self, values: &[V]) -> &mut Self {
         self.push("(");
-        for (i, id) in ids.iter().enumerate() {
+        for (i, v) in values.iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
-            self.bind(*id);
+            self.bind(*v);
         }
         self.push(")")
     }

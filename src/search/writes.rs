@@ -42,12 +42,9 @@ pub fn time_key(ms: i64) -> i64 {
 
 /// Keys for `docs`, none taken by another document.
 async fn assign_keys(conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Result<Vec<i64>> {
+    let wanted: Vec<i64> = docs.iter().map(|d| time_key(d.created_at)).collect();
     let mut find = Sql::new(false);
-    find.push("SELECT id FROM search_docs WHERE id IN (");
-    for (i, doc) in docs.iter().enumerate() {
-        find.push(if i == 0 { "" } else { ", " }).bind(time_key(doc.created_at));
-    }
-    find.push(")");
+    find.push("SELECT id FROM search_docs WHERE id IN ").bind_list(&wanted);
     let mut held = HashSet::new();
     for row in conn.query_all_raw(find.statement()).await? {
         held.insert(row.try_get_by_index::<i64>(0)?);
@@ -56,13 +53,12 @@ async fn assign_keys(conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Resul
     let mut assigned = HashSet::with_capacity(docs.len());
     // Where the last document of each millisecond taken went: the next starts after it.
     let mut moved_to: HashMap<i64, i64> = HashMap::new();
-    for doc in docs {
-        let wanted = time_key(doc.created_at);
-        let mut key = wanted;
+    for &time in &wanted {
+        let mut key = time;
         if held.contains(&key) || assigned.contains(&key) {
-            let from = moved_to.get(&wanted).map_or(wanted, |k| k + 1);
+            let from = moved_to.get(&time).map_or(time, |k| k + 1);
             key = first_free(conn, from, &assigned).await?;
-            moved_to.insert(wanted, key);
+            moved_to.insert(time, key);
         }
         assigned.insert(key);
         keys.push(key);
@@ -137,14 +133,7 @@ async fn delete_sqlite_rows(conn: &impl ConnectionTrait, ids: &[i64]) -> anyhow:
     }
     for (table, key) in [("search_grams", "rowid"), ("search_words", "rowid"), ("search_docs", "id")] {
         let mut sql = Sql::new(false);
-        sql.push(&format!("DELETE FROM {table} WHERE {key} IN ("));
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(*id);
-        }
-        sql.push(")");
+        sql.push(&format!("DELETE FROM {table} WHERE {key} IN ")).bind_list(ids);
         conn.execute_raw(sql.statement()).await?;
     }
     Ok(())
