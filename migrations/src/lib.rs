@@ -15,6 +15,7 @@ mod m0011_sso;
 mod m0012_email_confirmed;
 mod m0013_auth_version;
 mod m0014_search_author_index;
+mod m0015_email_pending_by_message;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_email_confirmed::Migration),
             Box::new(m0013_auth_version::Migration),
             Box::new(m0014_search_author_index::Migration),
+            Box::new(m0015_email_pending_by_message::Migration),
         ]
     }
 }

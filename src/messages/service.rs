@@ -303,7 +303,8 @@ pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: 
 }
 
 /// The author or a channel manager deletes; the message stays as a tombstone so
-/// seqs keep no gaps, and its text, reactions, mentions and pin are removed.
+/// seqs keep no gaps, and its text, reactions, mentions, pin and waiting mail
+/// notifications are removed.
 pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
     let (msg, access) = access::message(db, me, message_id, access::Need::Read).await?;
     if msg.deleted_at.is_some() {
@@ -329,6 +330,7 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
     reaction::Entity::delete_many().filter(reaction::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
     pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
+    crate::notify::withdraw(&*tx, msg.id).await?;
     files::service::delete_for_message(&tx, msg.id).await?;
     search::jobs::enqueue(&*tx, msg.id).await?;
     let ws = access.channel.workspace_id;

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -163,6 +163,15 @@ async fn decide(state: &AppState, message_ids: Vec<Uuid>) -> AppResult<()> {
         .on_conflict_do_nothing_on([pending::Column::UserId, pending::Column::MessageId])
         .exec_without_returning(&*tx)
         .await?;
+    // A message deleted since it was read above withdrew its notifications before these
+    // were written: withdraw them again.
+    let deleted_since = Query::select()
+        .column(message::Column::Id)
+        .from(message::Entity)
+        .and_where(message::Column::Id.is_in(msgs.iter().map(|m| m.id)))
+        .and_where(message::Column::DeletedAt.is_not_null())
+        .to_owned();
+    pending::Entity::delete_many().filter(pending::Column::MessageId.in_subquery(deleted_since)).exec(&*tx).await?;
     for (user_id, choice) in &choices {
         schedule(&*tx, &state.settings.email, *user_id, *choice, now).await?;
     }

@@ -23,3 +23,10 @@ use crate::state::AppState;
 pub fn is_here(state: &AppState, user: Uuid) -> bool {
     state.realtime.presence.is_active(user)
 }
+
+/// A deleted message is mailed to nobody: its waiting notifications go with it.
+pub async fn withdraw(conn: &impl sea_orm::ConnectionTrait, message_id: Uuid) -> crate::error::AppResult<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    model::pending::Entity::delete_many().filter(model::pending::Column::MessageId.eq(message_id)).exec(conn).await?;
+    Ok(())
+}

@@ -84,3 +84,23 @@ async fn a_batch_files_exactly_what_one_by_one_does() {
     Decide.run_many(app.state.clone(), payloads).await.expect("again");
     assert_eq!(filed(&app).await, expected, "a second run files nothing twice");
 }
+
+#[tokio::test]
+async fn deleting_a_message_withdraws_its_waiting_notifications() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let carol = app.join(&ada, ws, "carol", "member").await;
+    let general = ada.general(ws).await;
+    let kept = id(&ada.say(general, "@carol lunch?").await);
+    let gone = id(&ada.say(general, "@carol look at this").await);
+    settle_kinds(&app, &["email.decide"]).await;
+    let mention = |m| (carol.user_id, m, "mention".to_owned());
+    assert_eq!(filed(&app).await, Filed::from([mention(kept), mention(gone)]));
+
+    ada.delete(&format!("/api/v1/messages/{gone}")).await.expect(204);
+    assert_eq!(filed(&app).await, Filed::from([mention(kept)]), "the deleted message's notification is withdrawn");
+
+    // Deciding again after the delete (a job retried late) files nothing for it.
+    Decide.run_many(app.state.clone(), vec![json!({ "message_id": gone })]).await.expect("decide");
+    assert_eq!(filed(&app).await, Filed::from([mention(kept)]));
+}
