@@ -76,6 +76,9 @@ enum AdminCommand {
         /// Queries timed per kind and sort order.
         #[arg(long, default_value_t = 40)]
         queries: usize,
+        /// Only time the queries, on an instance an earlier run filled (nothing written).
+        #[arg(long)]
+        queries_only: bool,
     },
     /// Set a new password and end the account's sessions.
     ResetPassword {
@@ -144,8 +147,8 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                 println!("password: {password}");
             }
         }
-        AdminCommand::SearchBench { messages, channels, users, queries } => {
-            let opts = parley::search::bench::Options { messages, channels, users, queries };
+        AdminCommand::SearchBench { messages, channels, users, queries, queries_only } => {
+            let opts = parley::search::bench::Options { messages, channels, users, queries, queries_only };
             println!(
                 "{}",
                 parley::search::bench::run(&db, parley::search::open(&db, &settings.search)?.as_ref(), opts).await?

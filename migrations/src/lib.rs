@@ -16,6 +16,7 @@ mod m0012_email_confirmed;
 mod m0013_auth_version;
 mod m0014_search_author_index;
 mod m0015_email_pending_by_message;
+mod m0016_search_vocab_pg;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_auth_version::Migration),
             Box::new(m0014_search_author_index::Migration),
             Box::new(m0015_email_pending_by_message::Migration),
+            Box::new(m0016_search_vocab_pg::Migration),
         ]
     }
 }

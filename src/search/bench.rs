@@ -8,14 +8,16 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::corpus::Corpus;
 use super::service::{search_in, Request};
 use super::{SearchIndex, Sort};
-use crate::channels::model::channel;
+use crate::accounts::model::user;
+use crate::channels::model::{channel, member};
 use crate::db::Db;
+use crate::loadseed::SeededUser;
 use crate::messages::model::message;
 
 const BATCH: usize = 1000;
@@ -26,6 +28,8 @@ pub struct Options {
     pub channels: usize,
     pub users: usize,
     pub queries: usize,
+    /// Time the queries again on an instance filled by an earlier run; write nothing.
+    pub queries_only: bool,
 }
 
 struct Kind {
@@ -42,6 +46,19 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 pub async fn run(db: &Db, index: &dyn SearchIndex, opts: Options) -> anyhow::Result<String> {
+    let (people, header) = if opts.queries_only {
+        index.prepare().await?;
+        let people = filled_before(db).await?;
+        let messages = message::Entity::find().count(&db.conn).await?;
+        (people, format!("{messages} messages filled before, {} index; queries only\n\n", index.name()))
+    } else {
+        fill(db, index, &opts).await?
+    };
+    time_queries(db, index, &people, opts.queries, header).await
+}
+
+/// Fills the empty instance and indexes it: the people, and the report's first lines.
+async fn fill(db: &Db, index: &dyn SearchIndex, opts: &Options) -> anyhow::Result<(Vec<SeededUser>, String)> {
     let started = Instant::now();
     let seeded = crate::loadseed::seed(db, opts.users, opts.channels, "search bench", 80).await?;
     // Every other seeded channel becomes private: the permission filter then matters.
@@ -145,11 +162,59 @@ pub async fn run(db: &Db, index: &dyn SearchIndex, opts: Options) -> anyhow::Res
         db.conn.execute_unprepared("ANALYZE").await?;
     }
 
-    // The searcher: the member of the median number of channels.
-    let mut by_reach: Vec<&crate::loadseed::SeededUser> = seeded.users.iter().collect();
+    let header = format!(
+        "{} messages, {} channels ({} private), {} people; {} database, {} index\n\n\
+         Generated in {generated_s:.1} s; indexed {} messages in {:.1} s: **{rate:.0} messages/s**.\n\n",
+        opts.messages,
+        channel_ids.len(),
+        private.len(),
+        opts.users,
+        if db.is_postgres() { "PostgreSQL" } else { "SQLite" },
+        index.name(),
+        indexed.indexed,
+        indexed.seconds
+    );
+    Ok((seeded.users, header))
+}
+
+/// The people of an instance `fill` wrote before, in the order it made them, with their
+/// channels (no tokens: the queries call the service directly).
+async fn filled_before(db: &Db) -> anyhow::Result<Vec<SeededUser>> {
+    let mut people: Vec<(usize, SeededUser)> = user::Entity::find()
+        .filter(user::Column::Username.starts_with("user"))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .filter_map(|u| {
+            let n = u.username.strip_prefix("user")?.parse().ok()?;
+            Some((n, SeededUser { id: u.id, username: u.username, token: String::new(), channels: Vec::new() }))
+        })
+        .collect();
+    people.sort_by_key(|(n, _)| *n);
+    let mut people: Vec<SeededUser> = people.into_iter().map(|(_, p)| p).collect();
+    let at: HashMap<Uuid, usize> = people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    for m in member::Entity::find().all(&db.conn).await? {
+        if let Some(i) = at.get(&m.user_id) {
+            people[*i].channels.push(m.channel_id);
+        }
+    }
+    anyhow::ensure!(people.len() > 1, "no instance filled by search-bench here: run it once without --queries-only");
+    Ok(people)
+}
+
+/// Times each query kind as the member of the median number of channels.
+async fn time_queries(
+    db: &Db,
+    index: &dyn SearchIndex,
+    people: &[SeededUser],
+    queries: usize,
+    header: String,
+) -> anyhow::Result<String> {
+    let now = crate::clock::now_ms();
+    let mut by_reach: Vec<&SeededUser> = people.iter().collect();
     by_reach.sort_by_key(|u| u.channels.len());
     let me = by_reach[by_reach.len() / 2];
-    let some_author = &seeded.users[1].username;
+    let some_author = &people[1].username;
     let since = time::OffsetDateTime::from_unix_timestamp((now - YEAR_MS / 2) / 1000)?.date();
     let kinds = vec![
         Kind { name: "one common word", queries: words(&["deploy", "budget", "invoice", "cluster", "lunch"]) },
@@ -172,32 +237,19 @@ pub async fn run(db: &Db, index: &dyn SearchIndex, opts: Options) -> anyhow::Res
         Kind { name: "CJK (2 characters)", queries: words(&["会議", "迁移", "検索", "環境"]) },
         Kind { name: "rare word", queries: words(&["zeppelin", "narwhal", "graphene"]) },
     ];
-    let mut out = String::new();
-    out.push_str(&format!(
-        "{} messages, {} channels ({} private), {} people; {} database, {} index\n\n",
-        opts.messages,
-        channel_ids.len(),
-        private.len(),
-        opts.users,
-        if db.is_postgres() { "PostgreSQL" } else { "SQLite" },
-        index.name()
-    ));
-    out.push_str(&format!(
-        "Generated in {generated_s:.1} s; indexed {} messages in {:.1} s: **{rate:.0} messages/s**.\n\n",
-        indexed.indexed, indexed.seconds
-    ));
+    let mut out = header;
     out.push_str(&format!(
         "Searcher @{} reads {} channels. {} queries per kind, page of 20.\n\n",
         me.username,
         me.channels.len(),
-        opts.queries
+        queries
     ));
     out.push_str("| query kind | sort | p50 ms | p95 ms | mean results |\n|---|---|---|---|---|\n");
     for kind in &kinds {
         for sort in [Sort::Relevance, Sort::Newest] {
-            let mut times = Vec::with_capacity(opts.queries);
+            let mut times = Vec::with_capacity(queries);
             let mut hits = 0usize;
-            for i in 0..opts.queries {
+            for i in 0..queries {
                 let q = &kind.queries[i % kind.queries.len()];
                 let t = Instant::now();
                 let req = Request { q: q.clone(), workspace_id: None, sort, page: 1, per_page: 20 };
@@ -216,7 +268,7 @@ pub async fn run(db: &Db, index: &dyn SearchIndex, opts: Options) -> anyhow::Res
                 if sort == Sort::Relevance { "relevance" } else { "newest" },
                 percentile(&times, 0.5),
                 percentile(&times, 0.95),
-                hits as f64 / opts.queries as f64
+                hits as f64 / queries as f64
             ));
         }
     }

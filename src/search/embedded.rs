@@ -13,17 +13,15 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
 use uuid::Uuid;
 
 use super::jobs::documents;
 use super::pg_match;
 use super::query::Term;
-use super::sqlite_match::{self, Matches, Vocabulary};
+use super::sqlite_match::{self, Matches};
 use super::text::{char_len, is_cjk};
+use super::vocabulary::Vocabulary;
 use super::writes::{remove_sqlite, upsert_pg, upsert_sqlite, CHUNK};
 use super::{rank, Doc, Found, Page, Scoped, SearchIndex, Sort};
 use crate::db::Db;
@@ -37,11 +35,20 @@ pub struct DbIndex {
     /// rebuilt in the background.
     time_keyed: Arc<AtomicBool>,
     vocabulary: Arc<Vocabulary>,
+    /// PostgreSQL: the first plan's window (pg_match.rs).
+    window: i64,
 }
 
 impl DbIndex {
     pub fn new(db: Db) -> Self {
-        Self { db, time_keyed: Arc::new(AtomicBool::new(false)), vocabulary: Arc::default() }
+        Self { db, time_keyed: Arc::new(AtomicBool::new(false)), vocabulary: Arc::default(), window: pg_match::WINDOW }
+    }
+
+    /// The same index with a window of `documents` (tests take every PostgreSQL plan with
+    /// a few documents).
+    pub fn with_window(mut self, documents: i64) -> Self {
+        self.window = documents.max(1);
+        self
     }
 
     fn pg(&self) -> bool {
@@ -94,6 +101,10 @@ impl DbIndex {
     }
 }
 
+fn first_column_ids(rows: Vec<sea_orm::QueryResult>) -> anyhow::Result<Vec<Uuid>> {
+    rows.iter().map(|row| Ok(row.try_get_by_index::<Uuid>(0)?)).collect()
+}
+
 /// Relevance orders the newest this-many matches (see `search`).
 pub const RANKED_CANDIDATES: usize = 200;
 
@@ -140,29 +151,52 @@ impl DbIndex {
     /// before every document carries one, the time index), so a common word stops after
     /// one page instead of collecting every match.
     async fn newest(&self, q: &Scoped, limit: u64, offset: u64) -> anyhow::Result<Vec<Uuid>> {
-        let rows = if self.pg() {
-            let stmt = pg_match::newest(q, limit, offset);
-            // pg_trgm's default word-similarity bar (0.6) misses one typo in a six-letter
-            // word ("servce" ~ "service" is 0.57); lower it for this query only.
-            let tx = self.db.conn.begin().await?;
-            tx.execute_unprepared("SET LOCAL pg_trgm.word_similarity_threshold = 0.5").await?;
-            let rows = tx.query_all_raw(stmt).await?;
-            tx.commit().await?;
-            rows
-        } else {
-            let matches = Matches::of(&self.db, &self.vocabulary, q).await?;
-            let stmt = if self.time_keyed.load(Ordering::Acquire) {
-                sqlite_match::by_key(q, &matches, limit, offset)
-            } else {
-                sqlite_match::by_time(q, &matches, limit, offset)
-            };
-            self.db.conn.query_all_raw(stmt).await?
-        };
-        let mut ids = Vec::with_capacity(rows.len());
-        for row in rows {
-            ids.push(row.try_get_by_index::<Uuid>(0)?);
+        if self.pg() {
+            return self.newest_pg(q, limit, offset).await;
         }
-        Ok(ids)
+        let matches = Matches::of(&self.db, &self.vocabulary, q).await?;
+        let stmt = if self.time_keyed.load(Ordering::Acquire) {
+            sqlite_match::by_key(q, &matches, limit, offset)
+        } else {
+            sqlite_match::by_time(q, &matches, limit, offset)
+        };
+        first_column_ids(self.db.conn.query_all_raw(stmt).await?)
+    }
+
+    /// PostgreSQL: the window of the searcher's newest documents first (once more, wider,
+    /// when its rate of matches says a window up to `MAX_WIDENING` times as large holds
+    /// enough); then the
+    /// matches first (or, when a term has no index, the planner's plan).
+    async fn newest_pg(&self, q: &Scoped, limit: u64, offset: u64) -> anyhow::Result<Vec<Uuid>> {
+        let typos = pg_match::Typos::of(&self.db, &self.vocabulary, q).await?;
+        let needed = i64::try_from(limit.saturating_add(offset)).unwrap_or(i64::MAX);
+        let mut window = self.window;
+        loop {
+            let (mut seen, mut hits, mut ids) = (0, 0, Vec::new());
+            let stmt = pg_match::in_window(q, &typos, window, limit, offset);
+            for row in self.db.conn.query_all_raw(stmt).await? {
+                if row.try_get_by_index::<i32>(0)? == 0 {
+                    (seen, hits) = (row.try_get_by_index::<i64>(2)?, row.try_get_by_index::<i64>(3)?);
+                } else {
+                    ids.push(row.try_get_by_index::<Uuid>(1)?);
+                }
+            }
+            // Enough matches, or the window held every document the searcher may see.
+            if ids.len() as u64 >= limit || seen < window {
+                return Ok(ids);
+            }
+            let wider = window.saturating_mul(needed) / hits.max(1) * 5 / 4;
+            if window != self.window || hits == 0 || wider > self.window * pg_match::MAX_WIDENING {
+                break;
+            }
+            window = wider;
+        }
+        let stmt = if pg_match::indexable(q, &typos) {
+            pg_match::matches_first(q, &typos, limit, offset)
+        } else {
+            pg_match::newest(q, &typos, limit, offset)
+        };
+        first_column_ids(self.db.conn.query_all_raw(stmt).await?)
     }
 
     /// The text of each candidate message, for ranking.

@@ -17,6 +17,7 @@ pub mod service;
 pub mod sql;
 pub mod sqlite_match;
 pub mod text;
+pub mod vocabulary;
 pub mod writes;
 
 use std::sync::Arc;

@@ -6,16 +6,13 @@
 //! Documents are keyed by time (writes.rs): one table's matches are walked newest first
 //! straight from its index, each joined to its document row for the permission and
 //! filter checks, the other table's terms probed by key, and the walk stops after a page.
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use sea_orm::Statement;
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
-
-use super::embedded::{typo_word, typos_allowed, within_distance};
+use super::embedded::typo_word;
 use super::query::Term;
 use super::sql::{authors_and_flags, fts_quote, time_range, Sql};
 use super::text::{char_len, space_cjk};
+use super::vocabulary::Vocabulary;
 use super::writes::{time_key, KEY_SLACK};
 use super::Scoped;
 use crate::db::Db;
@@ -64,63 +61,6 @@ impl Matches {
 /// A word (or a CJK word spaced into characters) as an FTS5 phrase of the word table.
 fn words_phrase(t: &str) -> String {
     fts_quote(&space_cjk(t).split_whitespace().collect::<Vec<_>>().join(" "))
-}
-
-/// Vocabulary words by their first letter, read from `search_vocab` at most once a
-/// minute per letter: reading it counts every document of every word of that letter ("in",
-/// "is", "it" among them for an `i`), ≈ 100 ms at a million messages. A new word is
-/// found at once; a typo of it, within a minute.
-#[derive(Default)]
-pub struct Vocabulary {
-    by_letter: Mutex<HashMap<char, Words>>,
-}
-
-/// One letter's words and when they were read.
-type Words = (Instant, Arc<Vec<String>>);
-
-const VOCABULARY_FRESH: Duration = Duration::from_secs(60);
-
-impl Vocabulary {
-    async fn starting_with(&self, db: &Db, first: char) -> anyhow::Result<Arc<Vec<String>>> {
-        if let Ok(by_letter) = self.by_letter.lock() {
-            if let Some((read, words)) = by_letter.get(&first) {
-                if read.elapsed() < VOCABULARY_FRESH {
-                    return Ok(words.clone());
-                }
-            }
-        }
-        let next = char::from_u32(first as u32 + 1).unwrap_or(first);
-        let stmt = Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            "SELECT term FROM search_vocab WHERE term >= ? AND term < ?",
-            [first.to_string().into(), next.to_string().into()],
-        );
-        let mut words = Vec::new();
-        for row in db.conn.query_all_raw(stmt).await? {
-            words.push(row.try_get_by_index::<String>(0)?);
-        }
-        let words = Arc::new(words);
-        if let Ok(mut by_letter) = self.by_letter.lock() {
-            by_letter.insert(first, (Instant::now(), words.clone()));
-        }
-        Ok(words)
-    }
-
-    /// Vocabulary words close enough to `word` to count as a typo of it.
-    async fn typos_of(&self, db: &Db, word: &str) -> anyhow::Result<Vec<String>> {
-        let lower = word.to_lowercase();
-        let max = typos_allowed(char_len(&lower));
-        let Some(first) = lower.chars().next() else { return Ok(Vec::new()) };
-        let mut found: Vec<(usize, &String)> = Vec::new();
-        let words = self.starting_with(db, first).await?;
-        for term in words.iter().filter(|t| **t != lower) {
-            if let Some(d) = within_distance(&lower, term, max) {
-                found.push((d, term));
-            }
-        }
-        found.sort();
-        Ok(found.into_iter().take(20).map(|(_, t)| t.clone()).collect())
-    }
 }
 
 /// The filters every plan shares, on the document row `d`.

@@ -4,7 +4,8 @@
 //! written before keys carried time, re-keyed in the background while searches stay right).
 use std::time::Duration;
 
-use parley::search::Doc;
+use parley::search::service::{search_in, Request, SearchPage};
+use parley::search::{Doc, Sort};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use uuid::Uuid;
 
@@ -163,4 +164,64 @@ async fn an_index_written_before_keys_carried_time_is_rekeyed_and_stays_right() 
     assert!(keyed_by_time(&keys(&app).await), "every document re-keyed");
     assert_eq!(texts_with(&bob, "turbine", "&sort=newest&per_page=50").await, expected);
     assert_eq!(texts(&bob, "\"report 07\"").await, vec!["turbine report 07"]);
+}
+
+/// PostgreSQL answers from a window of the searcher's newest documents, a wider window,
+/// the matches first, or its planner's plan (pg_match.rs); with a window of four
+/// documents each is taken here, and each must answer as the default index does — and
+/// as the messages say. On SQLite the window is unused: the same answers, one plan.
+#[tokio::test]
+async fn every_plan_answers_the_same_whatever_the_window() {
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let general = ada.general(ws).await;
+    let secret = ada.channel(ws, "secret", true).await;
+    let mut readable = Vec::new();
+    for i in 0..30 {
+        // The older messages hold the rarer words: the newest few hold none of them.
+        let text = match i {
+            0..=5 => format!("zeppelin 会議 turbine {i:02}"),
+            6..=11 => format!("status update turbine {i:02}"),
+            _ => format!("turbine report {i:02}"),
+        };
+        let channel = if i % 5 == 4 { secret } else { general };
+        ada.say(channel, &text).await;
+        if channel == general {
+            readable.push(text);
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    indexed(&app).await;
+    readable.reverse();
+
+    let db = &app.state.db;
+    let narrow = parley::search::embedded::DbIndex::new(db.clone()).with_window(4);
+    let queries = ["turbine", "turbime", "report", "\"status update\"", "zeppelin", "会議", "turb* 会議", "nothing"];
+    for q in queries {
+        let words: Vec<&str> = q.split(' ').collect();
+        let want: Vec<&String> = readable
+            .iter()
+            .filter(|t| match q {
+                "turbime" => t.contains("turbine"),
+                "turb* 会議" => t.contains("会議"),
+                _ => t.contains(words[0].trim_matches('"')),
+            })
+            .collect();
+        for sort in [Sort::Newest, Sort::Relevance] {
+            for page in 1..=3 {
+                let ask = || Request { q: q.to_owned(), workspace_id: None, sort, page, per_page: 5 };
+                let default = search_in(db, app.state.search.as_ref(), bob.user_id, ask()).await.expect("default");
+                let narrowed = search_in(db, &narrow, bob.user_id, ask()).await.expect("narrow window");
+                let ids = |p: &SearchPage| p.results.iter().map(|r| r.message.id).collect::<Vec<_>>();
+                assert_eq!(ids(&narrowed), ids(&default), "{q}, {sort:?}, page {page}");
+                assert_eq!(narrowed.has_more, default.has_more, "{q}, {sort:?}, page {page}");
+                if sort == Sort::Newest {
+                    let texts: Vec<&String> = narrowed.results.iter().map(|r| &r.message.text).collect();
+                    let from = usize::try_from((page - 1) * 5).expect("offset").min(want.len());
+                    assert_eq!(texts, want[from..(from + 5).min(want.len())].to_vec(), "{q}, page {page}");
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,69 @@
+//! Words the index holds, for typo tolerance: a query word also matches the vocabulary
+//! words one or two edits away from it (Meilisearch's rule), found here and then matched
+//! as substrings like the word itself.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sea_orm::ConnectionTrait;
+
+use super::embedded::{typos_allowed, within_distance};
+use super::sql::Sql;
+use super::text::char_len;
+use crate::db::Db;
+
+/// Vocabulary words by their first letter, read from `search_vocab` at most once a
+/// minute per letter. On SQLite that is an fts5vocab table, and reading it counts every
+/// document of every word of the letter ("in", "is", "it" among them for an `i`), ≈ 100
+/// ms at a million messages; on PostgreSQL a table of words written with the documents.
+/// A new word is found at once; a typo of it, within a minute.
+#[derive(Default)]
+pub struct Vocabulary {
+    by_letter: Mutex<HashMap<char, Words>>,
+}
+
+/// One letter's words and when they were read.
+type Words = (Instant, Arc<Vec<String>>);
+
+const VOCABULARY_FRESH: Duration = Duration::from_secs(60);
+
+impl Vocabulary {
+    async fn starting_with(&self, db: &Db, first: char) -> anyhow::Result<Arc<Vec<String>>> {
+        if let Ok(by_letter) = self.by_letter.lock() {
+            if let Some((read, words)) = by_letter.get(&first) {
+                if read.elapsed() < VOCABULARY_FRESH {
+                    return Ok(words.clone());
+                }
+            }
+        }
+        let next = char::from_u32(first as u32 + 1).unwrap_or(first);
+        let mut sql = Sql::new(db.is_postgres());
+        sql.push("SELECT term FROM search_vocab WHERE term >= ").bind(first.to_string());
+        sql.push(" AND term < ").bind(next.to_string());
+        let mut words = Vec::new();
+        for row in db.conn.query_all_raw(sql.statement()).await? {
+            words.push(row.try_get_by_index::<String>(0)?);
+        }
+        let words = Arc::new(words);
+        if let Ok(mut by_letter) = self.by_letter.lock() {
+            by_letter.insert(first, (Instant::now(), words.clone()));
+        }
+        Ok(words)
+    }
+
+    /// Vocabulary words close enough to `word` to count as a typo of it.
+    pub async fn typos_of(&self, db: &Db, word: &str) -> anyhow::Result<Vec<String>> {
+        let lower = word.to_lowercase();
+        let max = typos_allowed(char_len(&lower));
+        let Some(first) = lower.chars().next() else { return Ok(Vec::new()) };
+        let mut found: Vec<(usize, &String)> = Vec::new();
+        let words = self.starting_with(db, first).await?;
+        for term in words.iter().filter(|t| **t != lower) {
+            if let Some(d) = within_distance(&lower, term, max) {
+                found.push((d, term));
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().take(20).map(|(_, t)| t.clone()).collect())
+    }
+}
