@@ -58,7 +58,7 @@ impl DbIndex {
     async fn upsert_in(&self, conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Result<()> {
         for chunk in docs.chunks(CHUNK) {
             if self.pg() {
-                upsert_pg(conn, chunk).await?;
+                upsert_pg(conn, &self.vocabulary, chunk).await?;
             } else {
                 upsert_sqlite(conn, chunk).await?;
             }

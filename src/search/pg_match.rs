@@ -6,8 +6,9 @@
 //! matches"): the searcher's newest `WINDOW` documents, each tested, answer any query
 //! whose matches are common; when they hold too few, the terms' matches are taken from
 //! the text indexes first and only then narrowed to the searcher's channels — fast
-//! because such matches are few; a term no text index can serve (a CJK word of one or
-//! two characters) leaves the plan to PostgreSQL.
+//! because such matches are few (a CJK word of one or two characters has no trigram: it
+//! is looked up in an index of the CJK characters of documents that have any); a term
+//! no text index can serve leaves the plan to PostgreSQL.
 use sea_orm::Statement;
 
 use super::embedded::typo_word;
@@ -51,7 +52,7 @@ impl Typos {
 pub fn in_window(q: &Scoped, typos: &Typos, window: i64, limit: u64, offset: u64) -> Statement {
     let mut sql = Sql::new(true);
     sql.push("WITH w AS MATERIALIZED (SELECT d.message_id, d.created_at, (TRUE");
-    terms(&mut sql, q, typos);
+    terms(&mut sql, q, typos, false);
     sql.push(") AS hit FROM search_docs d WHERE d.channel_id IN ").bind_list(&q.channels);
     authors_and_flags(&mut sql, q);
     time_range(&mut sql, q);
@@ -74,7 +75,7 @@ pub fn matches_first(q: &Scoped, typos: &Typos, limit: u64, offset: u64) -> Stat
         "WITH m AS MATERIALIZED (SELECT d.message_id, d.channel_id, d.author_id, d.created_at, d.is_thread, \
          d.has_file, d.has_link FROM search_docs d WHERE TRUE",
     );
-    terms(&mut sql, q, typos);
+    terms(&mut sql, q, typos, true);
     sql.push(") SELECT d.message_id FROM m d WHERE d.channel_id IN ").bind_list(&q.channels);
     authors_and_flags(&mut sql, q);
     time_range(&mut sql, q);
@@ -89,7 +90,7 @@ pub fn newest(q: &Scoped, typos: &Typos, limit: u64, offset: u64) -> Statement {
     sql.push("SELECT d.message_id FROM search_docs d WHERE d.channel_id IN ").bind_list(&q.channels);
     authors_and_flags(&mut sql, q);
     time_range(&mut sql, q);
-    terms(&mut sql, q, typos);
+    terms(&mut sql, q, typos, false);
     sql.push(" ORDER BY d.created_at DESC, d.message_id DESC").page(limit, offset);
     sql.statement()
 }
@@ -99,7 +100,7 @@ pub fn newest(q: &Scoped, typos: &Typos, limit: u64, offset: u64) -> Statement {
 pub fn indexable(q: &Scoped, typos: &Typos) -> bool {
     q.query.terms.iter().enumerate().all(|(i, term)| match term {
         Term::Prefix(_) => true,
-        _ if uses_tsvector(term.text()) => true,
+        _ if uses_tsvector(term.text()) || short_cjk(term.text()) => true,
         _ => has_trigram(term.text()) && typos.of_term(i).iter().all(|c| has_trigram(c)),
     })
 }
@@ -121,13 +122,39 @@ fn uses_tsvector(text: &str) -> bool {
     char_len(text) < 3 && !text.chars().any(is_cjk)
 }
 
-/// ` AND (…)` for each term, on the doc row `d`.
-fn terms(sql: &mut Sql, q: &Scoped, typos: &Typos) {
+/// Characters of scripts written without spaces (text.rs, `is_cjk`), as the partial
+/// index `idx_search_docs_cjk` (migration m0016) spells them: the expressions below must
+/// be the index's, character for character, or it goes unused.
+const CJK_CLASS: &str =
+    "[\u{3040}-\u{30ff}\u{3400}-\u{4dbf}\u{4e00}-\u{9fff}\u{ac00}-\u{d7af}\u{f900}-\u{faff}\u{ff66}-\u{ff9f}]";
+
+/// ` AND (…)` for each term, on the doc row `d`. `by_index`: a short CJK word is looked
+/// up in the CJK index first (the other plans test it on each row they pass).
+fn terms(sql: &mut Sql, q: &Scoped, typos: &Typos, by_index: bool) {
     for (i, term) in q.query.terms.iter().enumerate() {
         sql.push(" AND (");
+        if by_index && short_cjk(term.text()) {
+            cjk_lookup(sql, term.text());
+            sql.push(" AND ");
+        }
         term_condition(sql, term, typos.of_term(i));
         sql.push(")");
     }
+}
+
+/// A CJK word without a trigram, all of its characters CJK: the index of spaced-apart
+/// characters finds the documents holding all of them.
+fn short_cjk(text: &str) -> bool {
+    !has_trigram(text) && !text.is_empty() && text.chars().all(is_cjk)
+}
+
+fn cjk_lookup(sql: &mut Sql, text: &str) {
+    let all: Vec<String> = text.chars().map(String::from).collect();
+    sql.push(&format!(
+        "d.text ~ '{CJK_CLASS}' AND to_tsvector('simple', regexp_replace(d.text, '({CJK_CLASS})', ' \\1 ', 'g')) \
+         @@ to_tsquery('simple', "
+    ));
+    sql.bind(all.join(" & ")).push(")");
 }
 
 fn term_condition(sql: &mut Sql, term: &Term, typos: &[String]) {

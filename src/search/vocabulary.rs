@@ -1,7 +1,7 @@
 //! Words the index holds, for typo tolerance: a query word also matches the vocabulary
 //! words one or two edits away from it (Meilisearch's rule), found here and then matched
 //! as substrings like the word itself.
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,7 @@ use sea_orm::ConnectionTrait;
 
 use super::embedded::{typos_allowed, within_distance};
 use super::sql::Sql;
-use super::text::char_len;
+use super::text::{char_len, is_cjk};
 use crate::db::Db;
 
 /// Vocabulary words by their first letter, read from `search_vocab` at most once a
@@ -20,6 +20,22 @@ use crate::db::Db;
 #[derive(Default)]
 pub struct Vocabulary {
     by_letter: Mutex<HashMap<char, Words>>,
+    /// PostgreSQL: words this process wrote to the vocabulary (or found there), so a
+    /// document's common words cost nothing; forgotten all at once past `KNOWN_MAX`.
+    known: Mutex<HashSet<String>>,
+}
+
+const KNOWN_MAX: usize = 100_000;
+/// Words per INSERT, far below PostgreSQL's limit on bound values.
+const WORDS_PER_STATEMENT: usize = 5_000;
+
+/// The words a document gives the vocabulary: runs of letters and digits, lower-cased,
+/// of 3 to 40 characters, none in a script written without spaces (typos of those are
+/// never looked for).
+pub fn words_of(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| (3..=40).contains(&char_len(w)) && !w.chars().any(is_cjk))
+        .map(str::to_lowercase)
 }
 
 /// One letter's words and when they were read.
@@ -51,6 +67,39 @@ impl Vocabulary {
         Ok(words)
     }
 
+    /// PostgreSQL: adds the words of `texts` the vocabulary lacks, in the writer's
+    /// transaction. A word is remembered before that commits: were it rolled back, the word
+    /// waits for the next time this process forgets what it knows, or for a restart.
+    pub async fn add_words<'a>(
+        &self,
+        conn: &impl ConnectionTrait,
+        texts: impl Iterator<Item = &'a str>,
+    ) -> anyhow::Result<()> {
+        // Sorted: two transactions adding the same new words wait for each other instead
+        // of deadlocking.
+        let mut fresh = BTreeSet::new();
+        if let Ok(known) = self.known.lock() {
+            fresh.extend(texts.flat_map(words_of).filter(|w| !known.contains(w)));
+        }
+        let fresh: Vec<String> = fresh.into_iter().collect();
+        for chunk in fresh.chunks(WORDS_PER_STATEMENT) {
+            let mut sql = Sql::new(true);
+            sql.push("INSERT INTO search_vocab (term) VALUES ");
+            for (i, word) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" }).bind(word.clone()).push(")");
+            }
+            sql.push(" ON CONFLICT DO NOTHING");
+            conn.execute_raw(sql.statement()).await?;
+        }
+        if let Ok(mut known) = self.known.lock() {
+            if known.len() + fresh.len() > KNOWN_MAX {
+                known.clear();
+            }
+            known.extend(fresh);
+        }
+        Ok(())
+    }
+
     /// Vocabulary words close enough to `word` to count as a typo of it.
     pub async fn typos_of(&self, db: &Db, word: &str) -> anyhow::Result<Vec<String>> {
         let lower = word.to_lowercase();
@@ -65,5 +114,17 @@ impl Vocabulary {
         }
         found.sort();
         Ok(found.into_iter().take(20).map(|(_, t)| t.clone()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_gives_its_words_of_three_to_forty_letters_lower_cased() {
+        let words: Vec<String> = words_of("Deploy the Kubernetes cluster: v2, ok? 会議室 café-bar x1y2z3").collect();
+        assert_eq!(words, ["deploy", "the", "kubernetes", "cluster", "café", "bar", "x1y2z3"]);
+        assert_eq!(words_of(&"a".repeat(41)).count(), 0);
     }
 }

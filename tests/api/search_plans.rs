@@ -4,8 +4,11 @@
 //! written before keys carried time, re-keyed in the background while searches stay right).
 use std::time::Duration;
 
+use parley::search::pg_match::{indexable, matches_first, Typos};
+use parley::search::query::parse;
 use parley::search::service::{search_in, Request, SearchPage};
-use parley::search::{Doc, Sort};
+use parley::search::vocabulary::Vocabulary;
+use parley::search::{Doc, Scoped, Sort};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use uuid::Uuid;
 
@@ -224,4 +227,33 @@ async fn every_plan_answers_the_same_whatever_the_window() {
             }
         }
     }
+}
+
+/// PostgreSQL: a CJK word of two characters has no trigram; the matches-first plan
+/// looks it up in the partial index of CJK characters (migration m0016), which it uses
+/// only if the query's expression is the index's, character for character.
+#[tokio::test]
+async fn a_short_cjk_word_is_looked_up_in_its_index() {
+    let app = TestApp::spawn().await;
+    if !app.state.db.is_postgres() {
+        return;
+    }
+    let q = Scoped { query: parse("会議").expect("query"), channels: vec![Uuid::now_v7()], authors: Vec::new() };
+    let typos = Typos::of(&app.state.db, &Vocabulary::default(), &q).await.expect("typos");
+    assert!(indexable(&q, &typos));
+    let stmt = matches_first(&q, &typos, 20, 0);
+    let explain = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("EXPLAIN {}", stmt.sql),
+        stmt.values.map(|v| v.0).unwrap_or_default(),
+    );
+    let tx = app.state.db.conn.begin().await.expect("begin");
+    tx.execute_unprepared("SET LOCAL enable_seqscan = off").await.expect("set");
+    let mut plan = String::new();
+    for row in tx.query_all_raw(explain).await.expect("explain") {
+        plan.push_str(&row.try_get_by_index::<String>(0).expect("line"));
+        plan.push('\n');
+    }
+    tx.rollback().await.expect("rollback");
+    assert!(plan.contains("idx_search_docs_cjk"), "{plan}");
 }
