@@ -90,8 +90,28 @@ pub fn register(registry: &mut JobRegistry) {
 }
 
 async fn decide(state: &AppState, message_ids: Vec<Uuid>) -> AppResult<()> {
+    let wanted = wanted(state, message_ids).await?;
+    file(state, &wanted).await
+}
+
+/// Who should hear about which message, and the choices that schedule their digests.
+#[derive(Default)]
+pub struct Wanted {
+    notifications: Vec<(Uuid, Uuid, Reason)>,
+    choices: BTreeMap<Uuid, Choice>,
+    messages: Vec<Uuid>,
+}
+
+impl Wanted {
+    pub fn is_empty(&self) -> bool {
+        self.notifications.is_empty()
+    }
+}
+
+/// Reads who should hear about `message_ids` (those not deleted).
+pub async fn wanted(state: &AppState, message_ids: Vec<Uuid>) -> AppResult<Wanted> {
     if message_ids.is_empty() {
-        return Ok(());
+        return Ok(Wanted::default());
     }
     let conn = &state.db.conn;
     let msgs = message::Entity::find()
@@ -110,7 +130,7 @@ async fn decide(state: &AppState, message_ids: Vec<Uuid>) -> AppResult<()> {
     let candidates = candidates::gather(conn, &msgs, &channels).await?;
     let people_ids: HashSet<Uuid> = candidates.values().flat_map(|c| c.keys().copied()).collect();
     if people_ids.is_empty() {
-        return Ok(());
+        return Ok(Wanted::default());
     }
     let members: HashMap<(Uuid, Uuid), member::Model> = member::Entity::find()
         .filter(member::Column::ChannelId.is_in(channels.keys().copied()))
@@ -147,12 +167,17 @@ async fn decide(state: &AppState, message_ids: Vec<Uuid>) -> AppResult<()> {
             choices.insert(u.id, choice);
         }
     }
+    Ok(Wanted { notifications: wanted, choices, messages: msgs.iter().map(|m| m.id).collect() })
+}
+
+/// Files what `wanted` read and schedules the digests, in one transaction.
+pub async fn file(state: &AppState, wanted: &Wanted) -> AppResult<()> {
     if wanted.is_empty() {
         return Ok(());
     }
     let now = now_ms();
     let tx = state.db.write().await?;
-    let rows = wanted.iter().map(|(message_id, user_id, reason)| pending::ActiveModel {
+    let rows = wanted.notifications.iter().map(|(message_id, user_id, reason)| pending::ActiveModel {
         user_id: Set(*user_id),
         message_id: Set(*message_id),
         reason: Set(reason.as_str().into()),
@@ -163,16 +188,17 @@ async fn decide(state: &AppState, message_ids: Vec<Uuid>) -> AppResult<()> {
         .on_conflict_do_nothing_on([pending::Column::UserId, pending::Column::MessageId])
         .exec_without_returning(&*tx)
         .await?;
-    // A message deleted since it was read above withdrew its notifications before these
-    // were written: withdraw them again.
+    // A message deleted since `wanted` read it withdrew its notifications before these
+    // were written: withdraw them again. (On PostgreSQL a delete committing while this
+    // transaction runs can still leave some behind; the digest skips deleted messages.)
     let deleted_since = Query::select()
         .column(message::Column::Id)
         .from(message::Entity)
-        .and_where(message::Column::Id.is_in(msgs.iter().map(|m| m.id)))
+        .and_where(message::Column::Id.is_in(wanted.messages.iter().copied()))
         .and_where(message::Column::DeletedAt.is_not_null())
         .to_owned();
     pending::Entity::delete_many().filter(pending::Column::MessageId.in_subquery(deleted_since)).exec(&*tx).await?;
-    for (user_id, choice) in &choices {
+    for (user_id, choice) in &wanted.choices {
         schedule(&*tx, &state.settings.email, *user_id, *choice, now).await?;
     }
     tx.commit().await?;

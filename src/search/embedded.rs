@@ -58,7 +58,7 @@ impl DbIndex {
     async fn upsert_in(&self, conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Result<()> {
         for chunk in docs.chunks(CHUNK) {
             if self.pg() {
-                upsert_pg(conn, &self.vocabulary, chunk).await?;
+                upsert_pg(conn, chunk).await?;
             } else {
                 upsert_sqlite(conn, chunk).await?;
             }
@@ -235,7 +235,22 @@ impl DbIndex {
             self.upsert_in(&*tx, &docs).await?;
         }
         tx.commit().await?;
-        Ok(())
+        self.learn_words(&docs).await
+    }
+
+    /// PostgreSQL: the words of documents just committed join the vocabulary, in
+    /// statements of their own: a word is only a typo candidate, and inside the documents'
+    /// transaction two writers could wait on each other's words and documents.
+    async fn learn_words(&self, docs: &[Doc]) -> anyhow::Result<()> {
+        if !self.pg() {
+            return Ok(());
+        }
+        let mut texts: Vec<&str> = Vec::new();
+        for d in docs {
+            texts.push(&d.text);
+            texts.extend(d.file_names.iter().map(String::as_str));
+        }
+        self.vocabulary.add_words(&self.db.conn, &texts).await
     }
 }
 
@@ -245,7 +260,7 @@ impl SearchIndex for DbIndex {
         let tx = self.db.write().await?;
         self.upsert_in(&*tx, &docs).await?;
         tx.commit().await?;
-        Ok(())
+        self.learn_words(&docs).await
     }
 
     async fn remove(&self, message_id: Uuid) -> anyhow::Result<()> {

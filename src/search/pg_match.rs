@@ -99,7 +99,8 @@ pub fn newest(q: &Scoped, typos: &Typos, limit: u64, offset: u64) -> Statement {
 /// bounded by their number, not by the size of the index).
 pub fn indexable(q: &Scoped, typos: &Typos) -> bool {
     q.query.terms.iter().enumerate().all(|(i, term)| match term {
-        Term::Prefix(_) => true,
+        // A prefix of one or two letters matches much of any index.
+        Term::Prefix(p) => char_len(p) >= 3,
         _ if uses_tsvector(term.text()) || short_cjk(term.text()) => true,
         _ => has_trigram(term.text()) && typos.of_term(i).iter().all(|c| has_trigram(c)),
     })
@@ -142,10 +143,11 @@ fn terms(sql: &mut Sql, q: &Scoped, typos: &Typos, by_index: bool) {
     }
 }
 
-/// A CJK word without a trigram, all of its characters CJK: the index of spaced-apart
+/// A CJK word without a trigram, all of its characters in the CJK index's class (which
+/// leaves out the supplementary planes' ideographs, U+20000 on): the index of spaced-apart
 /// characters finds the documents holding all of them.
 fn short_cjk(text: &str) -> bool {
-    !has_trigram(text) && !text.is_empty() && text.chars().all(is_cjk)
+    !has_trigram(text) && !text.is_empty() && text.chars().all(|c| is_cjk(c) && u32::from(c) < 0x20000)
 }
 
 fn cjk_lookup(sql: &mut Sql, text: &str) {
@@ -185,5 +187,6 @@ mod tests {
     fn trigrams_need_three_letters_in_a_row() {
         assert!(has_trigram("deploy") && has_trigram("会議室") && has_trigram("c++ abc"));
         assert!(!has_trigram("会議") && !has_trigram("c++") && !has_trigram("a-b-c"));
+        assert!(short_cjk("会議") && !short_cjk("会a") && !short_cjk("\u{20000}議") && !short_cjk("会議室"));
     }
 }

@@ -67,19 +67,14 @@ impl Vocabulary {
         Ok(words)
     }
 
-    /// PostgreSQL: adds the words of `texts` the vocabulary lacks, in the writer's
-    /// transaction. A word is remembered before that commits: were it rolled back, the word
-    /// waits for the next time this process forgets what it knows, or for a restart.
-    pub async fn add_words<'a>(
-        &self,
-        conn: &impl ConnectionTrait,
-        texts: impl Iterator<Item = &'a str>,
-    ) -> anyhow::Result<()> {
-        // Sorted: two transactions adding the same new words wait for each other instead
-        // of deadlocking.
+    /// PostgreSQL: adds the words of `texts` the vocabulary lacks, outside any other
+    /// transaction (each statement commits by itself); a word is remembered once stored.
+    pub async fn add_words(&self, conn: &impl ConnectionTrait, texts: &[&str]) -> anyhow::Result<()> {
+        // Sorted: two writers adding the same new words wait for each other instead of
+        // deadlocking.
         let mut fresh = BTreeSet::new();
         if let Ok(known) = self.known.lock() {
-            fresh.extend(texts.flat_map(words_of).filter(|w| !known.contains(w)));
+            fresh.extend(texts.iter().flat_map(|t| words_of(t)).filter(|w| !known.contains(w)));
         }
         let fresh: Vec<String> = fresh.into_iter().collect();
         for chunk in fresh.chunks(WORDS_PER_STATEMENT) {
@@ -90,12 +85,12 @@ impl Vocabulary {
             }
             sql.push(" ON CONFLICT DO NOTHING");
             conn.execute_raw(sql.statement()).await?;
-        }
-        if let Ok(mut known) = self.known.lock() {
-            if known.len() + fresh.len() > KNOWN_MAX {
-                known.clear();
+            if let Ok(mut known) = self.known.lock() {
+                if known.len() + chunk.len() > KNOWN_MAX {
+                    known.clear();
+                }
+                known.extend(chunk.iter().cloned());
             }
-            known.extend(fresh);
         }
         Ok(())
     }

@@ -7,13 +7,12 @@ use uuid::Uuid;
 
 use super::sql::Sql;
 use super::text::space_cjk;
-use super::vocabulary::Vocabulary;
 use super::Doc;
 
 /// Documents per statement: nine values each stays far below both databases' limits.
 pub const CHUNK: usize = 200;
 
-pub async fn upsert_pg(conn: &impl ConnectionTrait, vocabulary: &Vocabulary, docs: &[Doc]) -> anyhow::Result<()> {
+pub async fn upsert_pg(conn: &impl ConnectionTrait, docs: &[Doc]) -> anyhow::Result<()> {
     let mut sql = Sql::new(true);
     sql.push("INSERT INTO search_docs (message_id, workspace_id, channel_id, author_id, created_at, is_thread, has_file, has_link, text) VALUES ");
     for (i, doc) in docs.iter().enumerate() {
@@ -24,14 +23,6 @@ pub async fn upsert_pg(conn: &impl ConnectionTrait, vocabulary: &Vocabulary, doc
     }
     sql.push(" ON CONFLICT (message_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, is_thread = EXCLUDED.is_thread, has_file = EXCLUDED.has_file, has_link = EXCLUDED.has_link, text = EXCLUDED.text");
     conn.execute_raw(sql.statement()).await?;
-    vocabulary
-        .add_words(
-            conn,
-            docs.iter()
-                .map(|d| d.text.as_str())
-                .chain(docs.iter().flat_map(|d| d.file_names.iter().map(String::as_str))),
-        )
-        .await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use parley::jobs::JobHandler;
-use parley::notify::decide::Decide;
+use parley::notify::decide::{self, Decide};
 use parley::notify::model::pending;
 use sea_orm::EntityTrait;
 use serde_json::json;
@@ -103,4 +103,12 @@ async fn deleting_a_message_withdraws_its_waiting_notifications() {
     // Deciding again after the delete (a job retried late) files nothing for it.
     Decide.run_many(app.state.clone(), vec![json!({ "message_id": gone })]).await.expect("decide");
     assert_eq!(filed(&app).await, Filed::from([mention(kept)]));
+
+    // A delete between the job's reads and its write: what it writes is withdrawn too.
+    let late = id(&ada.say(general, "@carol one more").await);
+    let wanted = decide::wanted(&app.state, vec![late]).await.expect("wanted");
+    assert!(!wanted.is_empty());
+    ada.delete(&format!("/api/v1/messages/{late}")).await.expect(204);
+    decide::file(&app.state, &wanted).await.expect("file");
+    assert_eq!(filed(&app).await, Filed::from([mention(kept)]), "nothing filed for a message deleted meanwhile");
 }
