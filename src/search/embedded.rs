@@ -105,6 +105,21 @@ fn first_column_ids(rows: Vec<sea_orm::QueryResult>) -> anyhow::Result<Vec<Uuid>
     rows.iter().map(|row| Ok(row.try_get_by_index::<Uuid>(0)?)).collect()
 }
 
+/// What one window of the searcher's newest documents held.
+struct WindowPage {
+    window: i64,
+    seen: i64,
+    hits: i64,
+    ids: Vec<Uuid>,
+}
+
+impl WindowPage {
+    /// Enough matches for the page, or the window held every document the searcher may see.
+    fn answers(&self, limit: u64) -> bool {
+        self.ids.len() as u64 >= limit || self.seen < self.window
+    }
+}
+
 /// Relevance orders the newest this-many matches (see `search`).
 pub const RANKED_CANDIDATES: usize = 200;
 
@@ -165,31 +180,20 @@ impl DbIndex {
 
     /// PostgreSQL: the window of the searcher's newest documents first (once more, wider,
     /// when its rate of matches says a window up to `MAX_WIDENING` times as large holds
-    /// enough); then the
-    /// matches first (or, when a term has no index, the planner's plan).
+    /// enough); then the matches first (or, when a term has no index, the planner's plan).
     async fn newest_pg(&self, q: &Scoped, limit: u64, offset: u64) -> anyhow::Result<Vec<Uuid>> {
         let typos = pg_match::Typos::of(&self.db, &self.vocabulary, q).await?;
+        let first = self.window_page(q, &typos, self.window, limit, offset).await?;
+        if first.answers(limit) {
+            return Ok(first.ids);
+        }
         let needed = i64::try_from(limit.saturating_add(offset)).unwrap_or(i64::MAX);
-        let mut window = self.window;
-        loop {
-            let (mut seen, mut hits, mut ids) = (0, 0, Vec::new());
-            let stmt = pg_match::in_window(q, &typos, window, limit, offset);
-            for row in self.db.conn.query_all_raw(stmt).await? {
-                if row.try_get_by_index::<i32>(0)? == 0 {
-                    (seen, hits) = (row.try_get_by_index::<i64>(2)?, row.try_get_by_index::<i64>(3)?);
-                } else {
-                    ids.push(row.try_get_by_index::<Uuid>(1)?);
-                }
+        let wider = self.window.saturating_mul(needed) / first.hits.max(1) * 5 / 4;
+        if first.hits > 0 && wider <= self.window * pg_match::MAX_WIDENING {
+            let second = self.window_page(q, &typos, wider, limit, offset).await?;
+            if second.answers(limit) {
+                return Ok(second.ids);
             }
-            // Enough matches, or the window held every document the searcher may see.
-            if ids.len() as u64 >= limit || seen < window {
-                return Ok(ids);
-            }
-            let wider = window.saturating_mul(needed) / hits.max(1) * 5 / 4;
-            if window != self.window || hits == 0 || wider > self.window * pg_match::MAX_WIDENING {
-                break;
-            }
-            window = wider;
         }
         let stmt = if pg_match::indexable(q, &typos) {
             pg_match::matches_first(q, &typos, limit, offset)
@@ -197,6 +201,25 @@ impl DbIndex {
             pg_match::newest(q, &typos, limit, offset)
         };
         first_column_ids(self.db.conn.query_all_raw(stmt).await?)
+    }
+
+    async fn window_page(
+        &self,
+        q: &Scoped,
+        typos: &pg_match::Typos,
+        window: i64,
+        limit: u64,
+        offset: u64,
+    ) -> anyhow::Result<WindowPage> {
+        let mut page = WindowPage { window, seen: 0, hits: 0, ids: Vec::new() };
+        for row in self.db.conn.query_all_raw(pg_match::in_window(q, typos, window, limit, offset)).await? {
+            if row.try_get_by_index::<i32>(0)? == 0 {
+                (page.seen, page.hits) = (row.try_get_by_index::<i64>(2)?, row.try_get_by_index::<i64>(3)?);
+            } else {
+                page.ids.push(row.try_get_by_index::<Uuid>(1)?);
+            }
+        }
+        Ok(page)
     }
 
     /// The text of each candidate message, for ranking.
