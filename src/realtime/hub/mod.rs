@@ -34,9 +34,8 @@ use index::{index_add, index_remove};
 const RECENT: usize = 8192;
 /// How long an out-of-order event waits for the gap before it to close by itself.
 const GAP_WAIT: Duration = Duration::from_millis(30);
-const TICK: Duration = Duration::from_millis(10);
 /// How often the hub looks at the log for events nobody published (another process).
-const POLL_EVERY: u32 = 50;
+const POLL: Duration = Duration::from_millis(500);
 
 #[derive(Clone, Copy)]
 enum Scope {
@@ -95,12 +94,21 @@ pub async fn spawn(db: Db, bus: SharedBus) -> anyhow::Result<HubHandle> {
     Ok(HubHandle { cmds, next_id: Arc::new(AtomicU64::new(1)) })
 }
 
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Hub {
     async fn run(mut self, mut rx: broadcast::Receiver<Shared>, mut cmds: mpsc::UnboundedReceiver<Command>) {
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut ticks: u32 = 0;
+        // No timer runs while nothing waits: an idle hub wakes only to poll the log.
+        let mut poll = tokio::time::interval(POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let gap_deadline = self.gap_since.map(|t| tokio::time::Instant::from_std(t + GAP_WAIT));
             tokio::select! {
                 biased;
                 cmd = cmds.recv() => match cmd {
@@ -115,12 +123,8 @@ impl Hub {
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                _ = tick.tick() => {
-                    ticks = ticks.wrapping_add(1);
-                    if self.gap_since.is_some_and(|t| t.elapsed() >= GAP_WAIT) || ticks.is_multiple_of(POLL_EVERY) {
-                        self.catch_up().await;
-                    }
-                }
+                () = sleep_until_some(gap_deadline) => self.catch_up().await,
+                _ = poll.tick() => self.catch_up().await,
             }
         }
     }
