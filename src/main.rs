@@ -106,6 +106,7 @@ async fn open_db(settings: &Settings) -> anyhow::Result<Db> {
     }
     let db = Db::connect(&url, 2, settings.database.sqlite_synchronous).await?;
     db.migrate().await?;
+    parley::webhooks::outgoing::fanout::note_stored_hooks(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(db)
 }
 

@@ -61,6 +61,7 @@ impl Application {
         db.migrate().await?;
         let bus = crate::realtime::bus_from(&settings.realtime).await?;
         let db = db.with_bus(bus.clone());
+        crate::webhooks::outgoing::fanout::note_stored_hooks(&db).await?;
         let realtime = Arc::new(Realtime::start(db.clone(), bus, &settings.realtime).await?);
         let search = crate::search::open(&db, &settings.search)?;
         crate::search::prepare(search.clone()).await;

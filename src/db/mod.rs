@@ -99,6 +99,16 @@ impl Db {
         write::begin(&self.conn, self.write_gate.as_deref(), self.bus.clone()).await
     }
 
+    /// An outgoing hook is stored or about to be: commits look for subscribers from
+    /// now on. Without it, commits on SQLite skip that lookup: an SQLite database has
+    /// one server process (the CLI writes no hooks), so no hook can exist that this
+    /// process has not seen. PostgreSQL, which other nodes share, always looks.
+    pub fn expect_outgoing_hooks(&self) {
+        if let Some(gate) = &self.write_gate {
+            gate.expect_outgoing_hooks();
+        }
+    }
+
     /// Writers committed and COMMITs issued through the SQLite write gate.
     pub fn write_stats(&self) -> Option<WriteCounts> {
         self.write_gate.as_ref().map(|g| g.stats().snapshot())

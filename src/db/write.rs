@@ -12,7 +12,7 @@
 //! On PostgreSQL there is no gate: transactions run side by side and the server's own
 //! WAL flush already serves concurrent commits with one fsync.
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sea_orm::{
@@ -37,6 +37,8 @@ pub(super) struct Gate {
     group: Arc<Mutex<Option<OpenGroup>>>,
     waiting: Arc<AtomicUsize>,
     stats: Arc<WriteStats>,
+    /// Whether an outgoing hook may exist (see `Db::expect_outgoing_hooks`).
+    outgoing_hooks: Arc<AtomicBool>,
 }
 
 /// Writers and commits so far (a commit serves one writer or a whole group).
@@ -87,7 +89,16 @@ type GroupGuard = OwnedMutexGuard<Option<OpenGroup>>;
 
 impl Gate {
     pub(super) fn new() -> Self {
-        Self { group: Arc::new(Mutex::new(None)), waiting: Arc::new(AtomicUsize::new(0)), stats: Arc::default() }
+        Self {
+            group: Arc::new(Mutex::new(None)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            stats: Arc::default(),
+            outgoing_hooks: Arc::default(),
+        }
+    }
+
+    pub(super) fn expect_outgoing_hooks(&self) {
+        self.outgoing_hooks.store(true, Ordering::SeqCst);
     }
 
     pub(super) fn stats(&self) -> &WriteStats {
@@ -234,11 +245,27 @@ impl WriteTx {
         }
     }
 
+    /// This transaction writes an outgoing hook (see `Db::expect_outgoing_hooks`).
+    pub fn expect_outgoing_hooks(&self) {
+        if let Role::Leader(turn) | Role::Joiner(turn) = &self.role {
+            turn.gate.expect_outgoing_hooks();
+        }
+    }
+
+    fn outgoing_hooks_possible(&self) -> bool {
+        match &self.role {
+            Role::Alone => true,
+            Role::Leader(turn) | Role::Joiner(turn) => turn.gate.outgoing_hooks.load(Ordering::SeqCst),
+        }
+    }
+
     /// Commits; returns once the writes are durable.
     pub async fn commit(self) -> Result<(), AppError> {
         let pending = self.events.lock().map(|mut e| std::mem::take(&mut *e)).unwrap_or_default();
         let recorded = event_log::append(&self.txn, pending).await?;
-        crate::webhooks::outgoing::fanout::record(&self.txn, &recorded).await?;
+        if self.outgoing_hooks_possible() {
+            crate::webhooks::outgoing::fanout::record(&self.txn, &recorded).await?;
+        }
         let WriteTx { txn, role, bus, .. } = self;
         match role {
             Role::Alone => {

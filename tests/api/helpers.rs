@@ -147,6 +147,23 @@ impl TestApp {
         Self { base: format!("http://127.0.0.1:{port}"), state, setup_link, handle, data_dir, pg }
     }
 
+    /// This node stopped and a new one started on its database and data directory, as
+    /// after a restart (on another port, behind the same site URL).
+    pub async fn restart(&self, tweak: impl FnOnce(&mut Settings)) -> Self {
+        self.shutdown().await;
+        let (url, dir, site) = (self.state.settings.database_url(), self.data_dir.clone(), self.base.clone());
+        Self::spawn_node(
+            |s| {
+                s.database.url = url.into();
+                s.server.data_dir = dir;
+                s.server.site_url = site;
+                tweak(s);
+            },
+            false,
+        )
+        .await
+    }
+
     /// What SIGTERM does: sockets closed with "service restart", requests drained.
     pub async fn shutdown(&self) {
         self.handle.shutdown().await;

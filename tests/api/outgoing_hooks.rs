@@ -72,6 +72,27 @@ async fn only_public_addresses_known_events_and_the_right_people() {
     bob.patch(&format!("/api/v1/outgoing-hooks/{id}"), json!({"enabled": false})).await.expect(404);
 }
 
+/// On SQLite a commit looks for subscribers only once the process knows a hook may
+/// exist: a restarted server must learn of the hooks already stored, and a new hook must
+/// hear the first message after it.
+#[tokio::test]
+async fn hooks_hear_events_from_their_first_commit_and_after_a_restart() {
+    let app = local_app().await;
+    let (ada, ws) = app.setup_admin().await;
+    let general = ada.general(ws).await;
+    ada.say(general, "before any hook").await;
+    let (url, mut rx) = receiver().await;
+    subscribe(&ada, ws, json!({"name": "Audit", "url": url, "events": ["message.created"]})).await;
+    ada.say(general, "first").await;
+    assert_eq!(next(&mut rx).await.json()["data"]["text"], "first");
+
+    let again = app.restart(|s| s.integrations.allow_hosts = vec!["127.0.0.1".into()]).await;
+    let ada = ada.on(&again);
+    ada.say(general, "after the restart").await;
+    assert_eq!(next(&mut rx).await.json()["data"]["text"], "after the restart");
+    nothing_more(&mut rx).await;
+}
+
 #[tokio::test]
 async fn events_reach_the_hooks_that_may_hear_them_signed() {
     let app = local_app().await;

@@ -240,6 +240,7 @@ pub async fn create(
     };
     let bot = create_identity(tx, who).await?;
     let secret = signing::new_secret();
+    tx.expect_outgoing_hooks();
     let row = hook::ActiveModel {
         id: Set(id),
         workspace_id: Set(ws_id),
