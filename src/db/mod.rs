@@ -52,9 +52,10 @@ impl Db {
                     .synchronous(synchronous)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
-                    // Every write by one pooled connection resets the page cache of the
-                    // others; memory-mapped, they re-read pages without a read(2) each.
-                    .pragma("mmap_size", "268435456")
+                    // No memory map: a connection that sees another's commit unmaps the
+                    // whole file and faults its pages back in, which cost more than
+                    // reading the few pages it needs (docs/PERFORMANCE.md, issue 19).
+                    .pragma("mmap_size", "0")
             })
             .map_sqlx_sqlite_pool_opts(|pool| {
                 pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn)))

@@ -103,7 +103,7 @@ fn open(path: &Path) -> Result<Connection, DbErr> {
     let conn = Connection::open_with_flags(path, flags).map_err(conn_err)?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(conn_err)?;
     // The same settings as the pooled connections (see `Db::connect`).
-    conn.pragma_update(None, "mmap_size", 268_435_456i64).map_err(conn_err)?;
+    conn.pragma_update(None, "mmap_size", 0i64).map_err(conn_err)?;
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(conn_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
