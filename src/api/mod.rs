@@ -64,19 +64,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound("route").into()))
     .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
     .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(form_page_error))
-    .service(ops::health::healthz)
-    .service(ops::health::readyz)
-    .service(ops::prometheus::metrics_endpoint)
-    .configure(crate::web::configure)
-    .service(docs::docs_page)
-    .service(webhooks::incoming::receive::slack_format)
-    .service(webhooks::incoming::receive::native_format)
-    .service(commands::routes::respond)
-    .service(crate::sso::logout::backchannel)
-    .service(crate::slack_api::web_api)
-    .service(crate::slack_api::uploads::receive::receive)
     .service(
+        // Routes are tried in order, each dynamic one by a regular expression: the API
+        // comes first (one prefix test sends pages past it), and in it what every
+        // client calls most (their paths overlap no other route's).
         web::scope("/api/v1")
+            .service(messages::routes::post_message)
+            .service(messages::routes::channel_history)
+            .service(channels::read_routes::mark_read)
             .service(openapi::openapi_json)
             .service(realtime::routes::websocket)
             .service(realtime::presence_routes::presence)
@@ -132,12 +127,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(channels::routes::members)
             .service(channels::routes::add_member)
             .service(channels::routes::remove_member)
-            .service(channels::read_routes::mark_read)
             .service(channels::read_routes::mark_unread)
             .service(channels::read_routes::mark_all_read)
             .service(channels::read_routes::notifications)
-            .service(messages::routes::post_message)
-            .service(messages::routes::channel_history)
             .service(messages::routes::list_pins)
             .service(messages::routes::get_message)
             .service(messages::routes::edit_message)
@@ -184,6 +176,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(commands::routes::update)
             .service(commands::routes::remove),
     )
+    .service(ops::health::healthz)
+    .service(ops::health::readyz)
+    .service(ops::prometheus::metrics_endpoint)
+    .configure(crate::web::configure)
+    .service(docs::docs_page)
+    .service(webhooks::incoming::receive::slack_format)
+    .service(webhooks::incoming::receive::native_format)
+    .service(commands::routes::respond)
+    .service(crate::sso::logout::backchannel)
+    .service(crate::slack_api::web_api)
+    .service(crate::slack_api::uploads::receive::receive)
     .default_service(web::to(not_found));
 }
 
