@@ -21,14 +21,6 @@ use crate::realtime::event::{kind, Event};
 
 pub const DELIVER_JOB: &str = "webhooks.deliver";
 
-/// At start-up: tells the SQLite write gate whether any hook is stored (see
-/// `Db::expect_outgoing_hooks`).
-pub async fn note_stored_hooks(db: &Db) -> AppResult<()> {
-    if hook::Entity::find().select_only().column(hook::Column::Id).into_tuple::<Uuid>().one(&db.conn).await?.is_some() {
-        db.expect_outgoing_hooks();
-    }
-    Ok(())
-}
 /// Job-level retries cover the worker's own failures (the database); the receiver's
 /// failures are retried by the delivery's own schedule.
 pub const JOB_ATTEMPTS: i32 = 10;
@@ -85,6 +77,15 @@ impl Subscription {
 
 fn author_of(e: &Event) -> Option<Uuid> {
     e.data.get("author")?.get("id")?.as_str()?.parse().ok()
+}
+
+/// At start-up: tells the SQLite write gate whether any hook is stored (see
+/// `Db::expect_outgoing_hooks`).
+pub async fn note_stored_hooks(db: &Db) -> AppResult<()> {
+    if hook::Entity::find().select_only().column(hook::Column::Id).into_tuple::<Uuid>().one(&db.conn).await?.is_some() {
+        db.expect_outgoing_hooks();
+    }
+    Ok(())
 }
 
 /// Writes a delivery and its job for every enabled subscription that wants one of
