@@ -39,3 +39,17 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
+
+/// The UTC day of a time, `YYYY-MM-DD`.
+pub fn day_utc(ms: i64) -> String {
+    rfc3339(ms).get(..10).unwrap_or_default().to_owned()
+}
+
+/// A time given as RFC 3339, or as a day (`YYYY-MM-DD`, its start in UTC).
+pub fn parse_time_or_day(s: &str) -> Option<i64> {
+    parse_rfc3339(s).or_else(|| {
+        let d = time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
+        let t = OffsetDateTime::new_utc(d, time::Time::MIDNIGHT);
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+    })
+}

@@ -97,6 +97,7 @@ impl Application {
             mailer: Arc::from(crate::mail::transport::from_settings(&settings.email, &settings.server.data_dir)?),
             sso: crate::sso::provider::Providers::from_settings(&settings.sso, settings.site_base())?,
             settings: Arc::new(settings),
+            started_at: std::time::Instant::now(),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let port = listener.local_addr()?.port();

@@ -36,4 +36,6 @@ pub struct AppState {
     pub mailer: Arc<dyn crate::mail::transport::MailTransport>,
     /// The identity providers people may sign in through.
     pub sso: crate::sso::provider::Providers,
+    /// When this node started (the admin overview's uptime).
+    pub started_at: std::time::Instant,
 }

@@ -17,6 +17,7 @@ mod m0013_auth_version;
 mod m0014_search_author_index;
 mod m0015_email_pending_by_message;
 mod m0016_search_vocab_pg;
+mod m0017_admin;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_search_author_index::Migration),
             Box::new(m0015_email_pending_by_message::Migration),
             Box::new(m0016_search_vocab_pg::Migration),
+            Box::new(m0017_admin::Migration),
         ]
     }
 }

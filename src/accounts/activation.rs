@@ -7,9 +7,10 @@ use super::model::user;
 use super::service;
 use crate::audit::{self, AuditEvent};
 use crate::db::WriteTx;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::realtime::event::{kind, NewEvent};
 use crate::settings::Settings;
+use crate::state::AppState;
 
 /// `actor`: the administrator, or None when Parley does it itself.
 pub async fn switch(tx: &WriteTx, settings: &Settings, id: Uuid, active: bool, actor: Option<Uuid>) -> AppResult<()> {
@@ -29,4 +30,15 @@ pub async fn switch(tx: &WriteTx, settings: &Settings, id: Uuid, active: bool, a
     }
     let action = if active { "user.reactivated" } else { "user.deactivated" };
     audit::record(&**tx, AuditEvent::new(actor, action).target("user", id)).await
+}
+
+/// An instance administrator turns someone else's account off or on (the API's and the
+/// admin pages' one way to do it).
+pub async fn by_admin(state: &AppState, admin: Uuid, id: Uuid, active: bool) -> AppResult<()> {
+    if id == admin && !active {
+        return Err(AppError::conflict("cannot_deactivate_self", "ask another administrator"));
+    }
+    let tx = state.db.write().await?;
+    switch(&tx, &state.settings, id, active, Some(admin)).await?;
+    tx.commit().await
 }

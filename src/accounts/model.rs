@@ -36,6 +36,8 @@ pub mod user {
         /// Bumped by triggers when one of the person's sessions or tokens is deleted, cut
         /// short or changed: cached credentials carrying an older version are dropped.
         pub auth_version: i64,
+        /// When the person last signed in or used a session or token (minute precision).
+        pub last_active_at: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -119,19 +119,6 @@ pub async fn get_user(state: web::Data<AppState>, me: CurrentUser, path: web::Pa
     Ok(HttpResponse::Ok().json(UserView::from(&user)))
 }
 
-/// All accounts on this server (instance administrators only).
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", responses((status = 200, body = [MeView]), (status = 404, body = ErrorBody)))]
-#[get("/admin/users")]
-pub async fn admin_list_users(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
-    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    let users = super::model::user::Entity::find()
-        .order_by_asc(super::model::user::Column::CreatedAt)
-        .limit(10_000)
-        .all(&state.db.conn)
-        .await?;
-    Ok(HttpResponse::Ok().json(users.iter().map(MeView::from).collect::<Vec<_>>()))
-}
-
 /// Tells everyone who shares a workspace with `user` how it is shown now (`user.updated`).
 pub async fn announce(tx: &crate::db::WriteTx, user: &crate::accounts::model::user::Model) -> AppResult<()> {
     let data = serde_json::to_value(UserView::from(user)).map_err(anyhow::Error::from)?;
@@ -142,19 +129,14 @@ pub async fn announce(tx: &crate::db::WriteTx, user: &crate::accounts::model::us
 }
 
 async fn set_active(state: &AppState, admin: &CurrentUser, id: Uuid, active: bool) -> AppResult<HttpResponse> {
-    if id == admin.id() && !active {
-        return Err(AppError::conflict("cannot_deactivate_self", "ask another administrator"));
-    }
-    let tx = state.db.write().await?;
-    super::activation::switch(&tx, &state.settings, id, active, Some(admin.id())).await?;
-    tx.commit().await?;
+    super::activation::by_admin(state, admin.id(), id, active).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Deactivate an account: its sessions and tokens end at once.
 #[utoipa::path(post, path = "/api/v1/admin/users/{user_id}/deactivate", tag = "admin", params(("user_id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-#[post("/admin/users/{user_id}/deactivate")]
+#[post("/users/{user_id}/deactivate")]
 pub async fn admin_deactivate(
     state: web::Data<AppState>,
     admin: InstanceAdmin,
@@ -166,7 +148,7 @@ pub async fn admin_deactivate(
 /// Reactivate an account.
 #[utoipa::path(post, path = "/api/v1/admin/users/{user_id}/reactivate", tag = "admin", params(("user_id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-#[post("/admin/users/{user_id}/reactivate")]
+#[post("/users/{user_id}/reactivate")]
 pub async fn admin_reactivate(
     state: web::Data<AppState>,
     admin: InstanceAdmin,

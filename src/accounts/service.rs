@@ -156,6 +156,7 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         avatar_url: Set(p.avatar_url),
         email_confirmed_at: Set(p.email_confirmed.then_some(now)),
         auth_version: Set(0),
+        last_active_at: Set(None),
     };
     model.insert(conn).await.map_err(|e| {
         if is_unique_violation(&e) {
@@ -319,5 +320,26 @@ pub async fn set_active(conn: &impl ConnectionTrait, user_id: Uuid, active: bool
         sessions::delete_all_for_user(conn, user_id, None).await?;
         api_tokens::delete_all_for_user(conn, user_id).await?;
     }
+    Ok(())
+}
+
+/// Records that the person used Parley at `now` (the admin overview's activity counts).
+pub async fn mark_active(conn: &impl ConnectionTrait, user_id: Uuid, now: i64) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::LastActiveAt, Some(now).into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Makes the person an instance administrator, or no longer one.
+pub async fn set_instance_admin(conn: &impl ConnectionTrait, user_id: Uuid, is_admin: bool) -> AppResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::IsAdmin, is_admin.into())
+        .col_expr(user::Column::UpdatedAt, now_ms().into())
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
     Ok(())
 }

@@ -3,6 +3,7 @@ pub mod docs;
 pub mod openapi;
 
 use actix_web::error::{JsonPayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
@@ -89,18 +90,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(crate::sso::routes::my_identities)
             .service(crate::sso::routes::start_link)
             .service(crate::sso::routes::unlink)
-            .service(crate::sso::routes::admin_status)
             .service(auth::routes::revoke_token)
             .service(accounts::routes::get_me)
             .service(accounts::routes::patch_me)
             .service(accounts::routes::change_password)
             .service(accounts::routes::change_email)
             .service(accounts::routes::get_user)
-            .service(accounts::routes::admin_list_users)
-            .service(accounts::routes::admin_deactivate)
-            .service(accounts::routes::admin_reactivate)
-            .service(crate::mail::routes::list_mail)
-            .service(crate::mail::routes::retry_mail)
             .service(crate::notify::routes::get_email_notifications)
             .service(crate::notify::routes::set_email_notifications)
             .service(workspaces::routes::create)
@@ -130,6 +125,30 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(channels::read_routes::mark_unread)
             .service(channels::read_routes::mark_all_read)
             .service(channels::read_routes::notifications)
+            .service(
+                // Only instance administrators get in; anyone else gets the 404 of a
+                // route that does not exist, before any extractor reads the request.
+                web::scope("/admin")
+                    .wrap(from_fn(crate::admin::gate::api))
+                    .service(crate::sso::routes::admin_status)
+                    .service(crate::admin::routes::list_people)
+                    .service(crate::admin::routes::get_overview)
+                    .service(crate::admin::routes::person_detail)
+                    .service(crate::admin::routes::revoke_session)
+                    .service(crate::admin::routes::revoke_token)
+                    .service(crate::admin::routes::change_role)
+                    .service(crate::admin::routes::reset_password)
+                    .service(crate::audit::routes::list)
+                    .service(crate::audit::routes::export)
+                    .service(accounts::routes::admin_deactivate)
+                    .service(accounts::routes::admin_reactivate)
+                    .service(crate::mail::routes::list_mail)
+                    .service(crate::mail::routes::retry_mail)
+                    .service(crate::mail::routes::discard_mail)
+                    .service(crate::jobs::routes::list_jobs)
+                    .service(crate::jobs::routes::retry_job)
+                    .service(crate::jobs::routes::discard_job),
+            )
             .service(messages::routes::list_pins)
             .service(messages::routes::get_message)
             .service(messages::routes::edit_message)

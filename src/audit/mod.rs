@@ -1,5 +1,9 @@
-//! The audit log: who did what to whom, written in the same transaction as the change.
+//! The audit log: who did what to whom, from which address and client, written in the
+//! same transaction as the change.
 pub mod model;
+pub mod origin;
+pub mod query;
+pub mod routes;
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
@@ -49,7 +53,12 @@ impl<'a> AuditEvent<'a> {
     }
 }
 
+/// Longest User-Agent kept.
+const CLIENT_CHARS: usize = 200;
+
 pub async fn record(conn: &impl ConnectionTrait, ev: AuditEvent<'_>) -> AppResult<()> {
+    let from = origin::current();
+    let client = from.as_ref().and_then(|o| o.client.as_ref()).and_then(|v| v.to_str().ok());
     entry::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(now_ms()),
@@ -59,7 +68,8 @@ pub async fn record(conn: &impl ConnectionTrait, ev: AuditEvent<'_>) -> AppResul
         target_kind: Set(ev.target_kind.map(str::to_owned)),
         target_id: Set(ev.target_id),
         details: Set(ev.details.to_string()),
-        ip: Set(ev.ip),
+        ip: Set(ev.ip.or_else(|| from.as_ref().map(|o| o.ip.to_string()))),
+        client: Set(client.map(|c| c.chars().take(CLIENT_CHARS).collect())),
     }
     .insert(conn)
     .await?;

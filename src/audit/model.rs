@@ -15,6 +15,8 @@ pub mod entry {
         pub target_id: Option<Uuid>,
         pub details: String,
         pub ip: Option<String>,
+        /// The User-Agent of the request that made the change.
+        pub client: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

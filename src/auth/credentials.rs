@@ -197,6 +197,7 @@ async fn load(
 
 /// Slides a session's expiry forward or records a token's use; answers the new expiry.
 async fn touch(conn: &impl ConnectionTrait, e: &Entry, now: i64, idle_hours: i64) -> AppResult<Option<i64>> {
+    crate::accounts::service::mark_active(conn, e.user_id, now).await?;
     match e.kind {
         Kind::Session => {
             let expires_at = now + idle_hours * HOUR_MS;

@@ -18,6 +18,7 @@ use crate::audit::{self, AuditEvent};
 use crate::clock::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{queue, JobFuture, JobHandler, JobRegistry};
+use crate::settings::Settings;
 use crate::state::AppState;
 
 pub const VALID_MINUTES: i64 = 30;
@@ -74,22 +75,54 @@ async fn mail_link(state: &AppState, email: &str) -> AppResult<()> {
     if recent(now - RESEND_AFTER_MS).await? > 0 || recent(now - 3_600_000).await? >= MAX_PER_HOUR {
         return Ok(());
     }
-    let token = secret_token::generate(TOKEN_PREFIX);
     let tx = state.db.write().await?;
+    let link = issue_link(&*tx, &state.settings, u.id).await?;
+    mails::password_reset(&*tx, &state.settings, &u, &link, VALID_MINUTES).await?;
+    audit::record(&*tx, AuditEvent::new(Some(u.id), "auth.password_reset_requested").target("user", u.id)).await?;
+    tx.commit().await
+}
+
+/// A new link that sets `user_id`'s password once within VALID_MINUTES.
+pub async fn issue_link(conn: &impl ConnectionTrait, settings: &Settings, user_id: Uuid) -> AppResult<String> {
+    let token = secret_token::generate(TOKEN_PREFIX);
+    let now = now_ms();
     reset::ActiveModel {
         id: Set(Uuid::now_v7()),
-        user_id: Set(u.id),
+        user_id: Set(user_id),
         token_hash: Set(secret_token::hash(&token)),
         expires_at: Set(now + VALID_MINUTES * 60_000),
         used_at: Set(None),
         created_at: Set(now),
     }
-    .insert(&*tx)
+    .insert(conn)
     .await?;
-    let link = format!("{}/reset-password?token={token}", state.settings.site_base());
-    mails::password_reset(&*tx, &state.settings, &u, &link, VALID_MINUTES).await?;
-    audit::record(&*tx, AuditEvent::new(Some(u.id), "auth.password_reset_requested").target("user", u.id)).await?;
-    tx.commit().await
+    Ok(format!("{}/reset-password?token={token}", settings.site_base()))
+}
+
+/// An instance administrator resets `user_id`'s password: a link is mailed to them
+/// (`mail`), or handed to the administrator to pass on (the answer). Either way it works
+/// once, like a link the person asked for.
+pub async fn by_admin(state: &AppState, admin: Uuid, user_id: Uuid, mail: bool) -> AppResult<Option<String>> {
+    let u = accounts::find_by_id(&state.db.conn, user_id).await?.ok_or(AppError::NotFound("user"))?;
+    if u.is_bot {
+        return Err(AppError::NotFound("user"));
+    }
+    if u.deactivated_at.is_some() {
+        return Err(AppError::conflict("account_deactivated", "reactivate the account first"));
+    }
+    let tx = state.db.write().await?;
+    let link = issue_link(&*tx, &state.settings, u.id).await?;
+    if mail {
+        mails::password_reset(&*tx, &state.settings, &u, &link, VALID_MINUTES).await?;
+    }
+    let details = serde_json::json!({ "mailed": mail });
+    audit::record(
+        &*tx,
+        AuditEvent::new(Some(admin), "user.password_reset_issued").target("user", u.id).details(details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((!mail).then_some(link))
 }
 
 fn unusable() -> AppError {

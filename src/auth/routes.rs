@@ -29,8 +29,14 @@ pub async fn revoke_sockets_after_commit(state: &AppState, user: uuid::Uuid) {
 
 pub async fn revoke_sockets(state: &AppState, user: uuid::Uuid) -> AppResult<()> {
     let tx = state.db.write().await?;
-    tx.emit(NewEvent::user(kind::SESSIONS_REVOKED, user, serde_json::json!({"user_id": user})));
+    revoke_sockets_in(&tx, user);
     tx.commit().await
+}
+
+/// Tells every node, once `tx` commits, to close `user`'s sockets (their clients
+/// reconnect with whatever credentials still work).
+pub fn revoke_sockets_in(tx: &crate::db::WriteTx, user: uuid::Uuid) {
+    tx.emit(NewEvent::user(kind::SESSIONS_REVOKED, user, serde_json::json!({"user_id": user})));
 }
 
 pub fn session_cookie(state: &AppState, secret: String) -> Cookie<'static> {

@@ -47,6 +47,7 @@ pub async fn create(
     }
     .insert(conn)
     .await?;
+    crate::accounts::service::mark_active(conn, user_id, now).await?;
     Ok(NewSession { secret, id })
 }
 

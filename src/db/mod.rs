@@ -16,6 +16,7 @@ use crate::settings::SqliteSync;
 
 mod inline;
 mod read;
+pub mod sql;
 mod write;
 
 pub use inline::{FromInline, InlineReader, Layout};

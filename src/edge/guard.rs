@@ -1,6 +1,7 @@
 //! The middleware every request passes first: refuse connections over their address's
 //! cap, count the request for a graceful stop, refuse control characters in the path and
-//! query, watch the body as it arrives, and put the security headers on the answer.
+//! query, watch the body as it arrives, note where the request comes from (for the audit
+//! log), and put the security headers on the answer.
 use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -13,6 +14,8 @@ use super::body::{GuardedBody, Scanner};
 use super::connections::ConnectionTicket;
 use super::control_chars::check_encoded;
 use super::headers;
+use crate::audit::origin::{self, RequestOrigin};
+use crate::auth::client_ip::client_ip;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -72,7 +75,11 @@ pub async fn guard(
         req.set_payload(Payload::from(Box::pin(body) as super::BoxedStream));
     }
 
-    let mut res = next.call(req).await?.map_into_boxed_body();
+    let origin = RequestOrigin {
+        ip: client_ip(req.request(), &state.settings.server.trusted_proxies),
+        client: req.headers().get(header::USER_AGENT).cloned(),
+    };
+    let mut res = origin::scope(origin, next.call(req)).await?.map_into_boxed_body();
     headers::apply(&mut res, &state.settings);
     if state.connections.is_draining() {
         res.response_mut().head_mut().set_connection_type(ConnectionType::Close);

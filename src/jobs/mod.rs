@@ -3,6 +3,7 @@
 pub mod claim;
 pub mod model;
 pub mod queue;
+pub mod routes;
 pub mod worker;
 
 use std::collections::HashMap;

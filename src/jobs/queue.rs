@@ -140,17 +140,22 @@ pub async fn fail(conn: &impl ConnectionTrait, row: &job::Model, error: &str, se
 /// Makes every waiting or parked job of `kinds` due now, with its attempts reset (a
 /// dependency that was down is back). Returns how many.
 pub async fn wake(conn: &impl ConnectionTrait, kinds: &[&str]) -> AppResult<u64> {
-    let now = now_ms();
-    let done = job::Entity::update_many()
-        .col_expr(job::Column::State, QUEUED.into())
-        .col_expr(job::Column::RunAt, now.into())
-        .col_expr(job::Column::Attempts, 0.into())
-        .col_expr(job::Column::UpdatedAt, now.into())
+    let done = due_now_afresh()
         .filter(job::Column::Kind.is_in(kinds.iter().copied()))
         .filter(job::Column::State.is_in([QUEUED, FAILED]))
         .exec(conn)
         .await?;
     Ok(done.rows_affected)
+}
+
+/// An update that makes jobs queued, due now, with their attempts starting over.
+fn due_now_afresh() -> sea_orm::UpdateMany<job::Entity> {
+    let now = now_ms();
+    job::Entity::update_many()
+        .col_expr(job::Column::State, QUEUED.into())
+        .col_expr(job::Column::RunAt, now.into())
+        .col_expr(job::Column::Attempts, 0.into())
+        .col_expr(job::Column::UpdatedAt, now.into())
 }
 
 /// Counts per state, for the admin dashboard and metrics.
@@ -163,4 +168,21 @@ pub async fn counts(conn: &impl ConnectionTrait) -> AppResult<Vec<(String, i64)>
         .into_tuple()
         .all(conn)
         .await?)
+}
+
+/// Puts a failed job back in the queue, due now with its attempts starting over.
+/// Answers false if it is not (or no longer) failed.
+pub async fn retry_failed(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
+    let done = due_now_afresh().filter(job::Column::Id.eq(id)).filter(job::Column::State.eq(FAILED)).exec(conn).await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Forgets a failed job. Answers false if it is not (or no longer) failed.
+pub async fn discard_failed(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
+    let done = job::Entity::delete_many()
+        .filter(job::Column::Id.eq(id))
+        .filter(job::Column::State.eq(FAILED))
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected == 1)
 }

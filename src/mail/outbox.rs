@@ -149,6 +149,16 @@ pub async fn retry(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
     Ok(true)
 }
 
+/// Forgets a parked mail. Answers false if it is not (or no longer) parked.
+pub async fn discard_parked(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
+    let done = mail::Entity::delete_many()
+        .filter(mail::Column::Id.eq(id))
+        .filter(mail::Column::State.eq(PARKED))
+        .exec(conn)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
 /// Forgets sent mails created before `cutoff_ms` (pending and parked ones stay), and
 /// reset and address-confirmation links that ended before it.
 pub async fn prune(conn: &impl ConnectionTrait, cutoff_ms: i64) -> AppResult<u64> {

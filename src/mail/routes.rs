@@ -1,6 +1,6 @@
 //! /api/v1/admin/mail: what Parley has mailed, what waits, and what was parked after the
 //! mail server refused it too often — with a retry (instance administrators only).
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -63,7 +63,7 @@ fn view(m: mail::Model) -> MailView {
 /// Mails, newest first (200 a page).
 #[utoipa::path(get, path = "/api/v1/admin/mail", tag = "admin", params(MailQuery),
     responses((status = 200, body = MailList), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-#[get("/admin/mail")]
+#[get("/mail")]
 pub async fn list_mail(
     state: web::Data<AppState>,
     _admin: InstanceAdmin,
@@ -83,24 +83,44 @@ pub async fn list_mail(
     Ok(HttpResponse::Ok().json(MailList { transport: state.mailer.kind(), mails }))
 }
 
+/// Sends a parked mail again (its attempts starting over), or forgets it; recorded in the
+/// audit log.
+pub async fn settle_parked(state: &AppState, admin: Uuid, id: Uuid, retry: bool) -> AppResult<()> {
+    let tx = state.db.write().await?;
+    if mail::Entity::find_by_id(id).one(&*tx).await?.is_none() {
+        return Err(AppError::NotFound("mail"));
+    }
+    let done = if retry { outbox::retry(&*tx, id).await? } else { outbox::discard_parked(&*tx, id).await? };
+    if !done {
+        return Err(AppError::conflict("mail_not_parked", "only a parked mail can be retried or discarded"));
+    }
+    let action = if retry { "mail.retried" } else { "mail.discarded" };
+    audit::record(&*tx, AuditEvent::new(Some(admin), action).target("mail", id)).await?;
+    tx.commit().await
+}
+
 /// Sends a parked mail again (its attempts start over).
 #[utoipa::path(post, path = "/api/v1/admin/mail/{mail_id}/retry", tag = "admin", params(("mail_id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-#[post("/admin/mail/{mail_id}/retry")]
+#[post("/mail/{mail_id}/retry")]
 pub async fn retry_mail(
     state: web::Data<AppState>,
     admin: InstanceAdmin,
     path: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let tx = state.db.write().await?;
-    if mail::Entity::find_by_id(id).one(&*tx).await?.is_none() {
-        return Err(AppError::NotFound("mail"));
-    }
-    if !outbox::retry(&*tx, id).await? {
-        return Err(AppError::conflict("mail_not_parked", "only a parked mail can be retried"));
-    }
-    audit::record(&*tx, AuditEvent::new(Some(admin.0.id()), "mail.retried").target("mail", id)).await?;
-    tx.commit().await?;
+    settle_parked(&state, admin.0.id(), path.into_inner(), true).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Forgets a parked mail.
+#[utoipa::path(delete, path = "/api/v1/admin/mail/{mail_id}", tag = "admin", params(("mail_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[delete("/mail/{mail_id}")]
+pub async fn discard_mail(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    settle_parked(&state, admin.0.id(), path.into_inner(), false).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -60,8 +60,13 @@ pub struct IdentityView {
     responses((status = 200, body = [IdentityView])))]
 #[get("/me/sso-identities")]
 pub async fn my_identities(state: web::Data<AppState>, me: CurrentUser) -> AppResult<HttpResponse> {
-    let rows = identity::list(&state.db.conn, me.id()).await?;
-    let views: Vec<IdentityView> = rows
+    Ok(HttpResponse::Ok().json(identities_of(&state, me.id()).await?))
+}
+
+/// A person's identities at identity providers, oldest first.
+pub async fn identities_of(state: &AppState, user_id: Uuid) -> AppResult<Vec<IdentityView>> {
+    let rows = identity::list(&state.db.conn, user_id).await?;
+    Ok(rows
         .into_iter()
         .map(|r| IdentityView {
             provider_name: state.sso.get(&r.provider_id).map(|p| p.settings.name.clone()),
@@ -71,8 +76,7 @@ pub async fn my_identities(state: web::Data<AppState>, me: CurrentUser) -> AppRe
             linked_at: rfc3339(r.created_at),
             last_login_at: rfc3339(r.last_login_at),
         })
-        .collect();
-    Ok(HttpResponse::Ok().json(views))
+        .collect())
 }
 
 /// Unlink one of my identities; not the last way I can sign in.
@@ -174,7 +178,7 @@ pub struct AdminProviderView {
 /// error and sign-in counts.
 #[utoipa::path(get, path = "/api/v1/admin/sso", tag = "admin",
     responses((status = 200, body = [AdminProviderView]), (status = 404, body = ErrorBody)))]
-#[get("/admin/sso")]
+#[get("/sso")]
 pub async fn admin_status(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
     let mut out = Vec::new();
     for p in state.sso.all() {

@@ -81,6 +81,7 @@ pub const APP_CSS: &str = concat!(
     include_str!("../../static/css/composer.css"),
     include_str!("../../static/css/panels.css"),
     include_str!("../../static/css/auth.css"),
+    include_str!("../../static/css/admin.css"),
     include_str!("../../static/css/narrow.css"),
 );
 pub const PAGE_CSS: &str = include_str!("../../static/parley.css");

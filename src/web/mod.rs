@@ -4,6 +4,7 @@
 //! mail's links lead (unsubscribe and its undo, confirming a new address) and the notice
 //! a refused link shows. Each is plain HTML that works before any script loads; a client error on a
 //! page answers with a page, never JSON.
+pub mod admin;
 pub mod assets;
 pub mod email_links;
 pub mod home;
@@ -40,5 +41,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(password_reset::forgot_page)
         .service(password_reset::forgot_form)
         .service(password_reset::reset_page)
-        .service(password_reset::reset_form);
+        .service(password_reset::reset_form)
+        .configure(admin::configure);
 }

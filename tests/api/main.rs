@@ -2,6 +2,7 @@
 //! Runs on SQLite by default and on PostgreSQL when PARLEY_TEST_DATABASE_URL is set.
 mod account_mails;
 mod accounts;
+mod admin;
 mod auth;
 mod auth_cache;
 mod authz;

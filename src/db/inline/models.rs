@@ -69,7 +69,7 @@ from_inline!(crate::accounts::model::user::Model, {
     id, email, username, display_name, password_hash, is_admin, status_text, status_emoji,
     status_expires_at, preferences, deactivated_at, dnd, away, email_frequency,
     email_delay_minutes, created_at, is_bot, avatar_url, updated_at, email_confirmed_at,
-    auth_version,
+    auth_version, last_active_at,
 });
 
 from_inline!(crate::workspaces::model::workspace::Model, {

@@ -1,0 +1,67 @@
+//! /admin: the instance administrator's pages, drawn on the server from the same services
+//! as /api/v1/admin. Anyone who is not a signed-in instance administrator gets the API's
+//! 404 for a route that does not exist, so the pages do not reveal themselves.
+pub mod audit;
+pub mod chart;
+pub mod overview;
+pub mod people;
+pub mod person;
+pub mod queues;
+
+use std::future::Future;
+
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::accounts::model::user;
+use crate::auth::current_user::{check_origin, page_user};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::notice::or_notice;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/admin")
+            .wrap(from_fn(crate::admin::gate::pages))
+            .service(overview::page)
+            .service(people::page)
+            .service(people::switch_active)
+            .service(person::page)
+            .service(person::revoke_session)
+            .service(person::revoke_token)
+            .service(person::change_role)
+            .service(person::reset_password)
+            .service(queues::page)
+            .service(queues::settle)
+            .service(audit::page),
+    );
+}
+
+/// The instance administrator a page request comes from.
+pub async fn admin_of(state: &AppState, req: &HttpRequest) -> AppResult<user::Model> {
+    match page_user(state, req).await? {
+        Some(u) if u.is_admin => Ok(u),
+        _ => Err(AppError::NotFound("route")),
+    }
+}
+
+/// A form posted from an admin page (the scope's gate let only an administrator in): it
+/// must come from this site, then `act` does the work; what goes wrong is answered with
+/// a page.
+pub async fn form_action<T, F, Fut>(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    form: T,
+    act: F,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(web::Data<AppState>, user::Model, T) -> Fut,
+    Fut: Future<Output = AppResult<HttpResponse>>,
+{
+    let admin = admin_of(&state, req).await?;
+    let done = async {
+        check_origin(req, &state)?;
+        act(state.clone(), admin, form).await
+    };
+    or_notice(&state, done.await)
+}
