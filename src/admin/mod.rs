@@ -5,3 +5,5 @@ pub mod overview;
 pub mod people;
 pub mod person;
 pub mod routes;
+pub mod workspace_routes;
+pub mod workspaces;

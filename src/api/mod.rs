@@ -147,7 +147,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::mail::routes::discard_mail)
                     .service(crate::jobs::routes::list_jobs)
                     .service(crate::jobs::routes::retry_job)
-                    .service(crate::jobs::routes::discard_job),
+                    .service(crate::jobs::routes::discard_job)
+                    .service(crate::admin::workspace_routes::list)
+                    .service(crate::admin::workspace_routes::detail)
+                    .service(crate::admin::workspace_routes::settings)
+                    .service(crate::admin::workspace_routes::member_role)
+                    .service(crate::admin::workspace_routes::remove_member)
+                    .service(crate::admin::workspace_routes::update_channel)
+                    .service(crate::admin::workspace_routes::channel_state),
             )
             .service(messages::routes::list_pins)
             .service(messages::routes::get_message)

@@ -1,10 +1,10 @@
 //! /api/v1/workspaces/{id}/channels|conversations and /api/v1/channels/{id}/*.
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::conversations::{self, shared_view};
+use super::manage;
 use super::service::{self, ChannelPatch, NewChannel};
 use super::view::ChannelView;
 use crate::access::{self, Need};
@@ -116,24 +116,14 @@ pub async fn update(
     path: web::Path<Uuid>,
     body: web::Json<ChannelPatch>,
 ) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let a = access::channel(&state.db, me.id(), id, Need::Read).await?;
-    let tx = state.db.write().await?;
-    service::update(&*tx, &a, body.into_inner()).await?;
-    let a = access::channel(&*tx, me.id(), id, Need::Read).await?;
-    let view = service::view_for(&*tx, &a.channel, me.id()).await?;
-    tx.emit(NewEvent::channel(kind::CHANNEL_UPDATED, a.channel.workspace_id, id, shared_view(&view)?));
-    tx.commit().await?;
+    let a = access::channel(&state.db, me.id(), path.into_inner(), Need::Read).await?;
+    let view = manage::update(&state.db, &a, me.id(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
 async fn set_archived(state: &AppState, me: &CurrentUser, id: Uuid, archived: bool) -> AppResult<HttpResponse> {
     let a = access::channel(&state.db, me.id(), id, Need::Manage).await?;
-    let tx = state.db.write().await?;
-    service::set_archived(&*tx, &a, archived).await?;
-    let k = if archived { kind::CHANNEL_ARCHIVED } else { kind::CHANNEL_UNARCHIVED };
-    tx.emit(NewEvent::channel(k, a.channel.workspace_id, id, json!({"channel_id": id})));
-    tx.commit().await?;
+    manage::set_archived(&state.db, &a, me.id(), archived).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

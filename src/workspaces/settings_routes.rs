@@ -34,11 +34,23 @@ pub async fn settings(
     path: web::Path<Uuid>,
     body: web::Json<WorkspaceSettings>,
 ) -> AppResult<HttpResponse> {
-    use sea_orm::{ActiveModelTrait, Set};
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     ws.require_admin()?;
+    let updated = change(&state, me.id(), &ws.workspace, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(WorkspaceView::new(&updated, ws.role)))
+}
+
+/// Applies `body` to `workspace` for `actor` (who the caller has checked may), audited;
+/// switching to `sso_only` ends the password sessions of its members.
+pub async fn change(
+    state: &AppState,
+    actor: Uuid,
+    workspace: &workspace::Model,
+    body: WorkspaceSettings,
+) -> AppResult<workspace::Model> {
+    use sea_orm::{ActiveModelTrait, Set};
     let tx = state.db.write().await?;
-    let mut am: workspace::ActiveModel = ws.workspace.clone().into();
+    let mut am: workspace::ActiveModel = workspace.clone().into();
     if let Some(v) = body.members_create_hooks {
         am.members_create_hooks = Set(v);
     }
@@ -53,13 +65,12 @@ pub async fn settings(
     }
     let updated = am.update(&*tx).await?;
     let mut signed_out = Vec::new();
-    if updated.sign_in_policy != ws.workspace.sign_in_policy && updated.sign_in_policy == SignInPolicy::SsoOnly.as_str()
-    {
+    if updated.sign_in_policy != workspace.sign_in_policy && updated.sign_in_policy == SignInPolicy::SsoOnly.as_str() {
         signed_out = crate::sso::policy::end_password_sessions(&*tx, updated.id).await?;
     }
     audit::record(
         &*tx,
-        AuditEvent::new(Some(me.id()), "workspace.settings_changed").workspace(updated.id).details(serde_json::json!({
+        AuditEvent::new(Some(actor), "workspace.settings_changed").workspace(updated.id).details(serde_json::json!({
             "members_create_hooks": updated.members_create_hooks,
             "sign_in_policy": updated.sign_in_policy,
         })),
@@ -67,7 +78,7 @@ pub async fn settings(
     .await?;
     tx.commit().await?;
     for user in signed_out {
-        crate::auth::routes::revoke_sockets_after_commit(&state, user).await;
+        crate::auth::routes::revoke_sockets_after_commit(state, user).await;
     }
-    Ok(HttpResponse::Ok().json(WorkspaceView::new(&updated, ws.role)))
+    Ok(updated)
 }

@@ -163,6 +163,8 @@ async fn nobody_but_an_instance_admin_learns_that_the_admin_routes_exist() {
         (Method::GET, "/api/v1/admin/users?role=nonsense".into()),
         (Method::POST, format!("/api/v1/admin/users/{target}/deactivate")),
         (Method::GET, "/admin/audit?since=nonsense".into()),
+        (Method::GET, "/admin/workspaces".into()),
+        (Method::POST, format!("/admin/channels/{}", Uuid::now_v7())),
         (Method::GET, "/api/v1/admin/audit".into()),
         (Method::GET, "/api/v1/admin/audit/export?format=csv".into()),
     ];
@@ -402,4 +404,81 @@ async fn failed_jobs_and_parked_mail_are_retried_or_discarded_from_the_queues_pa
     assert_eq!(audit["entries"].as_array().map(Vec::len), Some(2));
     let audit = ada.get("/api/v1/admin/audit?action=mail.").await.expect(200).body;
     assert_eq!(audit["entries"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn an_admin_renames_archives_and_hides_channels_and_manages_members_of_any_workspace() {
+    let app = TestApp::spawn().await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let carol = app.join(&ada, ws, "carol", "member").await;
+    let plans = carol.channel(ws, "plans", false).await;
+    let general = ada.general(ws).await;
+
+    let all = ada.get("/api/v1/admin/workspaces").await.expect(200).body;
+    let acme = all.as_array().expect("list").iter().find(|w| w["name"] == "Acme").expect("Acme").clone();
+    let detail = ada.get(&format!("/api/v1/admin/workspaces/{ws}")).await.expect(200).body;
+    assert_eq!(acme["members"].as_i64(), detail["members"].as_array().map(|m| m.len() as i64), "{detail}");
+    assert!(detail["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .any(|c| c["name"] == "plans" && c["kind"] == "public"));
+    let page = ada.get(&format!("/admin/workspaces/{ws}")).await.expect(200);
+    assert!(html(&page).contains("data-channel=\"plans\" data-kind=\"public\""));
+
+    let act = |path: String, fields: Vec<(&'static str, String)>| {
+        let req = ada.request(Method::POST, &path).form(&fields);
+        async move { Client::finish(req).await }
+    };
+    let on_plans = format!("/admin/channels/{plans}");
+    bob.get(&format!("/api/v1/channels/{plans}")).await.expect(200);
+    act(on_plans.clone(), vec![("act", "private".into())]).await.expect(303);
+    bob.get(&format!("/api/v1/channels/{plans}")).await.expect_err(404, "channel_not_found");
+    carol.get(&format!("/api/v1/channels/{plans}")).await.expect(200);
+    act(on_plans.clone(), vec![("act", "public".into())]).await.expect(303);
+    bob.get(&format!("/api/v1/channels/{plans}")).await.expect(200);
+    act(on_plans.clone(), vec![("act", "rename".into()), ("name", "roadmap".into())]).await.expect(303);
+    assert_eq!(bob.get(&format!("/api/v1/channels/{plans}")).await.expect(200).body["name"], "roadmap");
+    act(on_plans.clone(), vec![("act", "archive".into())]).await.expect(303);
+    carol
+        .post(&format!("/api/v1/channels/{plans}/messages"), serde_json::json!({"text": "hi"}))
+        .await
+        .expect_err(409, "channel_archived");
+    let refused = act(format!("/admin/channels/{general}"), vec![("act", "private".into())]).await.expect(409);
+    assert!(html(&refused).contains("stays public"));
+    ada.send(
+        Method::PUT,
+        &format!("/api/v1/admin/channels/{plans}/state"),
+        Some(serde_json::json!({"archived": false})),
+    )
+    .await
+    .expect(204);
+    carol.say(plans, "back").await;
+
+    let on_bob = format!("/admin/workspaces/{ws}/members/{}", bob.user_id);
+    act(on_bob.clone(), vec![("act", "admin".into())]).await.expect(303);
+    let members = ada.get(&format!("/api/v1/admin/workspaces/{ws}")).await.expect(200).body;
+    let row =
+        members["members"].as_array().expect("members").iter().find(|m| m["username"] == "bob").expect("bob").clone();
+    assert_eq!(row["role"], "admin");
+    act(on_bob, vec![("act", "remove".into())]).await.expect(303);
+    bob.get(&format!("/api/v1/workspaces/{ws}")).await.expect_err(404, "workspace_not_found");
+
+    let settings = format!("/admin/workspaces/{ws}/settings");
+    let sso = act(settings.clone(), vec![("sign_in_policy", "sso_only".into())]).await.expect(422);
+    assert!(html(&sso).contains("identity provider"));
+    act(settings, vec![("sign_in_policy", "password_and_sso".into()), ("members_create_hooks", "on".into())])
+        .await
+        .expect(303);
+    let after = ada.get("/api/v1/admin/workspaces").await.expect(200).body;
+    assert!(after.as_array().expect("list").iter().any(|w| w["name"] == "Acme" && w["members_create_hooks"] == true));
+
+    let audit = ada.get(&format!("/api/v1/admin/audit?target={plans}")).await.expect(200).body;
+    let actions: Vec<&str> =
+        audit["entries"].as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
+    for want in ["channel.visibility_changed", "channel.renamed", "channel.archived", "channel.unarchived"] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
 }

@@ -7,6 +7,7 @@ pub mod overview;
 pub mod people;
 pub mod person;
 pub mod queues;
+pub mod workspaces;
 
 use std::future::Future;
 
@@ -33,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(person::reset_password)
             .service(queues::page)
             .service(queues::settle)
+            .service(workspaces::list)
+            .service(workspaces::detail)
+            .service(workspaces::settings)
+            .service(workspaces::channel)
+            .service(workspaces::member)
             .service(audit::page),
     );
 }

@@ -1,0 +1,146 @@
+//! /api/v1/admin/workspaces/… and /api/v1/admin/channels/…: every workspace, its
+//! channels and members, changed with a workspace owner's rights (instance
+//! administrators only, behind the admin scope's gate).
+use actix_web::{delete, get, patch, put, web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::workspaces::{self, WorkspaceDetail, WorkspaceRow};
+use crate::access::WorkspaceRole;
+use crate::auth::InstanceAdmin;
+use crate::channels::manage;
+use crate::channels::service::ChannelPatch;
+use crate::channels::view::ChannelView;
+use crate::error::{AppResult, ErrorBody};
+use crate::state::AppState;
+use crate::workspaces::settings_routes::{change, WorkspaceSettings};
+
+/// Every workspace with its size, oldest first.
+#[utoipa::path(get, path = "/api/v1/admin/workspaces", tag = "admin",
+    responses((status = 200, body = [WorkspaceRow]), (status = 404, body = ErrorBody)))]
+#[get("/workspaces")]
+pub async fn list(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(workspaces::list(&state).await?))
+}
+
+/// One workspace: every channel (private ones and conversations by size only) and member.
+#[utoipa::path(get, path = "/api/v1/admin/workspaces/{workspace_id}", tag = "admin",
+    params(("workspace_id" = Uuid, Path)), responses((status = 200, body = WorkspaceDetail), (status = 404, body = ErrorBody)))]
+#[get("/workspaces/{workspace_id}")]
+pub async fn detail(
+    state: web::Data<AppState>,
+    _admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(workspaces::detail(&state, path.into_inner()).await?))
+}
+
+/// Change a workspace's sign-in policy or who may create webhooks.
+#[utoipa::path(patch, path = "/api/v1/admin/workspaces/{workspace_id}/settings", tag = "admin",
+    params(("workspace_id" = Uuid, Path)), request_body = WorkspaceSettings,
+    responses((status = 200, body = WorkspaceRow), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[patch("/workspaces/{workspace_id}/settings")]
+pub async fn settings(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<WorkspaceSettings>,
+) -> AppResult<HttpResponse> {
+    let ws = workspaces::as_owner(&state, path.into_inner()).await?;
+    change(&state, admin.0.id(), &ws.workspace, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(workspaces::detail(&state, ws.workspace.id).await?.workspace))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRole {
+    pub role: WorkspaceRole,
+}
+
+/// Change a member's role in a workspace (a workspace keeps one owner).
+#[utoipa::path(put, path = "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}", tag = "admin",
+    params(("workspace_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = MemberRole,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/workspaces/{workspace_id}/members/{user_id}")]
+pub async fn member_role(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<MemberRole>,
+) -> AppResult<HttpResponse> {
+    let (ws_id, user_id) = path.into_inner();
+    let ws = workspaces::as_owner(&state, ws_id).await?;
+    crate::workspaces::service::change_role(&state.db, &ws, admin.0.id(), user_id, body.role).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Remove a member from a workspace: their access to it ends at once.
+#[utoipa::path(delete, path = "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}", tag = "admin",
+    params(("workspace_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[delete("/workspaces/{workspace_id}/members/{user_id}")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (ws_id, user_id) = path.into_inner();
+    let ws = workspaces::as_owner(&state, ws_id).await?;
+    crate::workspaces::service::remove_member(&state.db, &ws, admin.0.id(), user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rename a channel, or set its topic and purpose.
+#[utoipa::path(patch, path = "/api/v1/admin/channels/{channel_id}", tag = "admin", params(("channel_id" = Uuid, Path)),
+    request_body = ChannelPatch,
+    responses((status = 200, body = ChannelView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+#[patch("/channels/{channel_id}")]
+pub async fn update_channel(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<ChannelPatch>,
+) -> AppResult<HttpResponse> {
+    let a = manage::as_instance_admin(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(manage::update(&state.db, &a, admin.0.id(), body.into_inner()).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelState {
+    /// Archived: read-only for everyone until unarchived.
+    pub archived: Option<bool>,
+    /// Private: only members see it (and its history and search results) from now on;
+    /// public: everyone in the workspace may find it and read its whole history.
+    pub private: Option<bool>,
+}
+
+/// Archive or unarchive a channel, or make it private or public.
+#[utoipa::path(put, path = "/api/v1/admin/channels/{channel_id}/state", tag = "admin", params(("channel_id" = Uuid, Path)),
+    request_body = ChannelState,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/channels/{channel_id}/state")]
+pub async fn channel_state(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<ChannelState>,
+) -> AppResult<HttpResponse> {
+    set_channel_state(&state, admin.0.id(), path.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn set_channel_state(state: &AppState, admin: Uuid, id: Uuid, wanted: ChannelState) -> AppResult<()> {
+    let a = manage::as_instance_admin(&state.db, id).await?;
+    if let Some(private) = wanted.private {
+        manage::set_private(&state.db, &a, admin, private).await?;
+    }
+    if let Some(archived) = wanted.archived {
+        let a = manage::as_instance_admin(&state.db, id).await?;
+        if a.channel.archived_at.is_some() != archived {
+            manage::set_archived(&state.db, &a, admin, archived).await?;
+        }
+    }
+    Ok(())
+}

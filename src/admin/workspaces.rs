@@ -1,0 +1,163 @@
+//! Every workspace and, for one, its channels (private ones and conversations included,
+//! by kind and size, never by content) and members, as an instance administrator sees
+//! them; and their rights over it (a workspace owner's, without being a member).
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::access::{WorkspaceAccess, WorkspaceRole};
+use crate::clock::{opt_rfc3339, rfc3339};
+use crate::db::sql::Sql;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::workspaces::model::{member, workspace};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WorkspaceRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub created_at: String,
+    /// `password_and_sso` or `sso_only`.
+    pub sign_in_policy: String,
+    pub members_create_hooks: bool,
+    /// Active members (bots included).
+    pub members: i64,
+    /// Public and private channels (conversations not counted).
+    pub channels: i64,
+    /// Bytes of the files it stores.
+    pub stored_bytes: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChannelRow {
+    pub id: Uuid,
+    /// Absent for direct and group conversations.
+    pub name: Option<String>,
+    /// `public`, `private`, `direct` or `group`.
+    pub kind: String,
+    pub members: i64,
+    /// Messages posted (its last sequence number).
+    pub messages: i64,
+    pub archived: bool,
+    pub last_message_at: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MemberRow {
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: WorkspaceRole,
+    pub joined_at: String,
+    /// The account itself is deactivated.
+    pub deactivated: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WorkspaceDetail {
+    #[serde(flatten)]
+    pub workspace: WorkspaceRow,
+    pub channels: Vec<ChannelRow>,
+    pub members: Vec<MemberRow>,
+}
+
+fn int(row: &QueryResult, i: usize) -> AppResult<i64> {
+    Ok(row.try_get_by_index::<Option<i64>>(i)?.unwrap_or(0))
+}
+
+/// Workspaces with their sizes, oldest first (`only`: just that one).
+async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppResult<Vec<WorkspaceRow>> {
+    let mut sql = Sql::new(pg);
+    sql.push(
+        "SELECT w.id, w.name, w.slug, w.created_at, w.sign_in_policy, w.members_create_hooks, \
+         (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = w.id AND m.deactivated_at IS NULL), \
+         (SELECT COUNT(*) FROM channels c WHERE c.workspace_id = w.id AND c.kind IN ('public', 'private')), \
+         (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM files f \
+          WHERE f.workspace_id = w.id AND f.deleted_at IS NULL AND f.state = ",
+    )
+    .bind(crate::files::model::file::READY)
+    .push(") FROM workspaces w");
+    if let Some(id) = only {
+        sql.push(" WHERE w.id = ").bind(id);
+    }
+    sql.push(" ORDER BY w.created_at, w.id");
+    conn.query_all_raw(sql.statement())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(WorkspaceRow {
+                id: r.try_get_by_index(0)?,
+                name: r.try_get_by_index(1)?,
+                slug: r.try_get_by_index(2)?,
+                created_at: rfc3339(r.try_get_by_index(3)?),
+                sign_in_policy: r.try_get_by_index(4)?,
+                members_create_hooks: r.try_get_by_index(5)?,
+                members: int(r, 6)?,
+                channels: int(r, 7)?,
+                stored_bytes: int(r, 8)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn list(state: &AppState) -> AppResult<Vec<WorkspaceRow>> {
+    rows(&state.db.conn, state.db.is_postgres(), None).await
+}
+
+pub async fn detail(state: &AppState, id: Uuid) -> AppResult<WorkspaceDetail> {
+    let conn = &state.db.conn;
+    let pg = state.db.is_postgres();
+    let workspace = rows(conn, pg, Some(id)).await?.into_iter().next().ok_or(AppError::NotFound("workspace"))?;
+    let mut sql = Sql::new(pg);
+    sql.push(
+        "SELECT c.id, c.name, c.kind, c.last_seq, c.archived_at, c.last_message_at, \
+         (SELECT COUNT(*) FROM channel_members cm WHERE cm.channel_id = c.id) \
+         FROM channels c WHERE c.workspace_id = ",
+    )
+    .bind(id)
+    .push(" ORDER BY c.kind IN ('direct', 'group'), c.name, c.created_at");
+    let channels = conn
+        .query_all_raw(sql.statement())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ChannelRow {
+                id: r.try_get_by_index(0)?,
+                name: r.try_get_by_index(1)?,
+                kind: r.try_get_by_index(2)?,
+                messages: int(r, 3)?,
+                archived: r.try_get_by_index::<Option<i64>>(4)?.is_some(),
+                last_message_at: opt_rfc3339(r.try_get_by_index(5)?),
+                members: int(r, 6)?,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let memberships = member::Entity::find()
+        .filter(member::Column::WorkspaceId.eq(id))
+        .filter(member::Column::DeactivatedAt.is_null())
+        .order_by_asc(member::Column::JoinedAt)
+        .all(conn)
+        .await?;
+    let mut members = Vec::with_capacity(memberships.len());
+    for m in memberships {
+        if let Some(u) = crate::accounts::service::find_by_id(conn, m.user_id).await? {
+            members.push(MemberRow {
+                user_id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                role: WorkspaceRole::parse(&m.role),
+                joined_at: rfc3339(m.joined_at),
+                deactivated: u.deactivated_at.is_some(),
+            });
+        }
+    }
+    Ok(WorkspaceDetail { workspace, channels, members })
+}
+
+/// A workspace owner's rights over `id`, for an instance administrator.
+pub async fn as_owner(state: &AppState, id: Uuid) -> AppResult<WorkspaceAccess> {
+    let workspace =
+        workspace::Entity::find_by_id(id).one(&state.db.conn).await?.ok_or(AppError::NotFound("workspace"))?;
+    Ok(WorkspaceAccess { workspace, role: WorkspaceRole::Owner })
+}

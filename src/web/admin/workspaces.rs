@@ -1,0 +1,164 @@
+//! /admin/workspaces: every workspace; one workspace's channels (rename, archive, public
+//! or private) and members (role, removal) and its sign-in settings.
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::chart::bytes;
+use crate::access::WorkspaceRole;
+use crate::admin::workspace_routes::{set_channel_state, ChannelState};
+use crate::admin::workspaces::{self, WorkspaceDetail, WorkspaceRow};
+use crate::channels::manage;
+use crate::channels::service::ChannelPatch;
+use crate::error::{AppError, AppResult};
+use crate::sso::policy::SignInPolicy;
+use crate::state::AppState;
+use crate::web::notice::or_notice;
+use crate::web::page::{html, redirect};
+use crate::workspaces::settings_routes::{change, WorkspaceSettings};
+
+#[derive(Template)]
+#[template(path = "admin/workspaces.html")]
+struct ListPage {
+    section: &'static str,
+    rows: Vec<(WorkspaceRow, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/workspace.html")]
+struct DetailPage {
+    section: &'static str,
+    w: WorkspaceDetail,
+    stored: String,
+    sso_configured: bool,
+    roles: [&'static str; 4],
+}
+
+fn path(id: Uuid) -> String {
+    format!("/admin/workspaces/{id}")
+}
+
+#[get("/workspaces")]
+pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let shown = async {
+        let rows = workspaces::list(&state).await?.into_iter().map(|w| (bytes(w.stored_bytes), w)).map(|(b, w)| (w, b));
+        let view = ListPage { section: "workspaces", rows: rows.collect() };
+        Ok(html(&state, StatusCode::OK, view.render().map_err(anyhow::Error::from)?))
+    };
+    or_notice(&state, shown.await)
+}
+
+#[get("/workspaces/{workspace_id}")]
+pub async fn detail(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let shown = async {
+        let w = workspaces::detail(&state, path.into_inner()).await?;
+        let view = DetailPage {
+            section: "workspaces",
+            stored: bytes(w.workspace.stored_bytes),
+            w,
+            sso_configured: !state.sso.is_empty(),
+            roles: ["guest", "member", "admin", "owner"],
+        };
+        Ok(html(&state, StatusCode::OK, view.render().map_err(anyhow::Error::from)?))
+    };
+    or_notice(&state, shown.await)
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    sign_in_policy: String,
+    /// A checkbox: present when ticked.
+    members_create_hooks: Option<String>,
+}
+
+#[post("/workspaces/{workspace_id}/settings")]
+pub async fn settings(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<SettingsForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: SettingsForm| async move {
+        let policy = match form.sign_in_policy.as_str() {
+            "password_and_sso" => SignInPolicy::PasswordAndSso,
+            "sso_only" => SignInPolicy::SsoOnly,
+            _ => return Err(AppError::invalid("sign_in_policy", "password_and_sso or sso_only")),
+        };
+        let ws = workspaces::as_owner(&state, id).await?;
+        let wanted = WorkspaceSettings {
+            members_create_hooks: Some(form.members_create_hooks.is_some()),
+            sign_in_policy: Some(policy),
+        };
+        change(&state, admin.id, &ws.workspace, wanted).await?;
+        Ok(redirect(&self::path(id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ChannelForm {
+    /// `rename` (with `name`), `archive`, `unarchive`, `private` or `public`.
+    act: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[post("/channels/{channel_id}")]
+pub async fn channel(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<ChannelForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: ChannelForm| async move {
+        let a = manage::as_instance_admin(&state.db, id).await?;
+        let wanted = |archived, private| ChannelState { archived, private };
+        match form.act.as_str() {
+            "rename" => {
+                let patch = ChannelPatch { name: Some(form.name), topic: None, purpose: None };
+                manage::update(&state.db, &a, admin.id, patch).await?;
+            }
+            "archive" => set_channel_state(&state, admin.id, id, wanted(Some(true), None)).await?,
+            "unarchive" => set_channel_state(&state, admin.id, id, wanted(Some(false), None)).await?,
+            "private" => set_channel_state(&state, admin.id, id, wanted(None, Some(true))).await?,
+            "public" => set_channel_state(&state, admin.id, id, wanted(None, Some(false))).await?,
+            _ => return Err(AppError::invalid("act", "rename, archive, unarchive, private or public")),
+        }
+        Ok(redirect(&self::path(a.channel.workspace_id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    /// A role, or `remove`.
+    act: String,
+}
+
+#[post("/workspaces/{workspace_id}/members/{user_id}")]
+pub async fn member(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    form: web::Form<MemberForm>,
+) -> AppResult<HttpResponse> {
+    let (ws_id, user_id) = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: MemberForm| async move {
+        let ws = workspaces::as_owner(&state, ws_id).await?;
+        let service = crate::workspaces::service::remove_member;
+        match form.act.as_str() {
+            "remove" => service(&state.db, &ws, admin.id, user_id).await?,
+            role @ ("guest" | "member" | "admin" | "owner") => {
+                let role = WorkspaceRole::parse(role);
+                crate::workspaces::service::change_role(&state.db, &ws, admin.id, user_id, role).await?;
+            }
+            _ => return Err(AppError::invalid("act", "a role (guest, member, admin, owner) or remove")),
+        }
+        Ok(redirect(&self::path(ws_id)))
+    })
+    .await
+}
