@@ -1,6 +1,8 @@
 //! Instance administration: the figures and lists behind the /admin pages and the
 //! /api/v1/admin API (both call these; neither computes anything of its own).
 pub mod gate;
+pub mod integration_routes;
+pub mod integrations;
 pub mod overview;
 pub mod people;
 pub mod person;

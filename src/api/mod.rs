@@ -154,7 +154,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::admin::workspace_routes::member_role)
                     .service(crate::admin::workspace_routes::remove_member)
                     .service(crate::admin::workspace_routes::update_channel)
-                    .service(crate::admin::workspace_routes::channel_state),
+                    .service(crate::admin::workspace_routes::channel_state)
+                    .service(crate::admin::integration_routes::list)
+                    .service(crate::admin::integration_routes::switch)
+                    .service(crate::admin::integration_routes::deliveries),
             )
             .service(messages::routes::list_pins)
             .service(messages::routes::get_message)

@@ -116,6 +116,11 @@ pub async fn run(state: &AppState, caller: &Caller<'_>, inv: &Invocation) -> App
     let cmd = service::by_name(&state.db.conn, caller.access.channel.workspace_id, &name)
         .await?
         .ok_or(AppError::NotFound("command"))?;
+    // Turned off (by an administrator): its identity is deactivated, and it is not called.
+    let identity = user::Entity::find_by_id(cmd.bot_user_id).one(&state.db.conn).await?;
+    if identity.is_none_or(|u| u.deactivated_at.is_some()) {
+        return Err(AppError::conflict("integration_disabled", "this command is turned off"));
+    }
     call(state, caller, &cmd, &inv.text).await
 }
 

@@ -482,3 +482,92 @@ async fn an_admin_renames_archives_and_hides_channels_and_manages_members_of_any
         assert!(actions.contains(&want), "{want} in {actions:?}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_sees_every_integration_and_turns_each_kind_off_and_on() {
+    let app = TestApp::spawn_with(|s| s.integrations.allow_hosts = vec!["127.0.0.1".into()], Default::default()).await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let general = ada.general(ws).await;
+    use serde_json::json;
+
+    let hook = ada.post(&format!("/api/v1/channels/{general}/hooks"), json!({"name": "Alerts"})).await.expect(201);
+    let hook_url = hook.body["url"].as_str().expect("url").to_owned();
+    let send = |text: &'static str| {
+        let url = hook_url.clone();
+        async move { reqwest::Client::new().post(url).json(&json!({"text": text})).send().await.expect("send").status() }
+    };
+    assert_eq!(send("first").await, 200);
+    let out = ada
+        .post(
+            &format!("/api/v1/workspaces/{ws}/outgoing-hooks"),
+            json!({"name": "Audit sink", "url": "http://127.0.0.1:9/sink", "events": ["message.created"]}),
+        )
+        .await
+        .expect(201);
+    let out_id = out.id();
+    let command = ada
+        .post(
+            &format!("/api/v1/workspaces/{ws}/slash-commands"),
+            json!({"command": "deploy", "url": "https://example.com/c"}),
+        )
+        .await
+        .expect(201);
+    let bots = format!("/api/v1/workspaces/{ws}/bots");
+    let bot_id = ada.post(&bots, json!({"username": "shipit", "display_name": "Ship It"})).await.expect(201).id();
+    let tokens = format!("/api/v1/bots/{bot_id}/tokens");
+    let token = ada.post(&tokens, json!({"name": "ci", "scopes": ["chat:write"]})).await.expect(201);
+    let mut bot = app.anon();
+    bot.token = Some(token.body["token"].as_str().expect("token").to_owned());
+    ada.post(&format!("/api/v1/channels/{general}/members"), json!({"user_id": bot_id})).await;
+    bot.say(general, "from the bot").await;
+
+    let listed = ada.get("/api/v1/admin/integrations").await.expect(200).body;
+    let kinds: Vec<(&str, &str)> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap_or(""), r["name"].as_str().unwrap_or("")))
+        .collect();
+    for want in
+        [("incoming_hook", "Alerts"), ("outgoing_hook", "Audit sink"), ("command", "/deploy"), ("bot", "Ship It")]
+    {
+        assert!(kinds.contains(&want), "{want:?} in {kinds:?}");
+    }
+    let alerts = listed.as_array().expect("list").iter().find(|r| r["name"] == "Alerts").expect("hook").clone();
+    assert!(alerts["last_used_at"].is_string() && alerts["owner"] == "ada", "{alerts}");
+    let page = ada.get("/admin/integrations").await.expect(200);
+    assert!(html(&page).contains("data-integration=\"Audit sink\" data-kind=\"outgoing_hook\" data-enabled=\"true\""));
+
+    let switch = |kind: &'static str, id: Uuid, on: bool| {
+        let req = ada.request(Method::POST, &format!("/admin/integrations/{kind}/{id}")).form(&[("enabled", on)]);
+        async move { Client::finish(req).await.expect(303) }
+    };
+    switch("incoming_hook", hook.id(), false).await;
+    assert_eq!(send("while off").await, 404);
+    switch("command", command.id(), false).await;
+    let run = format!("/api/v1/channels/{general}/commands");
+    ada.post(&run, json!({"command": "/deploy", "text": "prod"})).await.expect_err(409, "integration_disabled");
+    switch("bot", bot_id, false).await;
+    bot.post(&format!("/api/v1/channels/{general}/messages"), json!({"text": "x"})).await.expect(401);
+    switch("outgoing_hook", out_id, false).await;
+    let off = ada.get("/api/v1/admin/integrations").await.expect(200).body;
+    assert!(off.as_array().expect("list").iter().all(|r| r["enabled"] == false), "{off}");
+    let hook_row = off.as_array().expect("list").iter().find(|r| r["kind"] == "outgoing_hook").expect("hook").clone();
+    assert_eq!(hook_row["disabled_reason"], "turned off by an administrator");
+
+    switch("incoming_hook", hook.id(), true).await;
+    assert_eq!(send("again").await, 200);
+    switch("bot", bot_id, true).await;
+    bot.get("/api/v1/me").await.expect(401);
+    let token = ada.post(&tokens, json!({"name": "again", "scopes": ["chat:write"]})).await.expect(201);
+    bot.token = Some(token.body["token"].as_str().expect("token").to_owned());
+    bot.say(general, "back, with a new token").await;
+    ada.get(&format!("/api/v1/admin/integrations/outgoing_hook/{out_id}/deliveries")).await.expect(200);
+    ada.get(&format!("/admin/integrations/outgoing_hook/{out_id}")).await.expect(200);
+    ada.send(Method::PUT, &format!("/api/v1/admin/integrations/widget/{out_id}"), Some(json!({"enabled": true})))
+        .await
+        .expect_err(404, "route_not_found");
+    let audit = ada.get("/api/v1/admin/audit?action=integration.").await.expect(200).body;
+    assert_eq!(audit["entries"].as_array().map(Vec::len), Some(6));
+}

@@ -3,6 +3,7 @@
 //! 404 for a route that does not exist, so the pages do not reveal themselves.
 pub mod audit;
 pub mod chart;
+pub mod integrations;
 pub mod overview;
 pub mod people;
 pub mod person;
@@ -39,6 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(workspaces::settings)
             .service(workspaces::channel)
             .service(workspaces::member)
+            .service(integrations::list)
+            .service(integrations::deliveries)
+            .service(integrations::switch)
             .service(audit::page),
     );
 }

@@ -315,20 +315,27 @@ pub async fn update(
     if let Some(ordered) = patch.ordered {
         am.ordered = Set(ordered);
     }
-    match patch.enabled {
-        Some(true) => {
-            am.enabled = Set(true);
-            am.disabled_reason = Set(None);
-            am.consecutive_failures = Set(0);
-            am.failing_since = Set(None);
-        }
-        Some(false) => {
-            am.enabled = Set(false);
-            am.disabled_reason = Set(Some("turned off by hand".into()));
-        }
-        None => {}
+    if let Some(enabled) = patch.enabled {
+        set_switch(&mut am, enabled, "turned off by hand");
     }
     Ok(view(&am.update(conn).await?))
+}
+
+fn set_switch(am: &mut hook::ActiveModel, enabled: bool, reason: &str) {
+    am.enabled = Set(enabled);
+    am.disabled_reason = Set((!enabled).then(|| reason.to_owned()));
+    if enabled {
+        am.consecutive_failures = Set(0);
+        am.failing_since = Set(None);
+    }
+}
+
+/// Turns a hook on (its failure count starting over) or off, saying why.
+pub async fn switch(conn: &impl ConnectionTrait, h: &hook::Model, enabled: bool, reason: &str) -> AppResult<()> {
+    let mut am: hook::ActiveModel = h.clone().into();
+    set_switch(&mut am, enabled, reason);
+    am.update(conn).await?;
+    Ok(())
 }
 
 /// A new secret; the old one keeps signing (a second signature) for 24 hours.
