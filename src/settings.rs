@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
@@ -25,7 +25,7 @@ pub struct Settings {
     pub log: LogSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct IntegrationSettings {
     pub hook_burst: u32,
     pub hook_per_minute: u32,
@@ -43,7 +43,7 @@ pub struct IntegrationSettings {
     pub webhook_log_days: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct ServerSettings {
     pub bind: String,
     pub site_url: String,
@@ -55,13 +55,15 @@ pub struct ServerSettings {
     pub listen_backlog: i32,
     pub max_connections_per_ip: usize,
     /// 32 bytes, base64: seals secrets Parley reads back. Empty: a key file in data_dir.
+    #[serde(serialize_with = "crate::settings::redact")]
     pub secret_key: SecretString,
     pub body_idle_timeout_s: u64,
     pub body_timeout_s: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct DatabaseSettings {
+    #[serde(serialize_with = "crate::settings::redact")]
     pub url: SecretString,
     pub max_connections: u32,
     pub sqlite_synchronous: SqliteSync,
@@ -69,14 +71,14 @@ pub struct DatabaseSettings {
     pub statement_stats: bool,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SqliteSync {
     Full,
     Normal,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct AuthSettings {
     pub session_idle_hours: i64,
     pub open_signup: bool,
@@ -86,8 +88,9 @@ pub struct AuthSettings {
     pub invite_ttl_hours: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct RealtimeSettings {
+    #[serde(serialize_with = "crate::settings::without_credentials")]
     pub nats_url: String,
     pub queue_len: usize,
     pub heartbeat_s: u64,
@@ -97,13 +100,13 @@ pub struct RealtimeSettings {
     pub offline_grace_s: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct LimitSettings {
     pub message_chars: usize,
     pub name_chars: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct JobSettings {
     pub poll_ms: u64,
     pub max_attempts: i32,
@@ -112,14 +115,14 @@ pub struct JobSettings {
     pub backoff_max_s: i64,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum FileBackend {
     Local,
     S3,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct FileSettings {
     pub backend: FileBackend,
     pub local_dir: PathBuf,
@@ -132,13 +135,14 @@ pub struct FileSettings {
     pub s3: S3Settings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct S3Settings {
     pub endpoint: String,
     pub region: String,
     pub bucket: String,
     pub path_style: bool,
     pub access_key_id: Option<String>,
+    #[serde(serialize_with = "crate::settings::redact_opt")]
     pub secret_access_key: Option<SecretString>,
     pub presign_ttl_s: u64,
     pub part_size_bytes: u64,
@@ -147,30 +151,31 @@ pub struct S3Settings {
     pub max_attempts: u32,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchBackend {
     Database,
     Meilisearch,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct SearchSettings {
     pub backend: SearchBackend,
     pub meilisearch: MeiliSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct MeiliSettings {
     pub url: String,
     /// Empty: the MEILI_MASTER_KEY variable, else no key.
+    #[serde(serialize_with = "crate::settings::redact_opt")]
     pub api_key: Option<SecretString>,
     pub index_prefix: String,
     pub request_timeout_s: u64,
     pub task_timeout_s: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct LogSettings {
     pub format: String,
     pub filter: String,
@@ -236,6 +241,30 @@ impl Settings {
     /// site elsewhere needs the insecure development setting.
     pub fn secure_cookies(&self) -> bool {
         !self.auth.insecure_http
+    }
+}
+
+/// A secret as the admin system page shows it: whether it is set, never its value.
+pub fn redact<S: serde::Serializer>(secret: &SecretString, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(if secret.expose_secret().is_empty() { "(not set)" } else { "(set)" })
+}
+
+pub fn redact_opt<S: serde::Serializer>(secret: &Option<SecretString>, out: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(s) => redact(s, out),
+        None => out.serialize_str("(not set)"),
+    }
+}
+
+/// A URL without the user name and password it may carry.
+pub fn without_credentials<S: serde::Serializer>(url: &str, out: S) -> Result<S::Ok, S::Error> {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            out.serialize_str(&format!("{u} (credentials set)"))
+        }
+        _ => out.serialize_str(url),
     }
 }
 

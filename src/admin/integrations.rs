@@ -104,7 +104,7 @@ pub async fn list(state: &AppState) -> AppResult<Vec<IntegrationRow>> {
     let mut sql = Sql::new(pg);
     sql.push(&format!(
         "SELECT x.id, {COMMON}, x.name, o.username, x.created_at, x.last_delivery_at, \
-         CASE WHEN x.enabled THEN NULL ELSE 1 END, x.disabled_reason, \
+         CASE WHEN x.enabled THEN NULL ELSE CAST(1 AS BIGINT) END, x.disabled_reason, \
          (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.hook_id = x.id AND d.state <> 'pending' AND d.created_at >= "
     ))
     .bind(since)

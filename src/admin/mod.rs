@@ -7,5 +7,6 @@ pub mod overview;
 pub mod people;
 pub mod person;
 pub mod routes;
+pub mod system;
 pub mod workspace_routes;
 pub mod workspaces;

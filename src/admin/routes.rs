@@ -127,3 +127,12 @@ pub fn reset_by_mail(send: &str) -> AppResult<bool> {
         _ => Err(AppError::invalid("send", "mail or link")),
     }
 }
+
+/// This node, whether each dependency answers now, and the configuration in effect
+/// (secrets as set / not set).
+#[utoipa::path(get, path = "/api/v1/admin/system", tag = "admin",
+    responses((status = 200, body = super::system::SystemView), (status = 404, body = ErrorBody)))]
+#[get("/system")]
+pub async fn system(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(super::system::system(&state).await?))
+}

@@ -133,6 +133,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::sso::routes::admin_status)
                     .service(crate::admin::routes::list_people)
                     .service(crate::admin::routes::get_overview)
+                    .service(crate::admin::routes::system)
                     .service(crate::admin::routes::person_detail)
                     .service(crate::admin::routes::revoke_session)
                     .service(crate::admin::routes::revoke_token)

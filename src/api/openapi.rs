@@ -30,7 +30,7 @@ impl Modify for Security {
         auth::setup::setup_api, auth::routes::login, auth::routes::logout, auth::routes::logout_all,
         auth::routes::signup, auth::password_reset_routes::request_reset, auth::password_reset_routes::complete_reset, auth::routes::create_token, auth::routes::list_tokens, auth::routes::revoke_token,
         accounts::routes::get_me, accounts::routes::patch_me, accounts::routes::change_password, accounts::routes::change_email,
-        accounts::routes::get_user, crate::admin::routes::list_people, crate::admin::routes::get_overview, crate::admin::routes::person_detail, crate::admin::routes::revoke_session,
+        accounts::routes::get_user, crate::admin::routes::list_people, crate::admin::routes::get_overview, crate::admin::routes::system, crate::admin::routes::person_detail, crate::admin::routes::revoke_session,
         crate::admin::routes::revoke_token, crate::admin::routes::change_role, crate::admin::routes::reset_password, crate::audit::routes::list, crate::audit::routes::export, accounts::routes::admin_deactivate,
         accounts::routes::admin_reactivate, crate::mail::routes::list_mail, crate::mail::routes::retry_mail, crate::mail::routes::discard_mail,
         crate::admin::workspace_routes::list, crate::admin::workspace_routes::detail,

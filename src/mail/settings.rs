@@ -3,7 +3,7 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum MailBackend {
     /// `.eml` files in `<data_dir>/outbox/`, nothing sent (the embedded default).
@@ -11,7 +11,7 @@ pub enum MailBackend {
     Smtp,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpSecurity {
     /// Plain connection upgraded with STARTTLS, which must succeed.
@@ -22,20 +22,21 @@ pub enum SmtpSecurity {
     None,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
     pub security: SmtpSecurity,
     /// Empty: no authentication.
     pub username: String,
+    #[serde(serialize_with = "crate::settings::redact_opt")]
     pub password: Option<SecretString>,
     pub timeout_s: u64,
     /// Connections kept open to the server.
     pub pool_size: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct EmailSettings {
     pub backend: MailBackend,
     /// The sender: `from_name <from_address>`.

@@ -44,6 +44,10 @@ pub trait MailTransport: Send + Sync {
     async fn send(&self, mail: &Outgoing<'_>) -> Result<(), SendError>;
     /// `file` or `smtp`, for the admin API and logs.
     fn kind(&self) -> &'static str;
+    /// Whether mail can be handed over now (the admin system page).
+    async fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// Forgets what it keeps of mails handed over before `before` (housekeeping); how
     /// many it removed.
     async fn prune(&self, _before: std::time::SystemTime) -> u64 {
@@ -81,6 +85,13 @@ impl MailTransport for FileOutbox {
     }
     fn kind(&self) -> &'static str {
         "file"
+    }
+    async fn check(&self) -> Result<(), String> {
+        tokio::fs::create_dir_all(&self.dir).await.map_err(|e| format!("the outbox folder: {e}"))?;
+        let probe = self.dir.join(".write-check");
+        tokio::fs::write(&probe, b"").await.map_err(|e| format!("the outbox folder is not writable: {e}"))?;
+        let _ = tokio::fs::remove_file(&probe).await;
+        Ok(())
     }
 
     /// The outbox keeps mails as long as sent rows are kept (`email.keep_sent_days`).
@@ -141,5 +152,12 @@ impl MailTransport for Smtp {
     }
     fn kind(&self) -> &'static str {
         "smtp"
+    }
+    async fn check(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the SMTP server did not answer NOOP".into()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

@@ -18,6 +18,10 @@ pub trait Bus: Send + Sync {
     fn publish(&self, events: Vec<Event>);
     /// The events arriving at this node, in the order this node received them.
     fn subscribe(&self) -> broadcast::Receiver<Shared>;
+    /// Whether the connection to the other nodes is up; None when there is none to have.
+    fn health(&self) -> Option<Result<(), String>> {
+        None
+    }
 }
 
 pub type SharedBus = Arc<dyn Bus>;
@@ -55,6 +59,7 @@ struct Envelope {
 pub struct NatsBus {
     local: broadcast::Sender<Shared>,
     outbox: mpsc::UnboundedSender<Vec<Event>>,
+    client: async_nats::Client,
 }
 
 impl NatsBus {
@@ -79,15 +84,16 @@ impl NatsBus {
         });
         // One publisher task keeps this node's events in order on the wire.
         let (outbox, mut rx) = mpsc::unbounded_channel::<Vec<Event>>();
+        let publisher = client.clone();
         tokio::spawn(async move {
             while let Some(events) = rx.recv().await {
                 let Ok(body) = serde_json::to_vec(&Envelope { node, events }) else { continue };
-                if let Err(e) = client.publish(SUBJECT, body.into()).await {
+                if let Err(e) = publisher.publish(SUBJECT, body.into()).await {
                     tracing::warn!(error = %e, "NATS publish failed; other nodes catch up from the log");
                 }
             }
         });
-        Ok(Arc::new(Self { local, outbox }))
+        Ok(Arc::new(Self { local, outbox, client }))
     }
 }
 
@@ -100,5 +106,11 @@ impl Bus for NatsBus {
     }
     fn subscribe(&self) -> broadcast::Receiver<Shared> {
         self.local.subscribe()
+    }
+    fn health(&self) -> Option<Result<(), String>> {
+        Some(match self.client.connection_state() {
+            async_nats::connection::State::Connected => Ok(()),
+            other => Err(format!("NATS connection {other}")),
+        })
     }
 }

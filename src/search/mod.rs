@@ -116,6 +116,10 @@ pub trait SearchIndex: Send + Sync {
     /// Rebuilds the whole index from the database while searches go on answering.
     async fn rebuild(&self, progress: bool) -> anyhow::Result<reindex::Outcome>;
     fn name(&self) -> &'static str;
+    /// Whether the backend answers (the embedded one lives in the database).
+    async fn check(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// The configured backend, not yet prepared.

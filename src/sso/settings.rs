@@ -3,7 +3,7 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct SsoSettings {
     pub login_ttl_minutes: i64,
     pub clock_skew_s: u64,
@@ -13,7 +13,7 @@ pub struct SsoSettings {
     pub providers: Vec<ProviderSettings>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// OpenID Connect, configured by its issuer URL (discovery).
@@ -23,7 +23,7 @@ pub enum ProviderKind {
     Oauth2,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderSettings {
     /// Short and stable: it is part of the callback URL (`/sso/{id}/callback`).
@@ -38,6 +38,7 @@ pub struct ProviderSettings {
     pub client_id: String,
     /// Or the environment variable PARLEY_SSO_SECRET_{ID} (upper case, `-` as `_`).
     #[serde(default)]
+    #[serde(serialize_with = "crate::settings::redact_opt")]
     pub client_secret: Option<SecretString>,
     /// Scopes asked for besides the defaults (OIDC: openid email profile).
     #[serde(default)]
@@ -73,7 +74,7 @@ pub struct ProviderSettings {
     pub deactivate_after_days: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClaimNames {
     pub subject: String,
@@ -104,7 +105,7 @@ impl Default for ClaimNames {
 /// `role` in the workspace with slug `workspace` and membership of its private
 /// `channels`. Each workspace a provider's rules name is managed by that provider: at
 /// each sign-in through it, a person no rule grants it to loses it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSettings {
     #[serde(default)]

@@ -571,3 +571,32 @@ async fn an_admin_sees_every_integration_and_turns_each_kind_off_and_on() {
     let audit = ada.get("/api/v1/admin/audit?action=integration.").await.expect(200).body;
     assert_eq!(audit["entries"].as_array().map(Vec::len), Some(6));
 }
+
+#[tokio::test]
+async fn the_system_page_checks_each_dependency_and_never_shows_a_secret() {
+    let app = TestApp::spawn_with(
+        |s| s.server.secret_key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+        Default::default(),
+    )
+    .await;
+    let (ada, _) = app.setup_admin().await;
+    let sys = ada.get("/api/v1/admin/system").await.expect(200).body;
+    let deps = sys["dependencies"].as_array().expect("dependencies");
+    let roles: Vec<&str> = deps.iter().filter_map(|d| d["role"].as_str()).collect();
+    assert_eq!(roles, ["database", "bus", "file storage", "search", "mail"]);
+    assert!(deps.iter().all(|d| d["ok"] == true), "{deps:?}");
+    let settings = sys["settings"].as_array().expect("settings");
+    let value = |k: &str| settings.iter().find(|s| s["key"] == k).and_then(|s| s["value"].as_str()).map(str::to_owned);
+    assert_eq!(value("server.secret_key").as_deref(), Some("(set)"));
+    assert_eq!(value("server.site_url").as_deref(), Some(app.base.as_str()));
+    let text = sys.to_string();
+    assert!(!text.contains("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="), "the secret itself never leaves");
+    if app.is_postgres() {
+        assert_eq!(value("database.url").as_deref(), Some("(set)"));
+        assert!(!text.contains("postgres://"), "nor the database URL");
+    }
+    let page = ada.get("/admin/system").await.expect(200);
+    let page = html(&page);
+    assert_eq!(page.matches("data-ok=\"true\"").count(), 5);
+    assert!(page.contains("data-key=\"server.secret_key\">(set)<"));
+}

@@ -37,6 +37,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/users/{user_id}"),
     ("get", "/api/v1/admin/users"),
     ("get", "/api/v1/admin/overview"),
+    ("get", "/api/v1/admin/system"),
     ("get", "/api/v1/admin/users/{user_id}"),
     ("delete", "/api/v1/admin/users/{user_id}/sessions/{session_id}"),
     ("delete", "/api/v1/admin/users/{user_id}/tokens/{token_id}"),

@@ -217,4 +217,10 @@ impl SearchIndex for MeiliIndex {
     fn name(&self) -> &'static str {
         "meilisearch"
     }
+    async fn check(&self) -> anyhow::Result<()> {
+        tokio::time::timeout(self.request_timeout, self.client.health())
+            .await
+            .map_err(|_| anyhow::anyhow!("Meilisearch did not answer in time"))??;
+        Ok(())
+    }
 }

@@ -8,6 +8,7 @@ pub mod overview;
 pub mod people;
 pub mod person;
 pub mod queues;
+pub mod system;
 pub mod workspaces;
 
 use std::future::Future;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(integrations::list)
             .service(integrations::deliveries)
             .service(integrations::switch)
+            .service(system::page)
             .service(audit::page),
     );
 }
