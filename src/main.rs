@@ -212,7 +212,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Reindex => {
             let db = open_db(&settings).await?;
             let index = parley::search::open(&db, &settings.search)?;
-            let done = index.rebuild(true).await?;
+            let done = index.rebuild(parley::search::reindex::Progress::bar()).await?;
             println!(
                 "indexed {} messages and removed {} stale documents in {:.1} s",
                 done.indexed, done.removed, done.seconds

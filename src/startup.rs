@@ -48,6 +48,7 @@ impl Application {
         crate::mail::outbox::register(&mut jobs);
         crate::notify::decide::register(&mut jobs);
         crate::auth::password_reset::register(&mut jobs);
+        crate::admin::tasks::register(&mut jobs);
         let blobs = crate::blobs::from_settings(&settings)?;
         if let Err(e) = blobs.check().await {
             tracing::warn!(store = blobs.name(), error = %e, "file storage is not answering; uploads fail until it does");
@@ -246,6 +247,11 @@ async fn housekeeping(state: AppState) {
             if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {
                 tracing::warn!(error = %e, "response URL pruning skipped");
             }
+        }
+        match crate::admin::export::expire(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(exports = n, "expired compliance exports deleted"),
+            Err(e) => tracing::warn!(error = %e, "deleting expired compliance exports"),
         }
         minutes += 1;
     }

@@ -18,6 +18,7 @@ mod m0014_search_author_index;
 mod m0015_email_pending_by_message;
 mod m0016_search_vocab_pg;
 mod m0017_admin;
+mod m0018_admin_tasks;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_email_pending_by_message::Migration),
             Box::new(m0016_search_vocab_pg::Migration),
             Box::new(m0017_admin::Migration),
+            Box::new(m0018_admin_tasks::Migration),
         ]
     }
 }

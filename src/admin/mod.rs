@@ -1,5 +1,6 @@
 //! Instance administration: the figures and lists behind the /admin pages and the
 //! /api/v1/admin API (both call these; neither computes anything of its own).
+pub mod export;
 pub mod gate;
 pub mod integration_routes;
 pub mod integrations;
@@ -8,5 +9,7 @@ pub mod people;
 pub mod person;
 pub mod routes;
 pub mod system;
+pub mod task_routes;
+pub mod tasks;
 pub mod workspace_routes;
 pub mod workspaces;

@@ -158,7 +158,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::admin::workspace_routes::channel_state)
                     .service(crate::admin::integration_routes::list)
                     .service(crate::admin::integration_routes::switch)
-                    .service(crate::admin::integration_routes::deliveries),
+                    .service(crate::admin::integration_routes::deliveries)
+                    .service(crate::admin::task_routes::search)
+                    .service(crate::admin::task_routes::rebuild)
+                    .service(crate::admin::task_routes::task)
+                    .service(crate::admin::task_routes::create_export)
+                    .service(crate::admin::task_routes::exports)
+                    .service(crate::admin::task_routes::download),
             )
             .service(messages::routes::list_pins)
             .service(messages::routes::get_message)

@@ -126,7 +126,9 @@ pub async fn thumbnail(
     deliver(&state, &req, &f.thumbnail_key(), kind, &sniff::disposition(&name, true)).await
 }
 
-async fn deliver(
+/// A stored object as a download (local file with Range and ETag, or a signed link),
+/// with the headers that keep a browser from running it.
+pub(crate) async fn deliver(
     state: &AppState,
     req: &HttpRequest,
     key: &str,

@@ -154,7 +154,7 @@ async fn fill(db: &Db, index: &dyn SearchIndex, opts: &Options) -> anyhow::Resul
     eprintln!("wrote {} messages in {generated_s:.1} s", opts.messages);
 
     index.prepare().await?;
-    let indexed = index.rebuild(true).await?;
+    let indexed = index.rebuild(super::reindex::Progress::bar()).await?;
     let rate = indexed.indexed as f64 / indexed.seconds.max(0.001);
     if db.is_postgres() {
         // Statistics for the freshly filled tables, as autovacuum gathers them on a running

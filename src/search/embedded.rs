@@ -344,7 +344,7 @@ impl SearchIndex for DbIndex {
         let index = self.clone();
         tokio::spawn(async move {
             tracing::info!("search index: keying documents by time, in the background");
-            let rebuilt = super::reindex::in_place(&index.db, &index, false).await;
+            let rebuilt = super::reindex::in_place(&index.db, &index, Default::default()).await;
             match (rebuilt, index.keyed_by_time().await) {
                 (Ok(done), Ok(true)) => {
                     index.time_keyed.store(true, Ordering::Release);
@@ -357,7 +357,7 @@ impl SearchIndex for DbIndex {
         Ok(())
     }
 
-    async fn rebuild(&self, progress: bool) -> anyhow::Result<super::reindex::Outcome> {
+    async fn rebuild(&self, progress: super::reindex::Progress) -> anyhow::Result<super::reindex::Outcome> {
         super::reindex::in_place(&self.db, self, progress).await
     }
 

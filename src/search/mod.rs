@@ -114,7 +114,7 @@ pub trait SearchIndex: Send + Sync {
         Ok(())
     }
     /// Rebuilds the whole index from the database while searches go on answering.
-    async fn rebuild(&self, progress: bool) -> anyhow::Result<reindex::Outcome>;
+    async fn rebuild(&self, progress: reindex::Progress) -> anyhow::Result<reindex::Outcome>;
     fn name(&self) -> &'static str;
     /// Whether the backend answers (the embedded one lives in the database).
     async fn check(&self) -> anyhow::Result<()> {

@@ -3,6 +3,8 @@
 //! place (never dropping them first) and Meilisearch builds a new index beside the live
 //! one and swaps it in, so search keeps answering during the rebuild.
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -24,6 +26,29 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
+/// Messages done so far out of all, as a rebuild goes (read by whoever shows it).
+#[derive(Default)]
+pub struct Counter {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+}
+
+/// How a rebuild shows its progress: a bar on stderr (the CLI), and/or a counter.
+#[derive(Clone, Default)]
+pub struct Progress {
+    pub bar: bool,
+    pub counter: Option<Arc<Counter>>,
+}
+
+impl Progress {
+    pub fn bar() -> Self {
+        Self { bar: true, counter: None }
+    }
+    pub fn counted(counter: Arc<Counter>) -> Self {
+        Self { bar: false, counter: Some(counter) }
+    }
+}
+
 /// Every live message's document, a batch at a time, in id order.
 pub struct Batches<'a> {
     db: &'a Db,
@@ -31,11 +56,11 @@ pub struct Batches<'a> {
     pub total: u64,
     pub done: u64,
     started: Instant,
-    progress: bool,
+    progress: Progress,
 }
 
 impl<'a> Batches<'a> {
-    pub async fn new(db: &'a Db, progress: bool) -> anyhow::Result<Self> {
+    pub async fn new(db: &'a Db, progress: Progress) -> anyhow::Result<Self> {
         let total = message::Entity::find().filter(message::Column::DeletedAt.is_null()).count(&db.conn).await?;
         let batches = Self { db, after: None, total, done: 0, started: Instant::now(), progress };
         batches.bar();
@@ -50,7 +75,7 @@ impl<'a> Batches<'a> {
         }
         let batch = page.limit(BATCH).all(&self.db.conn).await?;
         let Some(last) = batch.last() else {
-            if self.progress {
+            if self.progress.bar {
                 eprintln!();
             }
             return Ok(None);
@@ -67,7 +92,11 @@ impl<'a> Batches<'a> {
     }
 
     fn bar(&self) {
-        if !self.progress {
+        if let Some(c) = &self.progress.counter {
+            c.total.store(self.total, Ordering::Relaxed);
+            c.done.store(self.done, Ordering::Relaxed);
+        }
+        if !self.progress.bar {
             return;
         }
         let (done, total, width) = (self.done, self.total, 30);
@@ -86,7 +115,7 @@ impl<'a> Batches<'a> {
 
 /// The embedded index, rebuilt in place: every document rewritten, then the documents
 /// of messages deleted behind its back removed.
-pub async fn in_place(db: &Db, index: &DbIndex, progress: bool) -> anyhow::Result<Outcome> {
+pub async fn in_place(db: &Db, index: &DbIndex, progress: Progress) -> anyhow::Result<Outcome> {
     let mut batches = Batches::new(db, progress).await?;
     while let Some(docs) = batches.next().await? {
         index.upsert(docs).await?;

@@ -600,3 +600,130 @@ async fn the_system_page_checks_each_dependency_and_never_shows_a_secret() {
     assert_eq!(page.matches("data-ok=\"true\"").count(), 5);
     assert!(page.contains("data-key=\"server.secret_key\">(set)<"));
 }
+
+/// Polls a task until it has finished; answers it.
+async fn finished(admin: &Client, task: Uuid) -> serde_json::Value {
+    for _ in 0..300 {
+        let t = admin.get(&format!("/api/v1/admin/tasks/{task}")).await.expect(200).body;
+        if t["state"] == "done" || t["state"] == "failed" {
+            return t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("task {task} did not finish");
+}
+
+#[tokio::test]
+async fn a_rebuild_started_from_the_dashboard_runs_as_a_task_with_its_progress() {
+    let app = TestApp::spawn().await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let general = ada.general(ws).await;
+    for i in 0..7 {
+        ada.say(general, &format!("turbine report {i}")).await;
+    }
+    let started = ada.post_empty("/api/v1/admin/search/rebuild").await.expect(202).body;
+    let task = started["id"].as_str().expect("id").parse().expect("uuid");
+    let done = finished(&ada, task).await;
+    assert_eq!((done["state"].as_str(), done["percent"].as_u64()), (Some("done"), Some(100)), "{done}");
+    assert!(done["result"]["indexed"].as_u64().is_some_and(|n| n >= 7), "{done}");
+    assert_eq!(done["done"], done["total"]);
+    let status = ada.get("/api/v1/admin/search").await.expect(200).body;
+    assert_eq!(status["rebuilds"][0]["id"], done["id"]);
+    let again = Client::finish(ada.request(Method::POST, "/admin/search/rebuild").form(&[("x", "")])).await.expect(303);
+    assert_eq!(again.headers["location"], "/admin/queues");
+    let page = ada.get("/admin/queues").await.expect(200);
+    assert!(html(&page).contains("data-testid=\"rebuilds\""));
+    let found = ada.get("/api/v1/search?q=turbine").await.expect(200).body;
+    assert_eq!(found["results"].as_array().map(Vec::len), Some(7), "search answers after the rebuild");
+}
+
+#[tokio::test]
+async fn a_compliance_export_holds_exactly_the_scope_asked_for_and_only_its_requester_downloads_it() {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn().await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let plans = ada.channel(ws, "plans", false).await;
+    let general = ada.general(ws).await;
+    bob.post_empty(&format!("/api/v1/channels/{plans}/join")).await.expect(204);
+    let first = bob.say(plans, "the first plan").await;
+    let first = first["id"].as_str().expect("id").to_owned();
+    bob.patch(&format!("/api/v1/messages/{first}"), serde_json::json!({"text": "the first plan, revised"}))
+        .await
+        .expect(200);
+    ada.post(&format!("/api/v1/messages/{first}/reactions"), serde_json::json!({"emoji": "eyes"})).await.expect(200);
+    let gone = ada.say(plans, "a secret to forget").await;
+    ada.delete(&format!("/api/v1/messages/{}", gone["id"].as_str().expect("id"))).await.expect(204);
+    let bytes = b"quarterly numbers".to_vec();
+    let up = crate::files_support::upload(&ada, plans, "numbers.txt", bytes.clone()).await.expect(201);
+    let with_file = serde_json::json!({"text": "numbers attached", "file_ids": [up.id()]});
+    ada.post(&format!("/api/v1/channels/{plans}/messages"), with_file).await.expect(201);
+    ada.say(general, "elsewhere in Acme").await;
+    let (beta, _) = crate::helpers::create_workspace(&ada, "Beta").await;
+    ada.say(ada.general(beta).await, "another workspace").await;
+
+    let asked =
+        ada.post("/api/v1/admin/exports", serde_json::json!({"scope": "channel", "id": plans})).await.expect(202);
+    let done = finished(&ada, asked.id()).await;
+    assert_eq!(done["state"], "done", "{done}");
+    let download = format!("/api/v1/admin/exports/{}/download", asked.id());
+    let file = Client::finish(ada.request(Method::GET, &download)).await.expect(200);
+    let text = file.body.as_str().map(str::to_owned).unwrap_or_else(|| file.body.to_string());
+    assert_eq!(done["result"]["sha256"], format!("{:x}", Sha256::digest(text.as_bytes())), "the recorded digest");
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines.iter().all(|l| l["channel_id"] == plans.to_string()), "nothing from other channels");
+    let revised = lines.iter().find(|l| l["id"] == first.as_str()).expect("the edited message");
+    assert_eq!(revised["text"], "the first plan, revised");
+    assert!(revised["edited_at"].is_string() && revised["author"] == "bob");
+    assert_eq!(revised["reactions"][0]["emoji"], "eyes");
+    let tombstone = lines.iter().find(|l| l["deleted_at"].is_string()).expect("the deleted message");
+    assert_eq!(tombstone["text"], "", "a deleted message keeps no text");
+    let attached = lines.iter().find(|l| l["text"] == "numbers attached").expect("the message with a file");
+    assert_eq!(attached["files"][0]["sha256"], format!("{:x}", Sha256::digest(&bytes)));
+    assert!(!text.contains("elsewhere in Acme") && !text.contains("another workspace"));
+
+    let whole =
+        ada.post("/api/v1/admin/exports", serde_json::json!({"scope": "workspace", "id": ws})).await.expect(202);
+    assert_eq!(finished(&ada, whole.id()).await["result"]["messages"], 4, "Acme's four, not Beta's");
+    let later = serde_json::json!({"scope": "person", "id": bob.user_id, "since": "2999-01-01"});
+    let none = ada.post("/api/v1/admin/exports", later).await.expect(202);
+    assert_eq!(finished(&ada, none.id()).await["result"]["messages"], 0);
+    ada.post("/api/v1/admin/exports", serde_json::json!({"scope": "galaxy", "id": ws}))
+        .await
+        .expect_err(422, "invalid_input");
+    let missing = serde_json::json!({"scope": "channel", "id": Uuid::now_v7()});
+    ada.post("/api/v1/admin/exports", missing).await.expect_err(404, "channel_not_found");
+
+    // Another administrator cannot download it; the page offers it only to its requester.
+    ada.send(
+        Method::PUT,
+        &format!("/api/v1/admin/users/{}/role", bob.user_id),
+        Some(serde_json::json!({"is_admin": true})),
+    )
+    .await
+    .expect(204);
+    bob.get(&download).await.expect_err(404, "export_not_found");
+    let page = ada.get("/admin/exports").await.expect(200);
+    assert!(html(&page).contains(&format!("/admin/exports/{}/download", asked.id())));
+    let from_page = ada.get(&format!("/admin/exports/{}/download", asked.id())).await.expect(200);
+    assert_eq!(from_page.body.as_str().map(str::len).unwrap_or(0), text.len());
+
+    // A day later the file is gone.
+    {
+        use parley::admin::tasks::model as task;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        task::Entity::update_many()
+            .col_expr(task::Column::ExpiresAt, Some(0i64).into())
+            .filter(task::Column::Id.eq(asked.id()))
+            .exec(&app.state.db.conn)
+            .await
+            .expect("expire");
+    }
+    assert!(parley::admin::export::expire(&app.state).await.expect("sweep") >= 1);
+    ada.get(&download).await.expect_err(404, "export_not_found");
+    let audit = ada.get("/api/v1/admin/audit?action=export.downloaded").await.expect(200).body;
+    assert_eq!(audit["entries"].as_array().map(Vec::len), Some(2));
+}

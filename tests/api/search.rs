@@ -299,7 +299,7 @@ async fn reindex_rebuilds_from_the_database() {
     indexed(&app).await;
     assert!(texts(&ada, "turbines").await.is_empty(), "the wiped index finds nothing");
 
-    let done = index.rebuild(false).await.expect("reindex");
+    let done = index.rebuild(Default::default()).await.expect("reindex");
     assert_eq!((done.indexed, done.removed), (1, 0));
     assert_eq!(texts(&ada, "turbines").await, vec!["kept message about turbines"]);
 
@@ -316,7 +316,7 @@ async fn reindex_rebuilds_from_the_database() {
         .exec(&db.conn)
         .await
         .expect("delete behind the index");
-    let done = index.rebuild(false).await.expect("reindex");
+    let done = index.rebuild(Default::default()).await.expect("reindex");
     if app.is_meili() {
         // The rebuilt index replaced the old one whole: only the version marker is left.
         assert_eq!(done.indexed, 0);

@@ -206,7 +206,7 @@ impl SearchIndex for MeiliIndex {
         Ok(Found { message_ids: ids, has_more })
     }
 
-    async fn rebuild(&self, progress: bool) -> anyhow::Result<super::reindex::Outcome> {
+    async fn rebuild(&self, progress: super::reindex::Progress) -> anyhow::Result<super::reindex::Outcome> {
         self.rebuild_and_swap(progress).await
     }
 

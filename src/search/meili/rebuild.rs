@@ -46,7 +46,7 @@ impl JobHandler for RebuildJob {
 
     fn run(&self, state: AppState, _payload: serde_json::Value) -> JobFuture {
         Box::pin(async move {
-            let done = state.search.rebuild(false).await?;
+            let done = state.search.rebuild(Default::default()).await?;
             tracing::info!(indexed = done.indexed, seconds = done.seconds, "search index rebuilt");
             Ok(())
         })
@@ -115,7 +115,7 @@ impl MeiliIndex {
     }
 
     /// Builds the index anew beside the live one and swaps it in.
-    pub async fn rebuild_and_swap(&self, progress: bool) -> anyhow::Result<Outcome> {
+    pub async fn rebuild_and_swap(&self, progress: crate::search::reindex::Progress) -> anyhow::Result<Outcome> {
         let started_ms = now_ms();
         // A name of its own: two rebuilds at once (two nodes, or `parley reindex` while
         // the job runs) each fill a whole index, and the later swap wins.

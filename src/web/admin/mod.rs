@@ -3,6 +3,7 @@
 //! 404 for a route that does not exist, so the pages do not reveal themselves.
 pub mod audit;
 pub mod chart;
+pub mod exports;
 pub mod integrations;
 pub mod overview;
 pub mod people;
@@ -45,6 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(integrations::deliveries)
             .service(integrations::switch)
             .service(system::page)
+            .service(exports::page)
+            .service(exports::create)
+            .service(exports::download)
+            .service(exports::rebuild)
             .service(audit::page),
     );
 }

@@ -36,6 +36,9 @@ struct QueuesPage {
     transport: &'static str,
     mails: Vec<ParkedMail>,
     jobs: Vec<JobView>,
+    rebuilds: Vec<crate::admin::tasks::TaskView>,
+    /// A rebuild is waiting or running: the page reloads itself to show its progress.
+    busy: bool,
 }
 
 #[get("/queues")]
@@ -58,8 +61,11 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<Htt
                 created_at: crate::clock::rfc3339(m.created_at),
             })
             .collect();
+        let rebuilds = crate::admin::tasks::recent(&state.db.conn, crate::admin::tasks::SEARCH_REBUILD, 5).await?;
         let view = QueuesPage {
             section: "queues",
+            busy: rebuilds.iter().any(|t| t.state == "queued" || t.state == "running"),
+            rebuilds,
             o: overview::overview(&state).await?,
             transport: state.mailer.kind(),
             mails,
