@@ -247,6 +247,15 @@ async fn housekeeping(state: AppState) {
             if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {
                 tracing::warn!(error = %e, "response URL pruning skipped");
             }
+            match crate::admin::retention::due(&state).await {
+                Ok(true) => {
+                    if let Err(e) = crate::admin::retention::start(&state, None).await {
+                        tracing::warn!(error = %e, "starting the daily retention run");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "checking whether retention is due"),
+            }
         }
         match crate::admin::export::expire(&state).await {
             Ok(0) => {}

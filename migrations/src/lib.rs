@@ -19,6 +19,7 @@ mod m0015_email_pending_by_message;
 mod m0016_search_vocab_pg;
 mod m0017_admin;
 mod m0018_admin_tasks;
+mod m0019_retention;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_search_vocab_pg::Migration),
             Box::new(m0017_admin::Migration),
             Box::new(m0018_admin_tasks::Migration),
+            Box::new(m0019_retention::Migration),
         ]
     }
 }

@@ -38,6 +38,8 @@ pub mod user {
         pub auth_version: i64,
         /// When the person last signed in or used a session or token (minute precision).
         pub last_active_at: Option<i64>,
+        /// What they wrote is kept whatever the retention policy says.
+        pub legal_hold: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -157,6 +157,7 @@ pub async fn insert(conn: &impl ConnectionTrait, p: PreparedUser) -> AppResult<u
         email_confirmed_at: Set(p.email_confirmed.then_some(now)),
         auth_version: Set(0),
         last_active_at: Set(None),
+        legal_hold: Set(false),
     };
     model.insert(conn).await.map_err(|e| {
         if is_unique_violation(&e) {

@@ -7,6 +7,8 @@ pub mod integrations;
 pub mod overview;
 pub mod people;
 pub mod person;
+pub mod retention;
+pub mod retention_routes;
 pub mod routes;
 pub mod system;
 pub mod task_routes;

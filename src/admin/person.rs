@@ -58,6 +58,8 @@ pub struct PersonDetail {
     pub identities: Vec<IdentityView>,
     pub workspaces: Vec<MembershipView>,
     pub bots: Vec<OwnedBotView>,
+    /// What they wrote is kept whatever the retention policy says.
+    pub legal_hold: bool,
 }
 
 async fn person(state: &AppState, id: Uuid) -> AppResult<crate::accounts::model::user::Model> {
@@ -122,6 +124,7 @@ pub async fn detail(state: &AppState, id: Uuid) -> AppResult<PersonDetail> {
         }
     }
     Ok(PersonDetail {
+        legal_hold: u.legal_hold,
         person: PersonAdminView::from(&u),
         sessions,
         tokens: api_tokens::list(conn, id).await?,

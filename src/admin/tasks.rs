@@ -50,6 +50,7 @@ pub const JOB: &str = "admin.task";
 pub const LANE: &str = "admin";
 pub const SEARCH_REBUILD: &str = "search_rebuild";
 pub const COMPLIANCE_EXPORT: &str = "compliance_export";
+pub const RETENTION: &str = "retention";
 
 const QUEUED: &str = "queued";
 const RUNNING: &str = "running";
@@ -61,7 +62,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TaskView {
     pub id: Uuid,
-    /// `search_rebuild` or `compliance_export`.
+    /// `search_rebuild`, `compliance_export` or `retention`.
     pub kind: String,
     /// `queued`, `running`, `done` or `failed`.
     pub state: String,
@@ -111,10 +112,11 @@ pub fn register(registry: &mut JobRegistry) {
     registry.register_in_lane(JOB, Arc::new(RunTask), LANE);
 }
 
-/// Writes a task and the job that runs it, audited; answers it.
+/// Writes a task and the job that runs it, audited; answers it. `admin`: who asked (None:
+/// Parley itself, on schedule).
 pub async fn start(
     state: &AppState,
-    admin: Uuid,
+    admin: Option<Uuid>,
     kind: &'static str,
     params: serde_json::Value,
 ) -> AppResult<TaskView> {
@@ -124,7 +126,7 @@ pub async fn start(
         id: Set(Uuid::now_v7()),
         kind: Set(kind.into()),
         state: Set(QUEUED.into()),
-        requested_by: Set(Some(admin)),
+        requested_by: Set(admin),
         params: Set(params.to_string()),
         done: Set(0),
         total: Set(0),
@@ -138,7 +140,7 @@ pub async fn start(
     .insert(&*tx)
     .await?;
     queue::enqueue(&*tx, JOB, &serde_json::json!({ "task_id": row.id }), 3, 0).await?;
-    let event = AuditEvent::new(Some(admin), "task.started").target("task", row.id);
+    let event = AuditEvent::new(admin, "task.started").target("task", row.id);
     audit::record(&*tx, event.details(serde_json::json!({ "kind": kind, "params": params }))).await?;
     tx.commit().await?;
     Ok(row.into())
@@ -215,6 +217,7 @@ async fn run(state: &AppState, id: Uuid) -> AppResult<()> {
                 Ok(Finished { result: Some(result), expires_at: None })
             }
             COMPLIANCE_EXPORT => super::export::run(state, &row, counter.clone()).await,
+            RETENTION => super::retention::run(state, counter.clone()).await,
             other => Err(anyhow::anyhow!("unknown task kind {other}").into()),
         }
     };

@@ -164,7 +164,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::admin::task_routes::task)
                     .service(crate::admin::task_routes::create_export)
                     .service(crate::admin::task_routes::exports)
-                    .service(crate::admin::task_routes::download),
+                    .service(crate::admin::task_routes::download)
+                    .service(crate::admin::retention_routes::overview)
+                    .service(crate::admin::retention_routes::workspace)
+                    .service(crate::admin::retention_routes::channel)
+                    .service(crate::admin::retention_routes::person)
+                    .service(crate::admin::retention_routes::run),
             )
             .service(messages::routes::list_pins)
             .service(messages::routes::get_message)

@@ -18,6 +18,10 @@ pub mod channel {
         pub archived_at: Option<i64>,
         pub last_seq: i64,
         pub last_message_at: Option<i64>,
+        /// None: the workspace's retention; 0: kept forever; N: N days.
+        pub retention_days: Option<i32>,
+        /// Kept whatever the retention policy says.
+        pub legal_hold: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -43,6 +43,8 @@ pub async fn insert(
         archived_at: Set(None),
         last_seq: Set(0),
         last_message_at: Set(None),
+        retention_days: Set(None),
+        legal_hold: Set(false),
     }
     .insert(conn)
     .await

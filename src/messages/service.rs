@@ -314,6 +314,19 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
         return Err(access::not_allowed("only the author or a channel admin may delete a message"));
     }
     let tx = db.write().await?;
+    if !tombstone(&tx, &msg, access.channel.workspace_id).await? {
+        // A concurrent delete won: its events and counts stand, ours would double them.
+        return Err(AppError::NotFound("message"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Empties a message into a tombstone on `tx`: text, cards, reactions, mentions, pin,
+/// waiting mail notifications and files go, its search document is dropped, a thread
+/// root counts one reply less, and the channel hears of it. Answers false when it was
+/// deleted already (nothing done).
+pub async fn tombstone(tx: &crate::db::WriteTx, msg: &message::Model, ws: Uuid) -> AppResult<bool> {
     let deleted = message::Entity::update_many()
         .col_expr(message::Column::Body, "".into())
         .col_expr(message::Column::BodyHtml, "".into())
@@ -321,19 +334,17 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
         .col_expr(message::Column::DeletedAt, Some(now_ms()).into())
         .filter(message::Column::Id.eq(msg.id))
         .filter(message::Column::DeletedAt.is_null())
-        .exec(&*tx)
+        .exec(&**tx)
         .await?;
     if deleted.rows_affected == 0 {
-        // A concurrent delete won: its events and counts stand, ours would double them.
-        return Err(AppError::NotFound("message"));
+        return Ok(false);
     }
-    reaction::Entity::delete_many().filter(reaction::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
-    mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
-    pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&*tx).await?;
-    crate::notify::withdraw(&*tx, msg.id).await?;
-    files::service::delete_for_message(&tx, msg.id).await?;
-    search::jobs::enqueue(&*tx, msg.id).await?;
-    let ws = access.channel.workspace_id;
+    reaction::Entity::delete_many().filter(reaction::Column::MessageId.eq(msg.id)).exec(&**tx).await?;
+    mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&**tx).await?;
+    pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&**tx).await?;
+    crate::notify::withdraw(&**tx, msg.id).await?;
+    files::service::delete_for_message(tx, msg.id).await?;
+    search::jobs::enqueue(&**tx, msg.id).await?;
     tx.emit(NewEvent::channel(
         kind::MESSAGE_DELETED,
         ws,
@@ -345,10 +356,9 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
             .col_expr(message::Column::ReplyCount, Expr::col(message::Column::ReplyCount).sub(1))
             .filter(message::Column::Id.eq(root))
             .filter(message::Column::ReplyCount.gt(0))
-            .exec_with_returning(&*tx)
+            .exec_with_returning(&**tx)
             .await?;
-        emit_thread_updated(&tx, ws, updated.first());
+        emit_thread_updated(tx, ws, updated.first());
     }
-    tx.commit().await?;
-    Ok(())
+    Ok(true)
 }

@@ -16,6 +16,8 @@ pub mod workspace {
         /// password_and_sso, or sso_only (members other than instance admins sign in
         /// through a provider).
         pub sign_in_policy: String,
+        /// Messages (and their files) older than this many days are deleted; None: kept.
+        pub retention_days: Option<i32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -102,6 +102,7 @@ pub async fn create(
         created_at: Set(now),
         members_create_hooks: Set(false),
         sign_in_policy: Set("password_and_sso".into()),
+        retention_days: Set(None),
     }
     .insert(&**tx)
     .await

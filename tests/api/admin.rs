@@ -727,3 +727,87 @@ async fn a_compliance_export_holds_exactly_the_scope_asked_for_and_only_its_requ
     let audit = ada.get("/api/v1/admin/audit?action=export.downloaded").await.expect(200).body;
     assert_eq!(audit["entries"].as_array().map(Vec::len), Some(2));
 }
+
+/// Backdates a message (its id's time stays; retention reads created_at).
+async fn age(app: &TestApp, message: &str, days: i64) {
+    use parley::messages::model::message;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let at = parley::clock::now_ms() - days * 86_400_000;
+    message::Entity::update_many()
+        .col_expr(message::Column::CreatedAt, at.into())
+        .filter(message::Column::Id.eq(message.parse::<Uuid>().expect("uuid")))
+        .exec(&app.state.db.conn)
+        .await
+        .expect("backdate");
+}
+
+#[tokio::test]
+async fn retention_deletes_exactly_what_is_older_than_the_limit_files_included_and_spares_what_is_held() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let general = ada.general(ws).await;
+    let (plans, keep, short) = (
+        ada.channel(ws, "plans", false).await,
+        ada.channel(ws, "keep", false).await,
+        ada.channel(ws, "short", false).await,
+    );
+    let say = |c: Uuid, text: &'static str| {
+        let ada = ada.clone();
+        async move { ada.say(c, text).await["id"].as_str().expect("id").to_owned() }
+    };
+    let file = crate::files_support::upload(&ada, general, "old.txt", b"old bytes".to_vec()).await.expect(201);
+    let with_file = json!({"text": "old, with a file", "file_ids": [file.id()]});
+    let old_general = ada.post(&format!("/api/v1/channels/{general}/messages"), with_file).await.expect(201);
+    let old_general = old_general.body["id"].as_str().expect("id").to_owned();
+    let old_bob = bob.say(general, "old, but bob is on hold").await["id"].as_str().expect("id").to_owned();
+    let new_general = say(general, "recent").await;
+    let old_plans = say(plans, "old, held channel").await;
+    let old_keep = say(keep, "old, kept forever").await;
+    let ten_days = say(short, "ten days old, five-day channel").await;
+    let new_short = say(short, "recent in short").await;
+    for (m, days) in [(&old_general, 40), (&old_bob, 40), (&old_plans, 40), (&old_keep, 40), (&ten_days, 10)] {
+        age(&app, m, days).await;
+    }
+
+    let put = |path: String, body: serde_json::Value| {
+        let ada = ada.clone();
+        async move { ada.send(Method::PUT, &path, Some(body)).await }
+    };
+    put(format!("/api/v1/admin/workspaces/{ws}/retention"), json!({"retention_days": 0}))
+        .await
+        .expect_err(422, "invalid_input");
+    put(format!("/api/v1/admin/workspaces/{ws}/retention"), json!({"retention_days": 30})).await.expect(204);
+    put(format!("/api/v1/admin/channels/{plans}/retention"), json!({"retention_days": null, "legal_hold": true}))
+        .await
+        .expect(204);
+    put(format!("/api/v1/admin/channels/{keep}/retention"), json!({"retention_days": 0})).await.expect(204);
+    let short_form = ada.request(Method::POST, &format!("/admin/retention/channels/{short}")).form(&[("days", "5")]);
+    Client::finish(short_form).await.expect(303);
+    let hold = ada.request(Method::POST, &format!("/admin/retention/people/{}", bob.user_id));
+    Client::finish(hold.form(&[("legal_hold", "true"), ("back", "person")])).await.expect(303);
+
+    let run = ada.post_empty("/api/v1/admin/retention/run").await.expect(202);
+    let done = finished(&ada, run.id()).await;
+    assert_eq!((done["state"].as_str(), done["result"]["deleted"].as_u64()), (Some("done"), Some(2)), "{done}");
+    let deleted = |m: String| {
+        let ada = ada.clone();
+        async move { ada.get(&format!("/api/v1/messages/{m}")).await.expect(200).body["deleted"].as_bool() }
+    };
+    assert_eq!(deleted(old_general).await, Some(true));
+    assert_eq!(deleted(ten_days).await, Some(true));
+    for kept in [old_bob, new_general, old_plans, old_keep, new_short] {
+        assert_eq!(deleted(kept.clone()).await, Some(false), "{kept} is kept");
+    }
+    ada.get(&format!("/api/v1/files/{}", file.id())).await.expect_err(404, "file_not_found");
+
+    let page = ada.get("/admin/retention").await.expect(200);
+    assert!(html(&page).contains("data-channel=\"plans\" data-held"));
+    assert!(html(&page).contains("data-testid=\"held-people\""));
+    let view = ada.get("/api/v1/admin/retention").await.expect(200).body;
+    assert_eq!(view["runs"][0]["state"], "done");
+    let audit = ada.get("/api/v1/admin/audit?action=retention.applied").await.expect(200).body;
+    assert_eq!(audit["entries"][0]["details"]["deleted"], 2);
+}

@@ -69,11 +69,11 @@ from_inline!(crate::accounts::model::user::Model, {
     id, email, username, display_name, password_hash, is_admin, status_text, status_emoji,
     status_expires_at, preferences, deactivated_at, dnd, away, email_frequency,
     email_delay_minutes, created_at, is_bot, avatar_url, updated_at, email_confirmed_at,
-    auth_version, last_active_at,
+    auth_version, last_active_at, legal_hold,
 });
 
 from_inline!(crate::workspaces::model::workspace::Model, {
-    id, name, slug, created_by, created_at, members_create_hooks, sign_in_policy,
+    id, name, slug, created_by, created_at, members_create_hooks, sign_in_policy, retention_days,
 });
 
 from_inline!(crate::workspaces::model::member::Model, {
@@ -82,7 +82,7 @@ from_inline!(crate::workspaces::model::member::Model, {
 
 from_inline!(crate::channels::model::channel::Model, {
     id, workspace_id, kind, name, dm_key, topic, purpose, created_by, created_at,
-    archived_at, last_seq, last_message_at,
+    archived_at, last_seq, last_message_at, retention_days, legal_hold,
 });
 
 from_inline!(crate::channels::model::member::Model, {

@@ -9,6 +9,7 @@ pub mod overview;
 pub mod people;
 pub mod person;
 pub mod queues;
+pub mod retention;
 pub mod system;
 pub mod workspaces;
 
@@ -50,6 +51,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(exports::create)
             .service(exports::download)
             .service(exports::rebuild)
+            .service(retention::page)
+            .service(retention::workspace)
+            .service(retention::channel)
+            .service(retention::person)
+            .service(retention::run)
             .service(audit::page),
     );
 }
