@@ -29,7 +29,7 @@ enum Command {
     Migrate,
     /// Rebuild the search index from the database (safe while the server runs).
     Reindex,
-    /// Account administration.
+    /// Administration: accounts, workspaces, retention, compliance export.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -80,6 +80,8 @@ enum AdminCommand {
         #[arg(long)]
         queries_only: bool,
     },
+    #[command(flatten)]
+    Manage(parley::admin::cli::Verb),
     /// Set a new password and end the account's sessions.
     ResetPassword {
         #[arg(long)]
@@ -155,6 +157,7 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
                 parley::search::bench::run(&db, parley::search::open(&db, &settings.search)?.as_ref(), opts).await?
             );
         }
+        AdminCommand::Manage(verb) => parley::admin::cli::run(&settings, &db, verb).await?,
         AdminCommand::SeedLoad { users, channels, out } => {
             let started = std::time::Instant::now();
             let seeded =

@@ -249,7 +249,7 @@ async fn housekeeping(state: AppState) {
             }
             match crate::admin::retention::due(&state).await {
                 Ok(true) => {
-                    if let Err(e) = crate::admin::retention::start(&state, None).await {
+                    if let Err(e) = crate::admin::retention::start(&state.db, None).await {
                         tracing::warn!(error = %e, "starting the daily retention run");
                     }
                 }

@@ -44,8 +44,8 @@ pub struct ExportRequest {
 }
 
 /// The request checked: the scope exists, the dates parse.
-pub async fn check(state: &AppState, r: &ExportRequest) -> AppResult<()> {
-    let conn = &state.db.conn;
+pub async fn check(db: &crate::db::Db, r: &ExportRequest) -> AppResult<()> {
+    let conn = &db.conn;
     let exists = match r.scope.as_str() {
         "workspace" => crate::workspaces::model::workspace::Entity::find_by_id(r.id).one(conn).await?.is_some(),
         "channel" => channel::Entity::find_by_id(r.id).one(conn).await?.is_some(),

@@ -1,5 +1,6 @@
 //! Instance administration: the figures and lists behind the /admin pages and the
 //! /api/v1/admin API (both call these; neither computes anything of its own).
+pub mod cli;
 pub mod export;
 pub mod gate;
 pub mod integration_routes;

@@ -17,6 +17,7 @@ use crate::accounts::model::user;
 use crate::audit::{self, AuditEvent};
 use crate::channels::model::channel;
 use crate::clock::now_ms;
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::messages::model::message;
 use crate::search::reindex::Counter;
@@ -111,28 +112,28 @@ fn days(value: Option<i32>, zero_allowed: bool) -> AppResult<Option<i32>> {
 }
 
 /// A workspace's policy: messages older than `days` go (None: kept forever).
-pub async fn set_workspace(state: &AppState, admin: Uuid, id: Uuid, retention_days: Option<i32>) -> AppResult<()> {
+pub async fn set_workspace(db: &Db, admin: Option<Uuid>, id: Uuid, retention_days: Option<i32>) -> AppResult<()> {
     let retention_days = days(retention_days, false)?;
-    let tx = state.db.write().await?;
+    let tx = db.write().await?;
     let w = workspace::Entity::find_by_id(id).one(&*tx).await?.ok_or(AppError::NotFound("workspace"))?;
     let mut am: workspace::ActiveModel = w.into();
     am.retention_days = Set(retention_days);
     am.update(&*tx).await?;
     let details = serde_json::json!({ "retention_days": retention_days });
-    audit::record(&*tx, AuditEvent::new(Some(admin), "workspace.retention_set").workspace(id).details(details)).await?;
+    audit::record(&*tx, AuditEvent::new(admin, "workspace.retention_set").workspace(id).details(details)).await?;
     tx.commit().await
 }
 
 /// A channel's own policy (None: the workspace's; 0: forever) and its legal hold.
 pub async fn set_channel(
-    state: &AppState,
-    admin: Uuid,
+    db: &Db,
+    admin: Option<Uuid>,
     id: Uuid,
     retention_days: Option<i32>,
     legal_hold: bool,
 ) -> AppResult<()> {
     let retention_days = days(retention_days, true)?;
-    let tx = state.db.write().await?;
+    let tx = db.write().await?;
     let c = channel::Entity::find_by_id(id).one(&*tx).await?.ok_or(AppError::NotFound("channel"))?;
     let ws = c.workspace_id;
     let mut am: channel::ActiveModel = c.into();
@@ -140,21 +141,20 @@ pub async fn set_channel(
     am.legal_hold = Set(legal_hold);
     am.update(&*tx).await?;
     let details = serde_json::json!({ "retention_days": retention_days, "legal_hold": legal_hold });
-    let event = AuditEvent::new(Some(admin), "channel.retention_set").workspace(ws).target("channel", id);
+    let event = AuditEvent::new(admin, "channel.retention_set").workspace(ws).target("channel", id);
     audit::record(&*tx, event.details(details)).await?;
     tx.commit().await
 }
 
 /// Puts a person's messages on legal hold, or takes them off.
-pub async fn set_person_hold(state: &AppState, admin: Uuid, id: Uuid, legal_hold: bool) -> AppResult<()> {
-    let tx = state.db.write().await?;
+pub async fn set_person_hold(db: &Db, admin: Option<Uuid>, id: Uuid, legal_hold: bool) -> AppResult<()> {
+    let tx = db.write().await?;
     let u = user::Entity::find_by_id(id).one(&*tx).await?.ok_or(AppError::NotFound("user"))?;
     let mut am: user::ActiveModel = u.into();
     am.legal_hold = Set(legal_hold);
     am.update(&*tx).await?;
     let details = serde_json::json!({ "legal_hold": legal_hold });
-    audit::record(&*tx, AuditEvent::new(Some(admin), "user.legal_hold_set").target("user", id).details(details))
-        .await?;
+    audit::record(&*tx, AuditEvent::new(admin, "user.legal_hold_set").target("user", id).details(details)).await?;
     tx.commit().await
 }
 
@@ -252,12 +252,12 @@ pub async fn due(state: &AppState) -> AppResult<bool> {
 }
 
 /// Starts a run now unless one is waiting or running.
-pub async fn start(state: &AppState, admin: Option<Uuid>) -> AppResult<TaskView> {
-    let last = tasks::recent(&state.db.conn, RETENTION, 1).await?;
+pub async fn start(db: &Db, admin: Option<Uuid>) -> AppResult<TaskView> {
+    let last = tasks::recent(&db.conn, RETENTION, 1).await?;
     if last.first().is_some_and(|t| t.state == "queued" || t.state == "running") {
         return Err(AppError::conflict("task_running", "a retention run is already waiting or running"));
     }
-    tasks::start(state, admin, RETENTION, serde_json::json!({})).await
+    tasks::start(db, admin, RETENTION, serde_json::json!({})).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -28,7 +28,7 @@ pub async fn workspace(
     path: web::Path<Uuid>,
     body: web::Json<WorkspaceRetention>,
 ) -> AppResult<HttpResponse> {
-    retention::set_workspace(&state, admin.0.id(), path.into_inner(), body.retention_days).await?;
+    retention::set_workspace(&state.db, Some(admin.0.id()), path.into_inner(), body.retention_days).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -43,7 +43,8 @@ pub async fn channel(
     path: web::Path<Uuid>,
     body: web::Json<ChannelRetention>,
 ) -> AppResult<HttpResponse> {
-    retention::set_channel(&state, admin.0.id(), path.into_inner(), body.retention_days, body.legal_hold).await?;
+    retention::set_channel(&state.db, Some(admin.0.id()), path.into_inner(), body.retention_days, body.legal_hold)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -58,7 +59,7 @@ pub async fn person(
     path: web::Path<Uuid>,
     body: web::Json<PersonHold>,
 ) -> AppResult<HttpResponse> {
-    retention::set_person_hold(&state, admin.0.id(), path.into_inner(), body.legal_hold).await?;
+    retention::set_person_hold(&state.db, Some(admin.0.id()), path.into_inner(), body.legal_hold).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -67,5 +68,5 @@ pub async fn person(
     responses((status = 202, body = TaskView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/retention/run")]
 pub async fn run(state: web::Data<AppState>, admin: InstanceAdmin) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Accepted().json(retention::start(&state, Some(admin.0.id())).await?))
+    Ok(HttpResponse::Accepted().json(retention::start(&state.db, Some(admin.0.id())).await?))
 }

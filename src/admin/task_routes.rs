@@ -46,7 +46,7 @@ pub async fn start_rebuild(state: &AppState, admin: Uuid) -> AppResult<TaskView>
     if busy.first().is_some_and(|t| t.state == "queued" || t.state == "running") {
         return Err(AppError::conflict("task_running", "a rebuild is already waiting or running"));
     }
-    tasks::start(state, Some(admin), SEARCH_REBUILD, serde_json::json!({})).await
+    tasks::start(&state.db, Some(admin), SEARCH_REBUILD, serde_json::json!({})).await
 }
 
 /// Rebuild the search index from the database (search keeps answering meanwhile).
@@ -66,9 +66,9 @@ pub async fn task(state: web::Data<AppState>, _admin: InstanceAdmin, path: web::
 }
 
 pub async fn start_export(state: &AppState, admin: Uuid, request: ExportRequest) -> AppResult<TaskView> {
-    export::check(state, &request).await?;
+    export::check(&state.db, &request).await?;
     let params = serde_json::to_value(&request).map_err(anyhow::Error::from)?;
-    tasks::start(state, Some(admin), COMPLIANCE_EXPORT, params).await
+    tasks::start(&state.db, Some(admin), COMPLIANCE_EXPORT, params).await
 }
 
 /// Export every message of a workspace, channel or person over a date range as JSON

@@ -115,13 +115,13 @@ pub fn register(registry: &mut JobRegistry) {
 /// Writes a task and the job that runs it, audited; answers it. `admin`: who asked (None:
 /// Parley itself, on schedule).
 pub async fn start(
-    state: &AppState,
+    db: &crate::db::Db,
     admin: Option<Uuid>,
     kind: &'static str,
     params: serde_json::Value,
 ) -> AppResult<TaskView> {
     let now = now_ms();
-    let tx = state.db.write().await?;
+    let tx = db.write().await?;
     let row = task::ActiveModel {
         id: Set(Uuid::now_v7()),
         kind: Set(kind.into()),

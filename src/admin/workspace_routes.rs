@@ -20,7 +20,7 @@ use crate::workspaces::settings_routes::{change, WorkspaceSettings};
     responses((status = 200, body = [WorkspaceRow]), (status = 404, body = ErrorBody)))]
 #[get("/workspaces")]
 pub async fn list(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(workspaces::list(&state).await?))
+    Ok(HttpResponse::Ok().json(workspaces::list(&state.db).await?))
 }
 
 /// One workspace: every channel (private ones and conversations by size only) and member.

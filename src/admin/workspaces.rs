@@ -101,8 +101,8 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
         .collect()
 }
 
-pub async fn list(state: &AppState) -> AppResult<Vec<WorkspaceRow>> {
-    rows(&state.db.conn, state.db.is_postgres(), None).await
+pub async fn list(db: &crate::db::Db) -> AppResult<Vec<WorkspaceRow>> {
+    rows(&db.conn, db.is_postgres(), None).await
 }
 
 pub async fn detail(state: &AppState, id: Uuid) -> AppResult<WorkspaceDetail> {

@@ -811,3 +811,45 @@ async fn retention_deletes_exactly_what_is_older_than_the_limit_files_included_a
     let audit = ada.get("/api/v1/admin/audit?action=retention.applied").await.expect(200).body;
     assert_eq!(audit["entries"][0]["details"]["deleted"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_cli_lists_deactivates_sets_retention_and_exports_with_the_server_doing_the_work() {
+    use crate::ops::cli;
+    let app = TestApp::spawn().await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let general = ada.general(ws).await;
+    ada.say(general, "for the record").await;
+
+    let (ok, out) = cli(&app, &["admin", "people", "--q", "bob"], "").await;
+    assert!(ok && out.contains("bob\tbob\tbob@acme.test\tmember\tactive"), "{out}");
+    let (ok, out) = cli(&app, &["admin", "deactivate", "--email", "bob@acme.test"], "").await;
+    assert!(ok, "{out}");
+    bob.get("/api/v1/me").await.expect_err(401, "unauthenticated");
+    let (ok, out) = cli(&app, &["admin", "workspaces"], "").await;
+    assert!(ok && out.contains("\tAcme\t"), "{out}");
+    let slug =
+        out.lines().find(|l| l.contains("\tAcme\t")).and_then(|l| l.split('\t').next()).expect("slug").to_owned();
+    let (ok, out) = cli(&app, &["admin", "retention", "--workspace", &slug, "--days", "30"], "").await;
+    assert!(ok, "{out}");
+    let policies = ada.get("/api/v1/admin/retention").await.expect(200).body;
+    assert_eq!(policies["workspaces"][0]["retention_days"], 30);
+
+    let out_file = app.data_dir().join("cli-export.jsonl");
+    let args = [
+        "admin",
+        "export",
+        "--scope",
+        "channel",
+        "--id",
+        &general.to_string(),
+        "--out",
+        out_file.to_str().expect("path"),
+    ];
+    let (ok, out) = cli(&app, &args, "").await;
+    assert!(ok, "{out}");
+    let text = std::fs::read_to_string(&out_file).expect("the export");
+    assert!(text.lines().count() >= 1 && text.contains("for the record"), "{text}");
+    let audit = ada.get("/api/v1/admin/audit?action=user.deactivated").await.expect(200).body;
+    assert_eq!(audit["entries"][0]["target_id"], bob.user_id.to_string());
+}

@@ -296,7 +296,7 @@ fn parley(app: &TestApp, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().expect("parley output")
 }
 
-async fn cli(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
+pub async fn cli(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String) {
     let out = tokio::task::block_in_place(|| parley(app, args, stdin));
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)

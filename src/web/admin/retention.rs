@@ -59,7 +59,7 @@ pub async fn workspace(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     super::form_action(state, &req, form.into_inner(), |state, admin, form: DaysForm| async move {
-        retention::set_workspace(&state, admin.id, id, days(&form.days)?).await?;
+        retention::set_workspace(&state.db, Some(admin.id), id, days(&form.days)?).await?;
         Ok(redirect(PATH))
     })
     .await
@@ -74,7 +74,7 @@ pub async fn channel(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     super::form_action(state, &req, form.into_inner(), |state, admin, form: DaysForm| async move {
-        retention::set_channel(&state, admin.id, id, days(&form.days)?, form.legal_hold.is_some()).await?;
+        retention::set_channel(&state.db, Some(admin.id), id, days(&form.days)?, form.legal_hold.is_some()).await?;
         Ok(redirect(PATH))
     })
     .await
@@ -97,7 +97,7 @@ pub async fn person(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     super::form_action(state, &req, form.into_inner(), |state, admin, form: HoldForm| async move {
-        retention::set_person_hold(&state, admin.id, id, form.legal_hold).await?;
+        retention::set_person_hold(&state.db, Some(admin.id), id, form.legal_hold).await?;
         Ok(redirect(&if form.back == "person" { super::person::path(id) } else { PATH.to_owned() }))
     })
     .await
@@ -109,7 +109,7 @@ pub struct NoFields {}
 #[post("/retention/run")]
 pub async fn run(state: web::Data<AppState>, req: HttpRequest, form: web::Form<NoFields>) -> AppResult<HttpResponse> {
     super::form_action(state, &req, form.into_inner(), |state, admin, _: NoFields| async move {
-        retention::start(&state, Some(admin.id)).await?;
+        retention::start(&state.db, Some(admin.id)).await?;
         Ok(redirect(PATH))
     })
     .await

@@ -43,7 +43,8 @@ fn path(id: Uuid) -> String {
 #[get("/workspaces")]
 pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let shown = async {
-        let rows = workspaces::list(&state).await?.into_iter().map(|w| (bytes(w.stored_bytes), w)).map(|(b, w)| (w, b));
+        let rows =
+            workspaces::list(&state.db).await?.into_iter().map(|w| (bytes(w.stored_bytes), w)).map(|(b, w)| (w, b));
         let view = ListPage { section: "workspaces", rows: rows.collect() };
         Ok(html(&state, StatusCode::OK, view.render().map_err(anyhow::Error::from)?))
     };
