@@ -175,25 +175,43 @@ pub struct Finished {
     pub expires_at: Option<i64>,
 }
 
-/// Copies `counter` into the task's row every second until `work` ends.
+/// Copies `counter` into the task's row every second until `work` ends. The copying runs
+/// on a task of its own: on SQLite a write waits for the write gate, which `work` may hold
+/// in the middle of a transaction, so it must never wait in a place that stops `work`.
 async fn with_progress<F>(state: &AppState, id: Uuid, counter: Arc<Counter>, work: F) -> AppResult<Finished>
 where
     F: std::future::Future<Output = AppResult<Finished>>,
 {
-    tokio::pin!(work);
-    let mut tick = tokio::time::interval(PROGRESS_EVERY);
-    loop {
-        tokio::select! {
-            out = &mut work => return out,
-            _ = tick.tick() => {
-                let (done, total) = (counter.done.load(Ordering::Relaxed), counter.total.load(Ordering::Relaxed));
-                let (done, total) = (i64::try_from(done).unwrap_or(i64::MAX), i64::try_from(total).unwrap_or(i64::MAX));
-                if let Err(e) = set(state, id, |am| { am.done = Set(done); am.total = Set(total); }).await {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let reporter = {
+        let (state, counter) = (state.clone(), counter.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    () = tokio::time::sleep(PROGRESS_EVERY) => {}
+                }
+                let (done, total) = counts(&counter);
+                if let Err(e) = set(&state, id, |am| {
+                    am.done = Set(done);
+                    am.total = Set(total);
+                })
+                .await
+                {
                     tracing::warn!(task_id = %id, error = %e, "recording a task's progress");
                 }
             }
-        }
-    }
+        })
+    };
+    let out = work.await;
+    let _ = stop.send(());
+    let _ = reporter.await;
+    out
+}
+
+fn counts(counter: &Counter) -> (i64, i64) {
+    let (done, total) = (counter.done.load(Ordering::Relaxed), counter.total.load(Ordering::Relaxed));
+    (i64::try_from(done).unwrap_or(i64::MAX), i64::try_from(total).unwrap_or(i64::MAX))
 }
 
 async fn run(state: &AppState, id: Uuid) -> AppResult<()> {
@@ -222,8 +240,7 @@ async fn run(state: &AppState, id: Uuid) -> AppResult<()> {
         }
     };
     let outcome = with_progress(state, id, counter.clone(), work).await;
-    let (done, total) = (counter.done.load(Ordering::Relaxed), counter.total.load(Ordering::Relaxed));
-    let (done, total) = (i64::try_from(done).unwrap_or(i64::MAX), i64::try_from(total).unwrap_or(i64::MAX));
+    let (done, total) = counts(&counter);
     match outcome {
         Ok(f) => {
             set(state, id, |am| {

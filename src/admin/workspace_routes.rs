@@ -1,7 +1,7 @@
 //! /api/v1/admin/workspaces/… and /api/v1/admin/channels/…: every workspace, its
 //! channels and members, changed with a workspace owner's rights (instance
 //! administrators only, behind the admin scope's gate).
-use actix_web::{delete, get, patch, put, web, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -13,6 +13,8 @@ use crate::channels::service::ChannelPatch;
 use crate::channels::view::ChannelView;
 use crate::error::{AppResult, ErrorBody};
 use crate::state::AppState;
+use crate::workspaces::invites::CreatedInvite;
+use crate::workspaces::routes::{NewInvite, NewWorkspace};
 use crate::workspaces::settings_routes::{change, WorkspaceSettings};
 
 /// Every workspace with its size, oldest first.
@@ -143,4 +145,46 @@ pub async fn set_channel_state(state: &AppState, admin: Uuid, id: Uuid, wanted: 
         }
     }
     Ok(())
+}
+
+/// Creates a workspace (with #general) owned by `admin`, audited.
+pub async fn create_workspace(state: &AppState, admin: Uuid, body: NewWorkspace) -> AppResult<Uuid> {
+    let tx = state.db.write().await?;
+    let name_max = state.settings.limits.name_chars;
+    let ws = crate::workspaces::service::create(&tx, admin, &body.name, body.slug.as_deref(), name_max).await?;
+    let event = crate::audit::AuditEvent::new(Some(admin), "workspace.created").workspace(ws.id);
+    crate::audit::record(&*tx, event.details(serde_json::json!({ "name": ws.name }))).await?;
+    tx.commit().await?;
+    Ok(ws.id)
+}
+
+/// Create a workspace (with #general); you become its owner.
+#[utoipa::path(post, path = "/api/v1/admin/workspaces", tag = "admin", request_body = NewWorkspace,
+    responses((status = 201, body = WorkspaceRow), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+#[post("/workspaces")]
+pub async fn create(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    body: web::Json<NewWorkspace>,
+) -> AppResult<HttpResponse> {
+    let id = create_workspace(&state, admin.0.id(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(workspaces::detail(&state, id).await?.workspace))
+}
+
+/// Invite someone to a workspace (a link, mailed when an address is given).
+#[utoipa::path(post, path = "/api/v1/admin/workspaces/{workspace_id}/invites", tag = "admin",
+    params(("workspace_id" = Uuid, Path)), request_body = NewInvite,
+    responses((status = 201, body = CreatedInvite), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+#[post("/workspaces/{workspace_id}/invites")]
+pub async fn invite(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<NewInvite>,
+) -> AppResult<HttpResponse> {
+    let ws = workspaces::as_owner(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .json(crate::workspaces::routes::invite(&state, &ws, &admin.0.user, body.into_inner()).await?))
 }

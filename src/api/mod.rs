@@ -150,6 +150,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::jobs::routes::retry_job)
                     .service(crate::jobs::routes::discard_job)
                     .service(crate::admin::workspace_routes::list)
+                    .service(crate::admin::workspace_routes::create)
+                    .service(crate::admin::workspace_routes::invite)
                     .service(crate::admin::workspace_routes::detail)
                     .service(crate::admin::workspace_routes::settings)
                     .service(crate::admin::workspace_routes::member_role)

@@ -34,6 +34,7 @@ impl Modify for Security {
         crate::admin::routes::revoke_token, crate::admin::routes::change_role, crate::admin::routes::reset_password, crate::audit::routes::list, crate::audit::routes::export, accounts::routes::admin_deactivate,
         accounts::routes::admin_reactivate, crate::mail::routes::list_mail, crate::mail::routes::retry_mail, crate::mail::routes::discard_mail,
         crate::admin::workspace_routes::list, crate::admin::workspace_routes::detail,
+        crate::admin::workspace_routes::create, crate::admin::workspace_routes::invite,
         crate::admin::workspace_routes::settings, crate::admin::workspace_routes::member_role,
         crate::admin::workspace_routes::remove_member, crate::admin::workspace_routes::update_channel,
         crate::admin::workspace_routes::channel_state, crate::admin::integration_routes::list,

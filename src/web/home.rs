@@ -12,13 +12,16 @@ use crate::state::AppState;
 #[template(path = "app.html")]
 struct AppPage {
     site_name: String,
+    /// An instance administrator: the settings offer the way to /admin (nobody else
+    /// learns it exists).
+    is_admin: bool,
 }
 
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    if page_user(&state, &req).await?.is_none() {
+    let Some(me) = page_user(&state, &req).await? else {
         return Ok(redirect("/login"));
-    }
-    let page = AppPage { site_name: "Parley".into() }.render().map_err(anyhow::Error::from)?;
+    };
+    let page = AppPage { site_name: "Parley".into(), is_admin: me.is_admin }.render().map_err(anyhow::Error::from)?;
     Ok(html(&state, actix_web::http::StatusCode::OK, page))
 }

@@ -142,7 +142,18 @@ pub async fn create_invite(
     body: web::Json<NewInvite>,
 ) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
-    let b = body.into_inner();
+    let created = invite(&state, &ws, &me.user, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Makes an invitation to `ws` from `inviter` (who the caller has checked may), mailed
+/// to its address unless asked not to (at most 50 mailed invitations an hour each).
+pub async fn invite(
+    state: &AppState,
+    ws: &access::WorkspaceAccess,
+    inviter: &crate::accounts::model::user::Model,
+    b: NewInvite,
+) -> AppResult<invites::CreatedInvite> {
     let send_email = b.send_email.unwrap_or(true);
     let input = InviteInput {
         email: b.email,
@@ -151,8 +162,8 @@ pub async fn create_invite(
         expires_in_hours: b.expires_in_hours,
     };
     if input.email.is_some() && send_email {
-        let sent =
-            invites::addressed_since(&state.db.conn, me.id(), crate::clock::now_ms() - crate::clock::HOUR_MS).await?;
+        let sent = invites::addressed_since(&state.db.conn, inviter.id, crate::clock::now_ms() - crate::clock::HOUR_MS)
+            .await?;
         if sent >= INVITE_MAILS_PER_HOUR {
             return Err(AppError::RateLimited { retry_after_s: 600 });
         }
@@ -160,8 +171,8 @@ pub async fn create_invite(
     let tx = state.db.write().await?;
     let created = invites::create(
         &*tx,
-        &ws,
-        me.id(),
+        ws,
+        inviter.id,
         input,
         &state.settings.server.site_url,
         state.settings.auth.invite_ttl_hours,
@@ -170,7 +181,7 @@ pub async fn create_invite(
     if let (Some(to), true) = (&created.email, send_email) {
         let invitation = crate::accounts::mails::Invitation {
             to,
-            inviter: &me.user.display_name,
+            inviter: &inviter.display_name,
             workspace: &ws.workspace.name,
             role: created.role.as_str(),
             link: &created.url,
@@ -179,7 +190,7 @@ pub async fn create_invite(
         crate::accounts::mails::invitation(&*tx, &state.settings, &invitation).await?;
     }
     tx.commit().await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(created)
 }
 
 /// Revoke an invitation (workspace admins).

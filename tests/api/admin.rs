@@ -79,6 +79,10 @@ async fn the_overview_counts_what_was_seeded_and_its_charts_draw_the_same_number
     assert_eq!(figure(page, "deactivated"), "1");
     assert!(page.contains("data-testid=\"messages-table\""), "a table behind the chart");
     assert!(!page.contains("<script>") && page.contains("/static/app.css"));
+    let home = ada.get("/").await.expect(200);
+    assert!(html(&home).contains("href=\"/admin\""), "the settings lead an administrator to /admin");
+    let home = bob.get("/").await.expect(200);
+    assert!(!html(&home).contains("/admin"), "and nobody else learns of it");
 }
 
 #[tokio::test]
@@ -408,6 +412,7 @@ async fn failed_jobs_and_parked_mail_are_retried_or_discarded_from_the_queues_pa
 
 #[tokio::test]
 async fn an_admin_renames_archives_and_hides_channels_and_manages_members_of_any_workspace() {
+    use serde_json::json;
     let app = TestApp::spawn().await;
     let (mut ada, ws) = app.setup_admin().await;
     ada.origin = Some(app.base.clone());
@@ -474,6 +479,32 @@ async fn an_admin_renames_archives_and_hides_channels_and_manages_members_of_any
         .expect(303);
     let after = ada.get("/api/v1/admin/workspaces").await.expect(200).body;
     assert!(after.as_array().expect("list").iter().any(|w| w["name"] == "Acme" && w["members_create_hooks"] == true));
+
+    // A new workspace, and an invitation to it as a link (no address) from the page.
+    let made = Client::finish(ada.request(Method::POST, "/admin/workspaces").form(&[("name", "Gamma Team")]))
+        .await
+        .expect(303);
+    let gamma: Uuid =
+        made.headers["location"].to_str().expect("location").rsplit('/').next().expect("id").parse().expect("uuid");
+    let page = Client::finish(
+        ada.request(Method::POST, &format!("/admin/workspaces/{gamma}/invites"))
+            .form(&[("email", ""), ("role", "member")]),
+    )
+    .await
+    .expect(200);
+    let page = html(&page);
+    let from = page.find("/invite/").expect("the link is shown");
+    let token: String =
+        page[from + 8..].chars().take_while(|c| c.is_ascii_alphanumeric() || "_-".contains(*c)).collect();
+    let dana = app.signup_with(&token, "dana").await;
+    let theirs = dana.get("/api/v1/workspaces").await.expect(200).body;
+    assert_eq!(theirs[0]["name"], "Gamma Team");
+    let mailed = json!({"email": "erin@acme.test", "role": "guest"});
+    let invited = ada.post(&format!("/api/v1/admin/workspaces/{gamma}/invites"), mailed).await.expect(201);
+    assert_eq!(
+        (invited.body["role"].as_str(), invited.body["email"].as_str()),
+        (Some("guest"), Some("erin@acme.test"))
+    );
 
     let audit = ada.get(&format!("/api/v1/admin/audit?target={plans}")).await.expect(200).body;
     let actions: Vec<&str> =

@@ -54,6 +54,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/audit"),
     ("get", "/api/v1/admin/audit/export"),
     ("get", "/api/v1/admin/workspaces"),
+    ("post", "/api/v1/admin/workspaces"),
+    ("post", "/api/v1/admin/workspaces/{workspace_id}/invites"),
     ("get", "/api/v1/admin/workspaces/{workspace_id}"),
     ("patch", "/api/v1/admin/workspaces/{workspace_id}/settings"),
     ("put", "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}"),

@@ -90,16 +90,13 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest, path: web::P
     or_notice(&state, download_export(&state, &req, admin.id, path.into_inner()).await)
 }
 
-#[derive(Deserialize)]
-pub struct NoFields {}
-
 #[post("/search/rebuild")]
 pub async fn rebuild(
     state: web::Data<AppState>,
     req: HttpRequest,
-    form: web::Form<NoFields>,
+    form: web::Form<super::NoFields>,
 ) -> AppResult<HttpResponse> {
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: NoFields| async move {
+    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
         start_rebuild(&state, admin.id).await?;
         Ok(redirect("/admin/queues"))
     })

@@ -39,6 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(queues::page)
             .service(queues::settle)
             .service(workspaces::list)
+            .service(workspaces::create)
+            .service(workspaces::invite)
             .service(workspaces::detail)
             .service(workspaces::settings)
             .service(workspaces::channel)
@@ -59,6 +61,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(audit::page),
     );
 }
+
+/// A form that carries nothing but the request to act (a button).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
 
 /// The instance administrator a page request comes from.
 pub async fn admin_of(state: &AppState, req: &HttpRequest) -> AppResult<user::Model> {

@@ -44,18 +44,15 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
     or_notice(&state, shown.await)
 }
 
-#[derive(Deserialize)]
-pub struct NoFields {}
-
 #[post("/people/{user_id}/sessions/{session_id}/revoke")]
 pub async fn revoke_session(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
-    form: web::Form<NoFields>,
+    form: web::Form<super::NoFields>,
 ) -> AppResult<HttpResponse> {
     let (id, session_id) = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: NoFields| async move {
+    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
         person::revoke_session(&state, admin.id, id, session_id).await?;
         Ok(redirect(&self::path(id)))
     })
@@ -67,10 +64,10 @@ pub async fn revoke_token(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
-    form: web::Form<NoFields>,
+    form: web::Form<super::NoFields>,
 ) -> AppResult<HttpResponse> {
     let (id, token_id) = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: NoFields| async move {
+    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
         person::revoke_token(&state, admin.id, id, token_id).await?;
         Ok(redirect(&self::path(id)))
     })

@@ -103,12 +103,13 @@ pub async fn person(
     .await
 }
 
-#[derive(Deserialize)]
-pub struct NoFields {}
-
 #[post("/retention/run")]
-pub async fn run(state: web::Data<AppState>, req: HttpRequest, form: web::Form<NoFields>) -> AppResult<HttpResponse> {
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: NoFields| async move {
+pub async fn run(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<super::NoFields>,
+) -> AppResult<HttpResponse> {
+    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
         retention::start(&state.db, Some(admin.id)).await?;
         Ok(redirect(PATH))
     })

@@ -30,6 +30,8 @@ struct ListPage {
 #[template(path = "admin/workspace.html")]
 struct DetailPage {
     section: &'static str,
+    /// An invitation link just made, shown once.
+    invite_link: Option<String>,
     w: WorkspaceDetail,
     stored: String,
     sso_configured: bool,
@@ -51,20 +53,73 @@ pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     or_notice(&state, shown.await)
 }
 
+fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<String>) -> AppResult<HttpResponse> {
+    let view = DetailPage {
+        section: "workspaces",
+        invite_link,
+        stored: bytes(w.workspace.stored_bytes),
+        w,
+        sso_configured: !state.sso.is_empty(),
+        roles: ["guest", "member", "admin", "owner"],
+    };
+    Ok(html(state, StatusCode::OK, view.render().map_err(anyhow::Error::from)?))
+}
+
 #[get("/workspaces/{workspace_id}")]
 pub async fn detail(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let shown = async {
-        let w = workspaces::detail(&state, path.into_inner()).await?;
-        let view = DetailPage {
-            section: "workspaces",
-            stored: bytes(w.workspace.stored_bytes),
-            w,
-            sso_configured: !state.sso.is_empty(),
-            roles: ["guest", "member", "admin", "owner"],
-        };
-        Ok(html(&state, StatusCode::OK, view.render().map_err(anyhow::Error::from)?))
-    };
+    let shown = async { detail_page(&state, workspaces::detail(&state, path.into_inner()).await?, None) };
     or_notice(&state, shown.await)
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    name: String,
+}
+
+#[post("/workspaces")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<CreateForm>,
+) -> AppResult<HttpResponse> {
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: CreateForm| async move {
+        let body = crate::workspaces::routes::NewWorkspace { name: form.name, slug: None };
+        let id = crate::admin::workspace_routes::create_workspace(&state, admin.id, body).await?;
+        Ok(redirect(&self::path(id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    email: String,
+    role: WorkspaceRole,
+}
+
+/// Answers with the workspace's page showing the link (once; mailed too with an address).
+#[post("/workspaces/{workspace_id}/invites")]
+pub async fn invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<InviteForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: InviteForm| async move {
+        let ws = workspaces::as_owner(&state, id).await?;
+        let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
+        let body = crate::workspaces::routes::NewInvite {
+            email,
+            role: Some(form.role),
+            max_uses: None,
+            expires_in_hours: None,
+            send_email: None,
+        };
+        let created = crate::workspaces::routes::invite(&state, &ws, &admin, body).await?;
+        detail_page(&state, workspaces::detail(&state, id).await?, Some(created.url))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
