@@ -217,6 +217,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("mail_not_parked", 409, "only a parked mail can be retried or discarded; this one is waiting or was sent"),
     ("job_not_failed", 409, "only a failed job can be retried or discarded; this one is waiting or running"),
     ("cannot_demote_self", 409, "administrators cannot take away their own role; ask another administrator"),
+    ("guests_not_allowed", 409, "this workspace does not take guests; an administrator can allow them"),
     ("task_running", 409, "the same kind of task is already waiting or running; wait for it"),
     ("integration_disabled", 409, "an administrator turned this integration off"),
     ("account_deactivated", 409, "the account is deactivated; reactivate it first"),

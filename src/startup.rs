@@ -99,6 +99,7 @@ impl Application {
             sso: crate::sso::provider::Providers::from_settings(&settings.sso, settings.site_base())?,
             settings: Arc::new(settings),
             started_at: std::time::Instant::now(),
+            node_id: uuid::Uuid::now_v7(),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let port = listener.local_addr()?.port();
@@ -223,6 +224,9 @@ async fn housekeeping(state: AppState) {
         state.hook_limiter.prune();
         state.sso.prune();
         crate::ops::memory::release_free_memory();
+        if let Err(e) = crate::admin::nodes::heartbeat(&state).await {
+            tracing::warn!(error = %e, "recording this node among the cluster's");
+        }
         if minutes.is_multiple_of(60) {
             let days_ago = |days: i64| crate::clock::now_ms() - days.max(1) * 86_400_000;
             let events = days_ago(state.settings.realtime.retention_days);

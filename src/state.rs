@@ -38,4 +38,6 @@ pub struct AppState {
     pub sso: crate::sso::provider::Providers,
     /// When this node started (the admin overview's uptime).
     pub started_at: std::time::Instant,
+    /// This node's id among the nodes of a cluster (admin::nodes).
+    pub node_id: uuid::Uuid,
 }

@@ -20,6 +20,7 @@ mod m0016_search_vocab_pg;
 mod m0017_admin;
 mod m0018_admin_tasks;
 mod m0019_retention;
+mod m0020_limits_and_nodes;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_admin::Migration),
             Box::new(m0018_admin_tasks::Migration),
             Box::new(m0019_retention::Migration),
+            Box::new(m0020_limits_and_nodes::Migration),
         ]
     }
 }

@@ -81,7 +81,7 @@ fn app(e: AppError) -> anyhow::Error {
 pub async fn run(settings: &Settings, db: &Db, verb: Verb) -> anyhow::Result<()> {
     match verb {
         Verb::People { q, role, status } => {
-            let query = PeopleQuery { q, role, status, limit: Some(1000), offset: None };
+            let query = PeopleQuery { q, role, status, sso: None, limit: Some(1000), offset: None };
             for u in list(&db.conn, &query).await.map_err(app)? {
                 let role = if u.is_bot {
                     "bot"

@@ -5,6 +5,7 @@ pub mod export;
 pub mod gate;
 pub mod integration_routes;
 pub mod integrations;
+pub mod nodes;
 pub mod overview;
 pub mod people;
 pub mod person;

@@ -32,6 +32,8 @@ pub struct Overview {
     pub storage: Vec<WorkspaceStorage>,
     /// WebSockets open on the node that answered.
     pub sockets: usize,
+    /// Every node seen in the last three minutes, with its sockets at its last report.
+    pub nodes: Vec<super::nodes::NodeRow>,
     pub jobs: JobFigures,
     pub mail: MailFigures,
     pub webhooks: WebhookFigures,
@@ -133,6 +135,7 @@ pub async fn overview(state: &AppState) -> AppResult<Overview> {
         top_channels: top_channels(conn, pg, now).await?,
         storage: storage(conn, pg).await?,
         sockets: state.realtime.hub.socket_count().await,
+        nodes: super::nodes::alive(conn, state.node_id).await?,
         jobs: jobs(conn, pg).await?,
         mail: mail(conn, pg).await?,
         webhooks: webhooks(conn, pg, now).await?,

@@ -21,6 +21,8 @@ pub struct PeopleQuery {
     pub role: Option<String>,
     /// `active` or `deactivated`.
     pub status: Option<String>,
+    /// `linked` (signs in through an identity provider), `none`, or a provider's id.
+    pub sso: Option<String>,
     /// At most this many (200 unless set; 1,000 at most).
     pub limit: Option<u64>,
     pub offset: Option<u64>,
@@ -75,6 +77,19 @@ pub async fn list(conn: &impl ConnectionTrait, query: &PeopleQuery) -> AppResult
         Some("active") => cond = cond.add(user::Column::DeactivatedAt.is_null()),
         Some("deactivated") => cond = cond.add(user::Column::DeactivatedAt.is_not_null()),
         Some(_) => return Err(AppError::invalid("status", "active or deactivated")),
+    }
+    if let Some(sso) = query.sso.as_deref().filter(|s| !s.is_empty()) {
+        use crate::sso::model::identity;
+        let mut linked =
+            sea_orm::sea_query::Query::select().column(identity::Column::UserId).from(identity::Entity).to_owned();
+        if sso != "linked" && sso != "none" {
+            linked.and_where(identity::Column::ProviderId.eq(sso));
+        }
+        cond = cond.add(if sso == "none" {
+            user::Column::Id.not_in_subquery(linked)
+        } else {
+            user::Column::Id.in_subquery(linked)
+        });
     }
     let limit = query.limit.unwrap_or(PAGE);
     if limit == 0 || limit > MAX_PAGE {

@@ -45,6 +45,8 @@ pub struct SettingView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SystemView {
     pub node: NodeView,
+    /// Every node seen in the last three minutes (each reports once a minute).
+    pub cluster: Vec<super::nodes::NodeRow>,
     pub dependencies: Vec<DependencyView>,
     pub settings: Vec<SettingView>,
 }
@@ -111,18 +113,16 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<SettingView>) 
 }
 
 pub async fn system(state: &AppState) -> AppResult<SystemView> {
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into());
     let node = NodeView {
-        hostname,
+        hostname: super::nodes::hostname(),
         pid: std::process::id(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         uptime_s: state.started_at.elapsed().as_secs(),
         sockets: state.realtime.hub.socket_count().await,
         connections: state.connections.open_connections(),
     };
-    Ok(SystemView { node, dependencies: dependencies(state).await, settings: settings(state)? })
+    let cluster = super::nodes::alive(&state.db.conn, state.node_id).await?;
+    Ok(SystemView { node, cluster, dependencies: dependencies(state).await, settings: settings(state)? })
 }
 
 #[cfg(test)]

@@ -188,3 +188,18 @@ pub async fn invite(
     Ok(HttpResponse::Created()
         .json(crate::workspaces::routes::invite(&state, &ws, &admin.0.user, body.into_inner()).await?))
 }
+
+/// Set a workspace's guest access and file quota.
+#[utoipa::path(put, path = "/api/v1/admin/workspaces/{workspace_id}/limits", tag = "admin",
+    params(("workspace_id" = Uuid, Path)), request_body = super::workspaces::WorkspaceLimits,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/workspaces/{workspace_id}/limits")]
+pub async fn limits(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<super::workspaces::WorkspaceLimits>,
+) -> AppResult<HttpResponse> {
+    workspaces::set_limits(&state, admin.0.id(), path.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

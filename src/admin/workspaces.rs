@@ -27,6 +27,10 @@ pub struct WorkspaceRow {
     pub channels: i64,
     /// Bytes of the files it stores.
     pub stored_bytes: i64,
+    /// Guests may be invited or made here.
+    pub guests_allowed: bool,
+    /// Its own file quota in bytes (0: none); absent: the server's.
+    pub storage_quota_bytes: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -71,6 +75,7 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
     let mut sql = Sql::new(pg);
     sql.push(
         "SELECT w.id, w.name, w.slug, w.created_at, w.sign_in_policy, w.members_create_hooks, \
+         w.guests_allowed, w.storage_quota_bytes, \
          (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = w.id AND m.deactivated_at IS NULL), \
          (SELECT COUNT(*) FROM channels c WHERE c.workspace_id = w.id AND c.kind IN ('public', 'private')), \
          (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM files f \
@@ -93,9 +98,11 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
                 created_at: rfc3339(r.try_get_by_index(3)?),
                 sign_in_policy: r.try_get_by_index(4)?,
                 members_create_hooks: r.try_get_by_index(5)?,
-                members: int(r, 6)?,
-                channels: int(r, 7)?,
-                stored_bytes: int(r, 8)?,
+                guests_allowed: r.try_get_by_index(6)?,
+                storage_quota_bytes: r.try_get_by_index(7)?,
+                members: int(r, 8)?,
+                channels: int(r, 9)?,
+                stored_bytes: int(r, 10)?,
             })
         })
         .collect()
@@ -160,4 +167,33 @@ pub async fn as_owner(state: &AppState, id: Uuid) -> AppResult<WorkspaceAccess> 
     let workspace =
         workspace::Entity::find_by_id(id).one(&state.db.conn).await?.ok_or(AppError::NotFound("workspace"))?;
     Ok(WorkspaceAccess { workspace, role: WorkspaceRole::Owner })
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceLimits {
+    /// Guests may be invited or made there (those there stay).
+    pub guests_allowed: bool,
+    /// Its own file quota in bytes (0: none); null: the server's.
+    pub storage_quota_bytes: Option<i64>,
+}
+
+/// Sets a workspace's guest access and file quota, audited.
+pub async fn set_limits(state: &AppState, admin: Uuid, id: Uuid, limits: WorkspaceLimits) -> AppResult<()> {
+    use sea_orm::{ActiveModelTrait, Set};
+    if limits.storage_quota_bytes.is_some_and(|q| q < 0) {
+        return Err(AppError::invalid("storage_quota_bytes", "0 or more bytes, or null for the server's"));
+    }
+    let tx = state.db.write().await?;
+    let w = workspace::Entity::find_by_id(id).one(&*tx).await?.ok_or(AppError::NotFound("workspace"))?;
+    let mut am: workspace::ActiveModel = w.into();
+    am.guests_allowed = Set(limits.guests_allowed);
+    am.storage_quota_bytes = Set(limits.storage_quota_bytes);
+    am.update(&*tx).await?;
+    let details = serde_json::json!({
+        "guests_allowed": limits.guests_allowed, "storage_quota_bytes": limits.storage_quota_bytes,
+    });
+    let event = crate::audit::AuditEvent::new(Some(admin), "workspace.limits_set").workspace(id);
+    crate::audit::record(&*tx, event.details(details)).await?;
+    tx.commit().await
 }

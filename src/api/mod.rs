@@ -154,6 +154,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::admin::workspace_routes::invite)
                     .service(crate::admin::workspace_routes::detail)
                     .service(crate::admin::workspace_routes::settings)
+                    .service(crate::admin::workspace_routes::limits)
                     .service(crate::admin::workspace_routes::member_role)
                     .service(crate::admin::workspace_routes::remove_member)
                     .service(crate::admin::workspace_routes::update_channel)

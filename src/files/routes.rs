@@ -193,6 +193,7 @@ pub struct StorageUsage {
 pub async fn storage(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
     let used = service::usage(&state.db.conn, ws.workspace.id, None).await?;
-    Ok(HttpResponse::Ok()
-        .json(StorageUsage { used_bytes: used, quota_bytes: state.settings.files.workspace_quota_bytes }))
+    let quota_bytes =
+        service::quota(&state.db.conn, state.settings.files.workspace_quota_bytes, ws.workspace.id).await?;
+    Ok(HttpResponse::Ok().json(StorageUsage { used_bytes: used, quota_bytes }))
 }

@@ -39,6 +39,13 @@ pub async fn usage(conn: &impl ConnectionTrait, workspace_id: Uuid, except: Opti
     Ok(total.flatten().unwrap_or(0))
 }
 
+/// The bytes a workspace may store: its own quota if an administrator set one, else the
+/// server's (`files.workspace_quota_bytes`); 0 means no limit.
+pub async fn quota(conn: &impl ConnectionTrait, server_default: u64, workspace_id: Uuid) -> AppResult<u64> {
+    let own = workspace::Entity::find_by_id(workspace_id).one(conn).await?.and_then(|w| w.storage_quota_bytes);
+    Ok(own.map_or(server_default, |q| u64::try_from(q).unwrap_or(0)))
+}
+
 pub fn quota_error() -> AppError {
     AppError::TooLarge {
         code: "storage_quota_exceeded",

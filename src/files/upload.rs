@@ -51,7 +51,7 @@ pub async fn receive(
     mut form: Multipart,
 ) -> AppResult<FileView> {
     let settings = &state.settings.files;
-    let quota = settings.workspace_quota_bytes;
+    let quota = service::quota(&state.db.conn, settings.workspace_quota_bytes, access.channel.workspace_id).await?;
     let mut limit = settings.max_upload_bytes;
     let mut quota_bound = false;
     if quota > 0 {

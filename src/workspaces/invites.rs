@@ -56,6 +56,9 @@ pub async fn create(
     default_ttl_hours: i64,
 ) -> AppResult<CreatedInvite> {
     ws.require_admin()?;
+    if input.role == WorkspaceRole::Guest && !ws.workspace.guests_allowed {
+        return Err(AppError::conflict("guests_not_allowed", "this workspace does not take guests"));
+    }
     if matches!(input.role, WorkspaceRole::Owner | WorkspaceRole::Bot) {
         return Err(AppError::invalid("role", "invite as admin, member or guest; promote to owner later"));
     }

@@ -18,6 +18,10 @@ pub mod workspace {
         pub sign_in_policy: String,
         /// Messages (and their files) older than this many days are deleted; None: kept.
         pub retention_days: Option<i32>,
+        /// Guests may be invited or made here.
+        pub guests_allowed: bool,
+        /// Its own file quota; None: the server's; 0: none.
+        pub storage_quota_bytes: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -103,6 +103,8 @@ pub async fn create(
         members_create_hooks: Set(false),
         sign_in_policy: Set("password_and_sso".into()),
         retention_days: Set(None),
+        guests_allowed: Set(true),
+        storage_quota_bytes: Set(None),
     }
     .insert(&**tx)
     .await
@@ -262,6 +264,9 @@ pub async fn change_role(
     let tx = db.write().await?;
     let target = target_membership(&*tx, ws.workspace.id, user_id).await?;
     let current = WorkspaceRole::parse(&target.role);
+    if role == WorkspaceRole::Guest && current != WorkspaceRole::Guest && !ws.workspace.guests_allowed {
+        return Err(AppError::conflict("guests_not_allowed", "this workspace does not take guests"));
+    }
     if (current == WorkspaceRole::Bot) != (role == WorkspaceRole::Bot) {
         return Err(AppError::invalid("role", "bots keep the bot role, and people cannot be given it"));
     }

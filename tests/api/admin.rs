@@ -884,3 +884,73 @@ async fn the_admin_cli_lists_deactivates_sets_retention_and_exports_with_the_ser
     let audit = ada.get("/api/v1/admin/audit?action=user.deactivated").await.expect(200).body;
     assert_eq!(audit["entries"][0]["target_id"], bob.user_id.to_string());
 }
+
+#[tokio::test]
+async fn an_admin_sets_a_workspaces_guest_access_and_quota_and_sees_every_node() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let general = ada.general(ws).await;
+
+    let limits = format!("/admin/workspaces/{ws}/limits");
+    Client::finish(ada.request(Method::POST, &limits).form(&[("quota_mb", "0")])).await.expect(303);
+    let invite = json!({"role": "guest"});
+    ada.post(&format!("/api/v1/workspaces/{ws}/invites"), invite.clone()).await.expect_err(409, "guests_not_allowed");
+    let to_guest = format!("/api/v1/workspaces/{ws}/members/{}", bob.user_id);
+    ada.send(Method::PATCH, &to_guest, Some(json!({"role": "guest"}))).await.expect_err(409, "guests_not_allowed");
+    let quota = json!({"guests_allowed": true, "storage_quota_bytes": 1500});
+    ada.send(Method::PUT, &format!("/api/v1/admin/workspaces/{ws}/limits"), Some(quota)).await.expect(204);
+    ada.post(&format!("/api/v1/workspaces/{ws}/invites"), invite).await.expect(201);
+    let storage = ada.get(&format!("/api/v1/workspaces/{ws}/storage")).await.expect(200).body;
+    assert_eq!(storage["quota_bytes"], 1500);
+    crate::files_support::upload(&ada, general, "small.txt", vec![b'a'; 1000]).await.expect(201);
+    let over = crate::files_support::upload(&ada, general, "big.txt", vec![b'b'; 1000]).await;
+    assert_eq!((over.status, over.code()), (413, "storage_quota_exceeded"));
+    let negative = json!({"guests_allowed": true, "storage_quota_bytes": -1});
+    ada.send(Method::PUT, &format!("/api/v1/admin/workspaces/{ws}/limits"), Some(negative))
+        .await
+        .expect_err(422, "invalid_input");
+    let rows = ada.get("/api/v1/admin/workspaces").await.expect(200).body;
+    assert_eq!(rows[0]["storage_quota_bytes"], 1500);
+
+    // People by how they sign in (an identity as a provider sign-in would leave it).
+    {
+        use parley::sso::model::identity;
+        use sea_orm::{ActiveModelTrait, Set};
+        identity::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(bob.user_id),
+            provider_id: Set("corp".into()),
+            issuer: Set("https://idp.example".into()),
+            subject: Set("bob-1".into()),
+            email: Set(Some("bob@acme.test".into())),
+            created_at: Set(0),
+            last_login_at: Set(0),
+        }
+        .insert(&app.state.db.conn)
+        .await
+        .expect("identity");
+    }
+    let names = |v: serde_json::Value| -> Vec<String> {
+        v.as_array().expect("list").iter().filter_map(|p| p["username"].as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(names(ada.get("/api/v1/admin/users?sso=linked").await.expect(200).body), ["bob"]);
+    assert_eq!(names(ada.get("/api/v1/admin/users?sso=corp").await.expect(200).body), ["bob"]);
+    assert!(names(ada.get("/api/v1/admin/users?sso=other").await.expect(200).body).is_empty());
+    assert!(!names(ada.get("/api/v1/admin/users?sso=none").await.expect(200).body).contains(&"bob".to_owned()));
+
+    // This node reports itself among the cluster's.
+    let mut listed = serde_json::Value::Null;
+    for _ in 0..50 {
+        listed = ada.get("/api/v1/admin/system").await.expect(200).body["cluster"].clone();
+        if listed.as_array().is_some_and(|n| !n.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed[0]["this_node"], true, "{listed}");
+    let overview = ada.get("/api/v1/admin/overview").await.expect(200).body;
+    assert!(overview["nodes"].as_array().is_some_and(|n| n.len() == 1), "{overview}");
+}

@@ -42,3 +42,25 @@ async fn two_nodes_deliver_each_others_messages_and_resume_across_nodes() {
     ada.say(general, "live again").await;
     assert_eq!(text_of(&bob_on_a.next_message().await), "live again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_nodes_admin_pages_list_both_nodes_with_their_sockets() {
+    let Some((a, b)) = TestApp::spawn_pair().await else {
+        eprintln!("skipped: set PARLEY_TEST_DATABASE_URL and PARLEY_TEST_NATS_URL to run the two-node test");
+        return;
+    };
+    let (ada, _) = a.setup_admin().await;
+    for node in [&a, &b] {
+        let mut seen = 0;
+        for _ in 0..100 {
+            let cluster = ada.on(node).get("/api/v1/admin/system").await.expect(200).body["cluster"].clone();
+            seen = cluster.as_array().map_or(0, Vec::len);
+            if seen == 2 {
+                assert_eq!(cluster.as_array().map(|n| n.iter().filter(|n| n["this_node"] == true).count()), Some(1));
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen, 2, "both nodes, from {}", node.base);
+    }
+}

@@ -58,6 +58,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/workspaces/{workspace_id}/invites"),
     ("get", "/api/v1/admin/workspaces/{workspace_id}"),
     ("patch", "/api/v1/admin/workspaces/{workspace_id}/settings"),
+    ("put", "/api/v1/admin/workspaces/{workspace_id}/limits"),
     ("put", "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}"),
     ("delete", "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}"),
     ("patch", "/api/v1/admin/channels/{channel_id}"),

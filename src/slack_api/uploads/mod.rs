@@ -189,7 +189,7 @@ async fn adopt(
     rows: &[staged::Model],
 ) -> Result<Vec<file::Model>, SlackError> {
     let ws = access.channel.workspace_id;
-    let quota = state.settings.files.workspace_quota_bytes;
+    let quota = files::quota(&state.db.conn, state.settings.files.workspace_quota_bytes, ws).await?;
     let tx = state.db.write().await?;
     if quota > 0 {
         let used = files::usage(&*tx, ws, None).await?;

@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(workspaces::invite)
             .service(workspaces::detail)
             .service(workspaces::settings)
+            .service(workspaces::limits)
             .service(workspaces::channel)
             .service(workspaces::member)
             .service(integrations::list)

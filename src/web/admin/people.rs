@@ -31,6 +31,9 @@ struct PeoplePage {
     q: String,
     role: String,
     status: String,
+    sso: String,
+    /// The identity providers configured: (id, name).
+    providers: Vec<(String, String)>,
     rows: Vec<PersonRow>,
     /// Where the next page starts, when this one is full.
     next_offset: Option<u64>,
@@ -80,6 +83,8 @@ async fn people_page(state: &AppState, req: &HttpRequest, me: Uuid) -> AppResult
         q: query.q.clone().unwrap_or_default(),
         role: query.role.clone().unwrap_or_default(),
         status: query.status.clone().unwrap_or_default(),
+        sso: query.sso.clone().unwrap_or_default(),
+        providers: state.sso.all().iter().map(|p| (p.settings.id.clone(), p.settings.name.clone())).collect(),
         rows: found.iter().map(|u| row(u, me)).collect(),
         next_offset: full.then(|| query.offset.unwrap_or(0) + limit),
         back: req.query_string().to_owned(),

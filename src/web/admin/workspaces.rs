@@ -30,6 +30,8 @@ struct ListPage {
 #[template(path = "admin/workspace.html")]
 struct DetailPage {
     section: &'static str,
+    /// The quota in megabytes as the form shows it (empty: the server's).
+    quota_mb: String,
     /// An invitation link just made, shown once.
     invite_link: Option<String>,
     w: WorkspaceDetail,
@@ -56,6 +58,7 @@ pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<String>) -> AppResult<HttpResponse> {
     let view = DetailPage {
         section: "workspaces",
+        quota_mb: w.workspace.storage_quota_bytes.map(|b| (b / 1_000_000).to_string()).unwrap_or_default(),
         invite_link,
         stored: bytes(w.workspace.stored_bytes),
         w,
@@ -215,6 +218,42 @@ pub async fn member(
             _ => return Err(AppError::invalid("act", "a role (guest, member, admin, owner) or remove")),
         }
         Ok(redirect(&self::path(ws_id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct LimitsForm {
+    /// A checkbox: present when ticked.
+    guests_allowed: Option<String>,
+    /// Megabytes (10⁶ bytes); empty: the server's quota; 0: none.
+    #[serde(default)]
+    quota_mb: String,
+}
+
+#[post("/workspaces/{workspace_id}/limits")]
+pub async fn limits(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<LimitsForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: LimitsForm| async move {
+        let quota = form.quota_mb.trim();
+        let storage_quota_bytes = if quota.is_empty() {
+            None
+        } else {
+            let mb: i64 =
+                quota.parse().map_err(|_| AppError::invalid("quota_mb", "a number of megabytes, or nothing"))?;
+            Some(mb.saturating_mul(1_000_000))
+        };
+        let limits = crate::admin::workspaces::WorkspaceLimits {
+            guests_allowed: form.guests_allowed.is_some(),
+            storage_quota_bytes,
+        };
+        workspaces::set_limits(&state, admin.id, id, limits).await?;
+        Ok(redirect(&self::path(id)))
     })
     .await
 }
