@@ -203,3 +203,39 @@ pub async fn limits(
     workspaces::set_limits(&state, admin.0.id(), path.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceName {
+    pub name: String,
+}
+
+/// Rename a workspace (its slug stays).
+#[utoipa::path(put, path = "/api/v1/admin/workspaces/{workspace_id}/name", tag = "admin",
+    params(("workspace_id" = Uuid, Path)), request_body = WorkspaceName,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/workspaces/{workspace_id}/name")]
+pub async fn rename(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<WorkspaceName>,
+) -> AppResult<HttpResponse> {
+    workspaces::rename(&state, admin.0.id(), path.into_inner(), &body.name).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Add an existing person to a workspace, or move them there from another.
+#[utoipa::path(post, path = "/api/v1/admin/workspaces/{workspace_id}/members", tag = "admin",
+    params(("workspace_id" = Uuid, Path)), request_body = super::workspaces::AddPerson,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/workspaces/{workspace_id}/members")]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<super::workspaces::AddPerson>,
+) -> AppResult<HttpResponse> {
+    workspaces::add_person(&state, admin.0.id(), path.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

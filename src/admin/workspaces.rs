@@ -197,3 +197,54 @@ pub async fn set_limits(state: &AppState, admin: Uuid, id: Uuid, limits: Workspa
     crate::audit::record(&*tx, event.details(details)).await?;
     tx.commit().await
 }
+
+/// Renames a workspace, audited (its slug, and so its links, stay).
+pub async fn rename(state: &AppState, admin: Uuid, id: Uuid, name: &str) -> AppResult<()> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let name = crate::validate::display_text("name", name, state.settings.limits.name_chars)?;
+    let tx = state.db.write().await?;
+    let w = workspace::Entity::find_by_id(id).one(&*tx).await?.ok_or(AppError::NotFound("workspace"))?;
+    let details = serde_json::json!({ "from": w.name, "to": name });
+    let mut am: workspace::ActiveModel = w.into();
+    am.name = Set(name);
+    am.update(&*tx).await?;
+    let event = crate::audit::AuditEvent::new(Some(admin), "workspace.renamed").workspace(id);
+    crate::audit::record(&*tx, event.details(details)).await?;
+    tx.commit().await
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPerson {
+    pub user_id: Uuid,
+    pub role: WorkspaceRole,
+    /// Move: remove them from this workspace once they are in the new one.
+    pub move_from: Option<Uuid>,
+}
+
+/// Adds an existing person to a workspace (they join its #general as a member), or moves
+/// them there from another; audited.
+pub async fn add_person(state: &AppState, admin: Uuid, id: Uuid, add: AddPerson) -> AppResult<()> {
+    let ws = as_owner(state, id).await?;
+    if matches!(add.role, WorkspaceRole::Bot) {
+        return Err(AppError::invalid("role", "owner, admin, member or guest"));
+    }
+    if add.role == WorkspaceRole::Guest && !ws.workspace.guests_allowed {
+        return Err(AppError::conflict("guests_not_allowed", "this workspace does not take guests"));
+    }
+    let person = crate::accounts::service::find_by_id(&state.db.conn, add.user_id).await?;
+    if person.is_none_or(|u| u.is_bot || u.deactivated_at.is_some()) {
+        return Err(AppError::NotFound("user"));
+    }
+    let tx = state.db.write().await?;
+    crate::workspaces::service::add_member(&tx, id, add.user_id, add.role).await?;
+    let details = serde_json::json!({ "role": add.role, "moved_from": add.move_from });
+    let event = crate::audit::AuditEvent::new(Some(admin), "workspace.member_added").workspace(id);
+    crate::audit::record(&*tx, event.target("user", add.user_id).details(details)).await?;
+    tx.commit().await?;
+    if let Some(from) = add.move_from.filter(|f| *f != id) {
+        let source = as_owner(state, from).await?;
+        crate::workspaces::service::remove_member(&state.db, &source, admin, add.user_id).await?;
+    }
+    Ok(())
+}

@@ -36,6 +36,7 @@ impl Modify for Security {
         crate::admin::workspace_routes::list, crate::admin::workspace_routes::detail,
         crate::admin::workspace_routes::create, crate::admin::workspace_routes::invite,
         crate::admin::workspace_routes::settings, crate::admin::workspace_routes::limits,
+        crate::admin::workspace_routes::rename, crate::admin::workspace_routes::add_member,
         crate::admin::workspace_routes::member_role,
         crate::admin::workspace_routes::remove_member, crate::admin::workspace_routes::update_channel,
         crate::admin::workspace_routes::channel_state, crate::admin::integration_routes::list,

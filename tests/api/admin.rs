@@ -954,3 +954,44 @@ async fn an_admin_sets_a_workspaces_guest_access_and_quota_and_sees_every_node()
     let overview = ada.get("/api/v1/admin/overview").await.expect(200).body;
     assert!(overview["nodes"].as_array().is_some_and(|n| n.len() == 1), "{overview}");
 }
+
+#[tokio::test]
+async fn an_admin_renames_a_workspace_and_moves_a_person_to_another() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let rename =
+        ada.request(Method::POST, &format!("/admin/workspaces/{ws}/name")).form(&[("name", "Acme Corporation")]);
+    Client::finish(rename).await.expect(303);
+    assert_eq!(bob.get("/api/v1/workspaces").await.expect(200).body[0]["name"], "Acme Corporation");
+    ada.send(Method::PUT, &format!("/api/v1/admin/workspaces/{ws}/name"), Some(json!({"name": "  "})))
+        .await
+        .expect_err(422, "invalid_input");
+
+    let beta = ada.post("/api/v1/admin/workspaces", json!({"name": "Beta"})).await.expect(201).body["id"]
+        .as_str()
+        .expect("id")
+        .parse::<Uuid>()
+        .expect("uuid");
+    let add = ada.request(Method::POST, &format!("/admin/workspaces/{beta}/members"));
+    let form = [("username", "@bob".to_owned()), ("role", "member".to_owned()), ("move_from", ws.to_string())];
+    Client::finish(add.form(&form)).await.expect(303);
+    let theirs = bob.get("/api/v1/workspaces").await.expect(200).body;
+    let names: Vec<&str> = theirs.as_array().expect("list").iter().filter_map(|w| w["name"].as_str()).collect();
+    assert_eq!(names, ["Beta"], "moved: in Beta, no longer in Acme");
+    bob.get(&format!("/api/v1/workspaces/{ws}")).await.expect_err(404, "workspace_not_found");
+    let general = bob.get(&format!("/api/v1/workspaces/{beta}/channels")).await.expect(200).body;
+    assert!(general.as_array().is_some_and(|c| c.iter().any(|c| c["name"] == "general")), "joined Beta's #general");
+
+    ada.post_empty(&format!("/api/v1/admin/users/{}/deactivate", bob.user_id)).await.expect(204);
+    let again = json!({"user_id": bob.user_id, "role": "member"});
+    ada.post(&format!("/api/v1/admin/workspaces/{ws}/members"), again).await.expect_err(404, "user_not_found");
+    let audit = ada.get("/api/v1/admin/audit?action=workspace.").await.expect(200).body;
+    let actions: Vec<&str> =
+        audit["entries"].as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
+    for want in ["workspace.renamed", "workspace.created", "workspace.member_added", "workspace.member_removed"] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+}

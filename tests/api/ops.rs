@@ -59,6 +59,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/workspaces/{workspace_id}"),
     ("patch", "/api/v1/admin/workspaces/{workspace_id}/settings"),
     ("put", "/api/v1/admin/workspaces/{workspace_id}/limits"),
+    ("put", "/api/v1/admin/workspaces/{workspace_id}/name"),
+    ("post", "/api/v1/admin/workspaces/{workspace_id}/members"),
     ("put", "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}"),
     ("delete", "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}"),
     ("patch", "/api/v1/admin/channels/{channel_id}"),

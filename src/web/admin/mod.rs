@@ -44,6 +44,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(workspaces::detail)
             .service(workspaces::settings)
             .service(workspaces::limits)
+            .service(workspaces::rename)
+            .service(workspaces::add)
             .service(workspaces::channel)
             .service(workspaces::member)
             .service(integrations::list)

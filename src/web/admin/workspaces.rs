@@ -30,6 +30,8 @@ struct ListPage {
 #[template(path = "admin/workspace.html")]
 struct DetailPage {
     section: &'static str,
+    /// The other workspaces, someone may be moved from: (id, name).
+    others: Vec<(Uuid, String)>,
     /// The quota in megabytes as the form shows it (empty: the server's).
     quota_mb: String,
     /// An invitation link just made, shown once.
@@ -55,9 +57,16 @@ pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     or_notice(&state, shown.await)
 }
 
-fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<String>) -> AppResult<HttpResponse> {
+async fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<String>) -> AppResult<HttpResponse> {
+    let others = workspaces::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|o| o.id != w.workspace.id)
+        .map(|o| (o.id, o.name))
+        .collect();
     let view = DetailPage {
         section: "workspaces",
+        others,
         quota_mb: w.workspace.storage_quota_bytes.map(|b| (b / 1_000_000).to_string()).unwrap_or_default(),
         invite_link,
         stored: bytes(w.workspace.stored_bytes),
@@ -70,7 +79,7 @@ fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<String>
 
 #[get("/workspaces/{workspace_id}")]
 pub async fn detail(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let shown = async { detail_page(&state, workspaces::detail(&state, path.into_inner()).await?, None) };
+    let shown = async { detail_page(&state, workspaces::detail(&state, path.into_inner()).await?, None).await };
     or_notice(&state, shown.await)
 }
 
@@ -120,7 +129,7 @@ pub async fn invite(
             send_email: None,
         };
         let created = crate::workspaces::routes::invite(&state, &ws, &admin, body).await?;
-        detail_page(&state, workspaces::detail(&state, id).await?, Some(created.url))
+        detail_page(&state, workspaces::detail(&state, id).await?, Some(created.url)).await
     })
     .await
 }
@@ -253,6 +262,59 @@ pub async fn limits(
             storage_quota_bytes,
         };
         workspaces::set_limits(&state, admin.id, id, limits).await?;
+        Ok(redirect(&self::path(id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    name: String,
+}
+
+#[post("/workspaces/{workspace_id}/name")]
+pub async fn rename(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<RenameForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: RenameForm| async move {
+        workspaces::rename(&state, admin.id, id, &form.name).await?;
+        Ok(redirect(&self::path(id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    username: String,
+    role: WorkspaceRole,
+    /// A workspace to remove them from, or empty.
+    #[serde(default)]
+    move_from: String,
+}
+
+#[post("/workspaces/{workspace_id}/members")]
+pub async fn add(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<AddForm>,
+) -> AppResult<HttpResponse> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: AddForm| async move {
+        let username = form.username.trim().trim_start_matches('@');
+        let person = crate::accounts::model::user::Entity::find()
+            .filter(crate::accounts::model::user::Column::Username.eq(username))
+            .one(&state.db.conn)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        let move_from = form.move_from.parse::<Uuid>().ok();
+        let add = crate::admin::workspaces::AddPerson { user_id: person.id, role: form.role, move_from };
+        workspaces::add_person(&state, admin.id, id, add).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
