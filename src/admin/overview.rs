@@ -143,6 +143,22 @@ pub async fn overview(state: &AppState) -> AppResult<Overview> {
     })
 }
 
+/// The queues' figures alone (the queues page and the search status read only these).
+pub struct QueueFigures {
+    pub jobs: JobFigures,
+    pub mail: MailFigures,
+    pub search: SearchFigures,
+}
+
+pub async fn queue_figures(state: &AppState) -> AppResult<QueueFigures> {
+    let (conn, pg) = (&state.db.conn, state.db.is_postgres());
+    Ok(QueueFigures {
+        jobs: jobs(conn, pg).await?,
+        mail: mail(conn, pg).await?,
+        search: search(conn, pg, state.search.name(), now_ms()).await?,
+    })
+}
+
 async fn rows(conn: &impl ConnectionTrait, sql: Sql) -> AppResult<Vec<QueryResult>> {
     Ok(conn.query_all_raw(sql.statement()).await?)
 }

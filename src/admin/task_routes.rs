@@ -27,7 +27,7 @@ pub struct SearchStatus {
 
 pub async fn search_status(state: &AppState) -> AppResult<SearchStatus> {
     Ok(SearchStatus {
-        index: overview::overview(state).await?.search,
+        index: overview::queue_figures(state).await?.search,
         rebuilds: tasks::recent(&state.db.conn, SEARCH_REBUILD, SHOWN).await?,
     })
 }

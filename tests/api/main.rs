@@ -3,6 +3,9 @@
 mod account_mails;
 mod accounts;
 mod admin;
+mod admin_operations;
+mod admin_tasks;
+mod admin_workspaces;
 mod auth;
 mod auth_cache;
 mod authz;

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::admin::overview::{self, Overview};
+use crate::admin::overview::{self, QueueFigures};
 use crate::error::{AppError, AppResult};
 use crate::jobs::routes::{list, settle_failed, JobQuery, JobView};
 use crate::mail::model::{mail, PARKED};
@@ -32,7 +32,7 @@ struct ParkedMail {
 #[template(path = "admin/queues.html")]
 struct QueuesPage {
     section: &'static str,
-    o: Overview,
+    o: QueueFigures,
     transport: &'static str,
     mails: Vec<ParkedMail>,
     jobs: Vec<JobView>,
@@ -66,7 +66,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<Htt
             section: "queues",
             busy: rebuilds.iter().any(|t| t.state == "queued" || t.state == "running"),
             rebuilds,
-            o: overview::overview(&state).await?,
+            o: overview::queue_figures(&state).await?,
             transport: state.mailer.kind(),
             mails,
             jobs: list(&state, &JobQuery::default()).await?,
