@@ -85,7 +85,24 @@ pub struct WorkspaceAccess {
     pub role: WorkspaceRole,
 }
 
+pub fn workspace_archived() -> AppError {
+    AppError::conflict("workspace_archived", "the workspace is archived")
+}
+
+/// Whether this workspace is archived (false for one that does not exist).
+pub async fn workspace_is_archived(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<bool> {
+    let ws = workspace::Entity::find_by_id(id).one(conn).await?;
+    Ok(ws.is_some_and(|w| w.archived_at.is_some()))
+}
+
 impl WorkspaceAccess {
+    /// Refuses a change to an archived workspace (it stays readable).
+    pub fn ensure_writable(&self) -> AppResult<()> {
+        if self.workspace.archived_at.is_some() {
+            return Err(workspace_archived());
+        }
+        Ok(())
+    }
     pub fn require_admin(&self) -> AppResult<()> {
         if self.role.is_admin() {
             Ok(())
@@ -139,9 +156,21 @@ pub struct ChannelAccess {
     pub kind: ChannelKind,
     pub role: WorkspaceRole,
     pub membership: Option<channel_member::Model>,
+    /// Its workspace is archived: everything in it is read-only.
+    pub workspace_archived: bool,
 }
 
 impl ChannelAccess {
+    /// Refuses a change to an archived channel, or to any channel of an archived workspace.
+    pub fn ensure_writable(&self) -> AppResult<()> {
+        if self.workspace_archived {
+            return Err(workspace_archived());
+        }
+        if self.channel.archived_at.is_some() {
+            return Err(AppError::conflict("channel_archived", "the channel is archived"));
+        }
+        Ok(())
+    }
     pub fn can_manage(&self) -> bool {
         !self.kind.is_conversation()
             && (self.role.is_admin() || self.membership.as_ref().is_some_and(|m| m.role == "admin"))
@@ -158,7 +187,7 @@ pub async fn channel(
     channel_id: Uuid,
     need: Need,
 ) -> AppResult<ChannelAccess> {
-    let (channel, ws, membership) =
+    let (channel, ws, membership, workspace_archived_at) =
         channel_with_memberships(source, user_id, channel_id).await?.ok_or(AppError::NotFound("channel"))?;
     let ws = ws.filter(|m| m.deactivated_at.is_none()).ok_or(AppError::NotFound("channel"))?;
     let role = WorkspaceRole::parse(&ws.role);
@@ -167,40 +196,49 @@ pub async fn channel(
     if !visible {
         return Err(AppError::NotFound("channel"));
     }
-    let access = ChannelAccess { channel, kind, role, membership };
+    let access = ChannelAccess { channel, kind, role, membership, workspace_archived: workspace_archived_at.is_some() };
     match need {
         Need::Read => {}
         Need::Post => {
             if !access.is_member() {
                 return Err(AppError::forbidden("not_channel_member", "join the channel first"));
             }
-            if access.channel.archived_at.is_some() {
-                return Err(AppError::conflict("channel_archived", "the channel is archived"));
-            }
+            access.ensure_writable()?;
         }
         Need::Manage => {
             if !access.can_manage() {
                 return Err(not_allowed("only channel or workspace admins may do this"));
+            }
+            if access.workspace_archived {
+                return Err(workspace_archived());
             }
         }
     }
     Ok(access)
 }
 
-type ChannelRow = (channel::Model, Option<ws_member::Model>, Option<channel_member::Model>);
+type ChannelRow = (channel::Model, Option<ws_member::Model>, Option<channel_member::Model>, Option<i64>);
 
-/// The channel, the caller's workspace membership and channel membership, in one statement.
+/// The channel, the caller's workspace membership and channel membership, and when its
+/// workspace was archived, in one statement.
 async fn channel_with_memberships(
     source: &impl ReadSource,
     user_id: Uuid,
     channel_id: Uuid,
 ) -> AppResult<Option<ChannelRow>> {
-    let (c, w, m) = (Alias::new("c"), Alias::new("w"), Alias::new("m"));
+    let (c, w, m, s) = (Alias::new("c"), Alias::new("w"), Alias::new("m"), Alias::new("s"));
     let mut q = Query::select();
     select_prefixed::<channel::Entity>(&mut q, "c");
     select_prefixed::<ws_member::Entity>(&mut q, "w");
     select_prefixed::<channel_member::Entity>(&mut q, "m");
+    q.expr_as(Expr::col((s.clone(), workspace::Column::ArchivedAt)), Alias::new("s_archived_at"));
     q.from_as(channel::Entity, c.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            workspace::Entity,
+            s.clone(),
+            Expr::col((s, workspace::Column::Id)).equals((c.clone(), channel::Column::WorkspaceId)),
+        )
         .join_as(
             JoinType::LeftJoin,
             ws_member::Entity,
@@ -221,18 +259,24 @@ async fn channel_with_memberships(
                 .add(Expr::col((m.clone(), channel_member::Column::UserId)).eq(user_id)),
         )
         .and_where(Expr::col((c, channel::Column::Id)).eq(channel_id));
-    const LAYOUT: crate::db::Layout<'static> =
-        &[("c_", channel::Model::FIELDS), ("w_", ws_member::Model::FIELDS), ("m_", channel_member::Model::FIELDS)];
+    const LAYOUT: crate::db::Layout<'static> = &[
+        ("c_", channel::Model::FIELDS),
+        ("w_", ws_member::Model::FIELDS),
+        ("m_", channel_member::Model::FIELDS),
+        ("s_", &["archived_at"]),
+    ];
     Ok(source.query_one_with(&q, LAYOUT, channel_row_inline, channel_row_pooled).await?)
 }
 
 fn channel_row_inline(row: &rusqlite::Row<'_>) -> rusqlite::Result<ChannelRow> {
     let w = channel::Model::FIELDS.len();
     let m = w + ws_member::Model::FIELDS.len();
+    let s = m + channel_member::Model::FIELDS.len();
     Ok((
         channel::Model::from_inline(row, 0)?,
         ws_member::Model::from_inline_optional(row, w)?,
         channel_member::Model::from_inline_optional(row, m)?,
+        row.get(s)?,
     ))
 }
 
@@ -241,6 +285,7 @@ fn channel_row_pooled(row: &QueryResult) -> Result<ChannelRow, sea_orm::DbErr> {
         channel::Model::from_query_result(row, "c_")?,
         ws_member::Model::from_query_result_optional(row, "w_")?,
         channel_member::Model::from_query_result_optional(row, "m_")?,
+        row.try_get("s_", "archived_at")?,
     ))
 }
 

@@ -197,6 +197,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("route_not_found", 404, "no such route, or a malformed id in the path"),
     ("already_exists", 409, "a unique name or address is taken"),
     ("channel_archived", 409, "the channel is archived; unarchive it first"),
+    (
+        "workspace_archived",
+        409,
+        "the workspace is archived: it can be read but not changed until an administrator unarchives it",
+    ),
     ("setup_done", 409, "first-run setup has already been completed"),
     ("last_owner", 409, "a workspace must keep at least one owner"),
     ("last_sign_in_method", 409, "the only way left to sign in (no password, no other provider) cannot be unlinked"),

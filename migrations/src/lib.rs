@@ -21,6 +21,7 @@ mod m0017_admin;
 mod m0018_admin_tasks;
 mod m0019_retention;
 mod m0020_limits_and_nodes;
+mod m0021_archive_and_revisions;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_admin_tasks::Migration),
             Box::new(m0019_retention::Migration),
             Box::new(m0020_limits_and_nodes::Migration),
+            Box::new(m0021_archive_and_revisions::Migration),
         ]
     }
 }

@@ -176,6 +176,15 @@ pub async fn find_by_id(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<Opti
     Ok(user::Entity::find_by_id(id).one(conn).await?)
 }
 
+/// These accounts by id, in one statement (missing ones are simply absent).
+pub async fn by_ids(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> AppResult<std::collections::HashMap<Uuid, user::Model>> {
+    let found = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(conn).await?;
+    Ok(found.into_iter().map(|u| (u.id, u)).collect())
+}
+
 pub async fn count(conn: &impl ConnectionTrait) -> AppResult<u64> {
     Ok(user::Entity::find().count(conn).await?)
 }

@@ -3,8 +3,9 @@
 //! files with their SHA-256 — written to the file store a batch at a time and kept for
 //! the requesting administrator for a day.
 //!
-//! Parley keeps a message's current text only: an edited message is exported as it reads
-//! now with its `edited_at`; a deleted one as a tombstone (its `deleted_at`, no text).
+//! An edited message carries its earlier texts (`edits`, oldest first, each with when it
+//! was written and when it was replaced); a deleted one is a tombstone (its `deleted_at`,
+//! no text, no earlier texts: deleting a message forgets them too).
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -110,6 +111,14 @@ struct FileLine {
 }
 
 #[derive(Serialize)]
+struct EditLine {
+    /// The Markdown as it read before this edit.
+    text: String,
+    written_at: String,
+    replaced_at: String,
+}
+
+#[derive(Serialize)]
 struct ReactionLine {
     emoji: String,
     user_id: Uuid,
@@ -132,6 +141,8 @@ struct MessageLine {
     deleted_at: Option<String>,
     /// The Markdown as it reads now; empty once deleted.
     text: String,
+    /// Its earlier texts, oldest first.
+    edits: Vec<EditLine>,
     reactions: Vec<ReactionLine>,
     files: Vec<FileLine>,
 }
@@ -155,6 +166,7 @@ async fn lines(state: &AppState, batch: &[message::Model]) -> AppResult<Vec<u8>>
         .order_by_asc(reaction::Column::CreatedAt)
         .all(conn)
         .await?;
+    let mut revisions = crate::messages::revisions::of_messages(conn, &ids).await?;
     let files = file::Entity::find()
         .filter(file::Column::MessageId.is_in(ids))
         .filter(file::Column::State.eq(file::READY))
@@ -187,6 +199,16 @@ async fn lines(state: &AppState, batch: &[message::Model]) -> AppResult<Vec<u8>>
             edited_at: opt_rfc3339(m.edited_at),
             deleted_at: opt_rfc3339(m.deleted_at),
             text: m.body.clone(),
+            edits: revisions
+                .remove(&m.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| EditLine {
+                    text: r.body,
+                    written_at: rfc3339(r.written_at),
+                    replaced_at: rfc3339(r.replaced_at),
+                })
+                .collect(),
             reactions: reactions
                 .iter()
                 .filter(|r| r.message_id == m.id)

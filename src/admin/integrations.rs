@@ -100,6 +100,18 @@ pub async fn list(state: &AppState) -> AppResult<Vec<IntegrationRow>> {
             out.push(row(kind, &r)?);
         }
     }
+    out.extend(outgoing_hooks(conn, pg, None).await?);
+    Ok(out)
+}
+
+/// One outgoing hook as the list shows it.
+pub async fn outgoing_hook(state: &AppState, id: Uuid) -> AppResult<IntegrationRow> {
+    let found = outgoing_hooks(&state.db.conn, state.db.is_postgres(), Some(id)).await?.pop();
+    found.ok_or(AppError::NotFound("hook"))
+}
+
+/// Outgoing hooks with their last week's deliveries (`only`: just that one).
+async fn outgoing_hooks(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppResult<Vec<IntegrationRow>> {
     let since = now_ms() - 7 * DAY_MS;
     let mut sql = Sql::new(pg);
     sql.push(&format!(
@@ -110,10 +122,12 @@ pub async fn list(state: &AppState) -> AppResult<Vec<IntegrationRow>> {
     .bind(since)
     .push("), (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.hook_id = x.id AND d.state = 'failed' AND d.created_at >= ")
     .bind(since)
-    .push(
-        ") FROM outgoing_hooks x JOIN workspaces w ON w.id = x.workspace_id LEFT JOIN users o ON o.id = x.created_by \
-         ORDER BY w.name, x.name",
-    );
+    .push(") FROM outgoing_hooks x JOIN workspaces w ON w.id = x.workspace_id LEFT JOIN users o ON o.id = x.created_by");
+    if let Some(id) = only {
+        sql.push(" WHERE x.id = ").bind(id);
+    }
+    sql.push(" ORDER BY w.name, x.name");
+    let mut out = Vec::new();
     for r in conn.query_all_raw(sql.statement()).await? {
         let mut hook = row("outgoing_hook", &r)?;
         hook.disabled_reason = text(&r, 8)?;

@@ -1,10 +1,13 @@
 //! One person as an instance administrator sees them — their sessions, tokens, identity
 //! provider links, workspaces and bots — and what the administrator may do about it.
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::people::PersonAdminView;
+use crate::accounts::model::user;
 use crate::accounts::service as accounts;
 use crate::audit::{self, AuditEvent};
 use crate::auth::api_tokens::{self, TokenView};
@@ -62,7 +65,7 @@ pub struct PersonDetail {
     pub legal_hold: bool,
 }
 
-async fn person(state: &AppState, id: Uuid) -> AppResult<crate::accounts::model::user::Model> {
+async fn person(state: &AppState, id: Uuid) -> AppResult<user::Model> {
     accounts::find_by_id(&state.db.conn, id).await?.ok_or(AppError::NotFound("user"))
 }
 
@@ -87,7 +90,7 @@ pub async fn detail(state: &AppState, id: Uuid) -> AppResult<PersonDetail> {
         .collect();
     let memberships = member::Entity::find().filter(member::Column::UserId.eq(id)).all(conn).await?;
     let ids: Vec<Uuid> = memberships.iter().map(|m| m.workspace_id).collect();
-    let names: std::collections::HashMap<Uuid, String> = workspace::Entity::find()
+    let names: HashMap<Uuid, String> = workspace::Entity::find()
         .filter(workspace::Column::Id.is_in(ids))
         .all(conn)
         .await?
@@ -110,19 +113,21 @@ pub async fn detail(state: &AppState, id: Uuid) -> AppResult<PersonDetail> {
         .order_by_asc(bot::Column::CreatedAt)
         .all(conn)
         .await?;
-    let mut bots = Vec::with_capacity(owned.len());
-    for b in owned {
-        if let Some(identity) = accounts::find_by_id(conn, b.user_id).await? {
-            bots.push(OwnedBotView {
+    let identities = accounts::by_ids(conn, owned.iter().map(|b| b.user_id)).await?;
+    let bots = owned
+        .into_iter()
+        .filter_map(|b| {
+            let identity = identities.get(&b.user_id)?;
+            Some(OwnedBotView {
                 user_id: b.user_id,
                 workspace_id: b.workspace_id,
-                username: identity.username,
-                display_name: identity.display_name,
+                username: identity.username.clone(),
+                display_name: identity.display_name.clone(),
                 kind: b.kind,
                 deactivated: identity.deactivated_at.is_some(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
     Ok(PersonDetail {
         legal_hold: u.legal_hold,
         person: PersonAdminView::from(&u),

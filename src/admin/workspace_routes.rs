@@ -225,6 +225,29 @@ pub async fn rename(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceState {
+    /// Archived: everything in it stays readable, searchable and exportable, but nothing
+    /// can be posted, edited, created or joined there until it is unarchived.
+    pub archived: bool,
+}
+
+/// Archive or unarchive a workspace.
+#[utoipa::path(put, path = "/api/v1/admin/workspaces/{workspace_id}/state", tag = "admin",
+    params(("workspace_id" = Uuid, Path)), request_body = WorkspaceState,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/workspaces/{workspace_id}/state")]
+pub async fn set_state(
+    state: web::Data<AppState>,
+    admin: InstanceAdmin,
+    path: web::Path<Uuid>,
+    body: web::Json<WorkspaceState>,
+) -> AppResult<HttpResponse> {
+    workspaces::set_archived(&state, admin.0.id(), path.into_inner(), body.archived).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Add an existing person to a workspace, or move them there from another.
 #[utoipa::path(post, path = "/api/v1/admin/workspaces/{workspace_id}/members", tag = "admin",
     params(("workspace_id" = Uuid, Path)), request_body = super::workspaces::AddPerson,

@@ -31,6 +31,8 @@ pub struct WorkspaceRow {
     pub guests_allowed: bool,
     /// Its own file quota in bytes (0: none); absent: the server's.
     pub storage_quota_bytes: Option<i64>,
+    /// When it was archived (read-only since); absent while in use.
+    pub archived_at: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -75,7 +77,7 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
     let mut sql = Sql::new(pg);
     sql.push(
         "SELECT w.id, w.name, w.slug, w.created_at, w.sign_in_policy, w.members_create_hooks, \
-         w.guests_allowed, w.storage_quota_bytes, \
+         w.guests_allowed, w.storage_quota_bytes, w.archived_at, \
          (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = w.id AND m.deactivated_at IS NULL), \
          (SELECT COUNT(*) FROM channels c WHERE c.workspace_id = w.id AND c.kind IN ('public', 'private')), \
          (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM files f \
@@ -100,9 +102,10 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
                 members_create_hooks: r.try_get_by_index(5)?,
                 guests_allowed: r.try_get_by_index(6)?,
                 storage_quota_bytes: r.try_get_by_index(7)?,
-                members: int(r, 8)?,
-                channels: int(r, 9)?,
-                stored_bytes: int(r, 10)?,
+                archived_at: opt_rfc3339(r.try_get_by_index(8)?),
+                members: int(r, 9)?,
+                channels: int(r, 10)?,
+                stored_bytes: int(r, 11)?,
             })
         })
         .collect()
@@ -146,19 +149,21 @@ pub async fn detail(state: &AppState, id: Uuid) -> AppResult<WorkspaceDetail> {
         .order_by_asc(member::Column::JoinedAt)
         .all(conn)
         .await?;
-    let mut members = Vec::with_capacity(memberships.len());
-    for m in memberships {
-        if let Some(u) = crate::accounts::service::find_by_id(conn, m.user_id).await? {
-            members.push(MemberRow {
+    let people = crate::accounts::service::by_ids(conn, memberships.iter().map(|m| m.user_id)).await?;
+    let members = memberships
+        .iter()
+        .filter_map(|m| {
+            let u = people.get(&m.user_id)?;
+            Some(MemberRow {
                 user_id: u.id,
-                username: u.username,
-                display_name: u.display_name,
+                username: u.username.clone(),
+                display_name: u.display_name.clone(),
                 role: WorkspaceRole::parse(&m.role),
                 joined_at: rfc3339(m.joined_at),
                 deactivated: u.deactivated_at.is_some(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
     Ok(WorkspaceDetail { workspace, channels, members })
 }
 
@@ -207,9 +212,28 @@ pub async fn rename(state: &AppState, admin: Uuid, id: Uuid, name: &str) -> AppR
     let details = serde_json::json!({ "from": w.name, "to": name });
     let mut am: workspace::ActiveModel = w.into();
     am.name = Set(name);
-    am.update(&*tx).await?;
+    let renamed = am.update(&*tx).await?;
+    tx.emit(crate::workspaces::service::updated_event(&renamed));
     let event = crate::audit::AuditEvent::new(Some(admin), "workspace.renamed").workspace(id);
     crate::audit::record(&*tx, event.details(details)).await?;
+    tx.commit().await
+}
+
+/// Archives a workspace (read-only for everyone: nothing posted, edited, created or joined
+/// until it is unarchived) or unarchives it; audited, and its open clients told at once.
+pub async fn set_archived(state: &AppState, admin: Uuid, id: Uuid, archived: bool) -> AppResult<()> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let tx = state.db.write().await?;
+    let w = workspace::Entity::find_by_id(id).one(&*tx).await?.ok_or(AppError::NotFound("workspace"))?;
+    if w.archived_at.is_some() == archived {
+        return Ok(());
+    }
+    let mut am: workspace::ActiveModel = w.into();
+    am.archived_at = Set(archived.then(crate::clock::now_ms));
+    let changed = am.update(&*tx).await?;
+    tx.emit(crate::workspaces::service::updated_event(&changed));
+    let action = if archived { "workspace.archived" } else { "workspace.unarchived" };
+    crate::audit::record(&*tx, crate::audit::AuditEvent::new(Some(admin), action).workspace(id)).await?;
     tx.commit().await
 }
 

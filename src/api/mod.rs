@@ -156,6 +156,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
                     .service(crate::admin::workspace_routes::settings)
                     .service(crate::admin::workspace_routes::limits)
                     .service(crate::admin::workspace_routes::rename)
+                    .service(crate::admin::workspace_routes::set_state)
                     .service(crate::admin::workspace_routes::add_member)
                     .service(crate::admin::workspace_routes::member_role)
                     .service(crate::admin::workspace_routes::remove_member)

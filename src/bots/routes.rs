@@ -24,6 +24,7 @@ pub async fn create(
     body: web::Json<NewBot>,
 ) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
+    ws.ensure_writable()?;
     let tx = state.db.write().await?;
     let bot = service::create(&tx, &ws, me.id(), body.into_inner(), state.settings.limits.name_chars).await?;
     audit::record(

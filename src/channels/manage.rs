@@ -21,7 +21,8 @@ pub async fn as_instance_admin(db: &Db, channel_id: Uuid) -> AppResult<ChannelAc
     use sea_orm::EntityTrait;
     let channel = channel::Entity::find_by_id(channel_id).one(&db.conn).await?.ok_or(AppError::NotFound("channel"))?;
     let kind = ChannelKind::parse(&channel.kind);
-    Ok(ChannelAccess { channel, kind, role: WorkspaceRole::Owner, membership: None })
+    let workspace_archived = access::workspace_is_archived(&db.conn, channel.workspace_id).await?;
+    Ok(ChannelAccess { channel, kind, role: WorkspaceRole::Owner, membership: None, workspace_archived })
 }
 
 /// Renames (managers) or sets the topic and purpose (members); answers the channel as

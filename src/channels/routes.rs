@@ -27,6 +27,7 @@ pub async fn create(
     body: web::Json<NewChannel>,
 ) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
+    ws.ensure_writable()?;
     let tx = state.db.write().await?;
     let view = service::create(&*tx, &ws, me.id(), body.into_inner()).await?;
     tx.emit(NewEvent::member_joined(ws.workspace.id, view.id, me.id()));
@@ -89,6 +90,7 @@ pub async fn conversation(
 ) -> AppResult<HttpResponse> {
     let tx = state.db.write().await?;
     let ws = access::workspace(&*tx, me.id(), path.into_inner()).await?;
+    ws.ensure_writable()?;
     let conv = conversations::get_or_create(&*tx, &ws, me.id(), &body.user_ids).await?;
     conversations::announce(&tx, ws.workspace.id, &conv)?;
     tx.commit().await?;

@@ -235,9 +235,7 @@ pub async fn join(conn: &impl ConnectionTrait, access: &ChannelAccess, me: Uuid)
     if access.kind != ChannelKind::Public {
         return Err(AppError::NotFound("channel"));
     }
-    if access.channel.archived_at.is_some() {
-        return Err(AppError::conflict("channel_archived", "the channel is archived"));
-    }
+    access.ensure_writable()?;
     add_member_row(conn, access.channel.id, me, "member").await
 }
 
@@ -261,9 +259,7 @@ pub async fn add_member(conn: &impl ConnectionTrait, access: &ChannelAccess, use
     if !access.is_member() && !access.can_manage() {
         return Err(AppError::forbidden("not_channel_member", "join the channel first"));
     }
-    if access.channel.archived_at.is_some() {
-        return Err(AppError::conflict("channel_archived", "the channel is archived"));
-    }
+    access.ensure_writable()?;
     access::workspace(conn, user_id, access.channel.workspace_id).await.map_err(|_| AppError::NotFound("user"))?;
     add_member_row(conn, access.channel.id, user_id, "member").await
 }
@@ -326,9 +322,7 @@ pub struct ChannelPatch {
 
 /// Renaming needs manage rights; any member may set the topic and purpose.
 pub async fn update(conn: &impl ConnectionTrait, access: &ChannelAccess, patch: ChannelPatch) -> AppResult<()> {
-    if access.channel.archived_at.is_some() {
-        return Err(AppError::conflict("channel_archived", "the channel is archived"));
-    }
+    access.ensure_writable()?;
     if !access.is_member() && !access.can_manage() {
         return Err(AppError::forbidden("not_channel_member", "join the channel first"));
     }

@@ -114,6 +114,7 @@ pub async fn create(
     body: web::Json<NewCommand>,
 ) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
+    ws.ensure_writable()?;
     let tx = state.db.write().await?;
     let created = service::create(&tx, &state.sealer, &state.outbound, &ws, me.id(), body.into_inner()).await?;
     audit::record(

@@ -6,6 +6,7 @@ pub mod markdown;
 pub mod model;
 pub mod pins;
 pub mod reactions;
+pub mod revisions;
 pub mod routes;
 pub mod service;
 pub mod view;

@@ -91,3 +91,26 @@ pub mod pin {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// The text a message had before an edit; read only by compliance exports.
+pub mod revision {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "message_revisions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub message_id: Uuid,
+        pub body: String,
+        /// When this text was written: the message's creation or its previous edit.
+        pub written_at: i64,
+        /// When an edit replaced it.
+        pub replaced_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -281,11 +281,13 @@ pub async fn edit(db: &Db, me: Uuid, message_id: Uuid, text: String, max_chars: 
     let rendered = markdown::render(&text);
     let mentions = mentioned_users(&db.conn, access.channel.id, me, &rendered).await?;
     let tx = db.write().await?;
+    let now = now_ms();
+    super::revisions::keep_current(&*tx, msg.id, now).await?;
     // Only while not deleted: a delete that won the race keeps its tombstone.
     let updated = message::Entity::update_many()
         .col_expr(message::Column::Body, text.into())
         .col_expr(message::Column::BodyHtml, rendered.html.into())
-        .col_expr(message::Column::EditedAt, Some(now_ms()).into())
+        .col_expr(message::Column::EditedAt, Some(now).into())
         .filter(message::Column::Id.eq(msg.id))
         .filter(message::Column::DeletedAt.is_null())
         .exec_with_returning(&*tx)
@@ -322,7 +324,7 @@ pub async fn delete(db: &Db, me: Uuid, message_id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
-/// Empties a message into a tombstone on `tx`: text, cards, reactions, mentions, pin,
+/// Empties a message into a tombstone on `tx`: text, earlier texts, cards, reactions, mentions, pin,
 /// waiting mail notifications and files go, its search document is dropped, a thread
 /// root counts one reply less, and the channel hears of it. Answers false when it was
 /// deleted already (nothing done).
@@ -340,6 +342,7 @@ pub async fn tombstone(tx: &crate::db::WriteTx, msg: &message::Model, ws: Uuid) 
         return Ok(false);
     }
     reaction::Entity::delete_many().filter(reaction::Column::MessageId.eq(msg.id)).exec(&**tx).await?;
+    super::revisions::forget(&**tx, msg.id).await?;
     mention::Entity::delete_many().filter(mention::Column::MessageId.eq(msg.id)).exec(&**tx).await?;
     pin::Entity::delete_many().filter(pin::Column::MessageId.eq(msg.id)).exec(&**tx).await?;
     crate::notify::withdraw(&**tx, msg.id).await?;

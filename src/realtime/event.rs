@@ -144,6 +144,8 @@ pub mod kind {
     pub const MEMBER_LEFT: &str = "member.left";
     pub const READ_UPDATED: &str = "read.updated";
     pub const USER_UPDATED: &str = "user.updated";
+    /// Renamed, archived or unarchived, or its settings changed.
+    pub const WORKSPACE_UPDATED: &str = "workspace.updated";
     pub const WORKSPACE_MEMBER_ADDED: &str = "workspace.member_added";
     pub const WORKSPACE_MEMBER_REMOVED: &str = "workspace.member_removed";
     /// A member's role changed.

@@ -149,7 +149,8 @@ pub async fn join(state: &AppState, who: &Caller, args: &Args) -> SlackResult {
     if target.kind != "public" {
         return Err(SlackError("method_not_supported_for_channel_type"));
     }
-    if target.archived_at.is_some() {
+    if target.archived_at.is_some() || crate::access::workspace_is_archived(&state.db.conn, target.workspace_id).await?
+    {
         return Err(SlackError("is_archived"));
     }
     let tx = state.db.write().await?;

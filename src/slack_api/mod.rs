@@ -48,7 +48,7 @@ impl From<AppError> for SlackError {
             AppError::Forbidden { code: "not_channel_member", .. } => "not_in_channel",
             AppError::Forbidden { code: "missing_scope", .. } => "missing_scope",
             AppError::Forbidden { .. } => "restricted_action",
-            AppError::Conflict { code: "channel_archived", .. } => "is_archived",
+            AppError::Conflict { code: "channel_archived" | "workspace_archived", .. } => "is_archived",
             AppError::Conflict { .. } => "invalid_arguments",
             AppError::Invalid { field: "text", reason } if reason.contains("empty") => "no_text",
             AppError::Invalid { field: "text", .. } => "msg_too_long",

@@ -56,6 +56,7 @@ pub async fn create(
     default_ttl_hours: i64,
 ) -> AppResult<CreatedInvite> {
     ws.require_admin()?;
+    ws.ensure_writable()?;
     if input.role == WorkspaceRole::Guest && !ws.workspace.guests_allowed {
         return Err(AppError::conflict("guests_not_allowed", "this workspace does not take guests"));
     }
@@ -118,6 +119,9 @@ pub async fn find_usable(conn: &impl ConnectionTrait, token: &str) -> AppResult<
         return Err(AppError::conflict("invite_used_up", "this invitation has expired or been used up"));
     }
     let ws = workspace::Entity::find_by_id(row.workspace_id).one(conn).await?.ok_or(AppError::NotFound("invite"))?;
+    if ws.archived_at.is_some() {
+        return Err(crate::access::workspace_archived());
+    }
     Ok((row, ws))
 }
 

@@ -22,6 +22,8 @@ pub mod workspace {
         pub guests_allowed: bool,
         /// Its own file quota; None: the server's; 0: none.
         pub storage_quota_bytes: Option<i64>,
+        /// Archived: read-only for everyone until unarchived.
+        pub archived_at: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

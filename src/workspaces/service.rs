@@ -28,6 +28,8 @@ pub struct WorkspaceView {
     pub members_create_hooks: bool,
     /// `password_and_sso` or `sso_only`.
     pub sign_in_policy: String,
+    /// Archived by an administrator: readable, but nothing in it can change.
+    pub archived: bool,
 }
 
 impl WorkspaceView {
@@ -40,8 +42,19 @@ impl WorkspaceView {
             created_at: rfc3339(ws.created_at),
             members_create_hooks: ws.members_create_hooks,
             sign_in_policy: ws.sign_in_policy.clone(),
+            archived: ws.archived_at.is_some(),
         }
     }
+}
+
+/// Tells the workspace's sockets what it looks like now (every member's role is their own,
+/// so the event leaves `my_role` out).
+pub fn updated_event(ws: &workspace::Model) -> NewEvent {
+    let data = json!({
+        "id": ws.id, "name": ws.name, "slug": ws.slug, "archived": ws.archived_at.is_some(),
+        "members_create_hooks": ws.members_create_hooks, "sign_in_policy": ws.sign_in_policy,
+    });
+    NewEvent::workspace(kind::WORKSPACE_UPDATED, ws.id, data)
 }
 
 impl From<&WorkspaceAccess> for WorkspaceView {
@@ -105,6 +118,7 @@ pub async fn create(
         retention_days: Set(None),
         guests_allowed: Set(true),
         storage_quota_bytes: Set(None),
+        archived_at: Set(None),
     }
     .insert(&**tx)
     .await

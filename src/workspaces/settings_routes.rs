@@ -64,6 +64,7 @@ pub async fn change(
         am.sign_in_policy = Set(p.as_str().into());
     }
     let updated = am.update(&*tx).await?;
+    tx.emit(crate::workspaces::service::updated_event(&updated));
     let mut signed_out = Vec::new();
     if updated.sign_in_policy != workspace.sign_in_policy && updated.sign_in_policy == SignInPolicy::SsoOnly.as_str() {
         signed_out = crate::sso::policy::end_password_sessions(&*tx, updated.id).await?;

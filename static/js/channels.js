@@ -7,7 +7,7 @@ import { $, h } from "./dom.js";
 import { toast } from "./toast.js";
 import { api } from "./api.js";
 import { confirmDialog } from "./prompts.js";
-import { channelLabel, defaultChannel, mainComposer, mergeChannel, S, T, V } from "./state.js";
+import { channelLabel, defaultChannel, mainComposer, mergeChannel, S, T, V, wsArchived } from "./state.js";
 import { updatePresenceSubSoon } from "./presence.js";
 import { renderSidebar, renderSidebarSoon } from "./sidebar.js";
 import { renderHeader, showEmpty } from "./channel-header.js";
@@ -70,10 +70,11 @@ export function renderComposerState() {
     note.hidden = false;
     note.replaceChildren(h("span", null, `You are viewing ${channelLabel(ch)}.`),
       h("button", { type: "button", class: "btn primary", "data-testid": "join-channel", onclick: () => joinChannel(ch.id) }, "Join channel"));
-  } else if (ch.archived) {
+  } else if (ch.archived || wsArchived(ch.workspace_id)) {
     slot.hidden = true;
     note.hidden = false;
-    note.replaceChildren(h("span", null, "This channel is archived. Its history stays readable."));
+    const what = ch.archived ? "channel" : "workspace";
+    note.replaceChildren(h("span", { "data-testid": "archived-note" }, `This ${what} is archived. Its history stays readable.`));
   } else {
     slot.hidden = false;
     note.hidden = true;

@@ -61,6 +61,7 @@ const EVENTS = {
   "member.left": (e) => onMemberLeft(e.data),
   "read.updated": (e) => applyRead(e.data.channel_id, e.data.last_read_seq, true),
   "user.updated": (e) => onUserUpdated(e.data),
+  "workspace.updated": (e) => onWorkspaceUpdated(e.data),
   "workspace.member_added": (e) => onWorkspaceMemberAdded(e.workspace_id, e.data),
   "workspace.member_removed": (e) => onWorkspaceMemberRemoved(e.workspace_id, e.data),
   "workspace.member_updated": (e) => onWorkspaceMemberAdded(e.workspace_id, e.data),
@@ -167,6 +168,16 @@ function onChannelUpdated(v) {
   mergeChannel(v);
   renderSidebarSoon();
   if (v.id === V.channelId) { renderHeader(); renderHistoryTop(); if (Panel.mode === "details") renderDetails(); }
+}
+
+/** Renamed, archived or unarchived, or its settings changed; my own role stays mine. */
+function onWorkspaceUpdated(w) {
+  const i = S.workspaces.findIndex((x) => x.id === w.id);
+  if (i < 0) return;
+  S.workspaces[i] = { ...S.workspaces[i], ...w };
+  renderSidebar();
+  renderHeader();
+  renderComposerState();
 }
 
 function setArchived(chId, archived) {

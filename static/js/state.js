@@ -58,12 +58,13 @@ export function release() {
 }
 
 export const isConv = (ch) => !!ch && (ch.kind === "direct" || ch.kind === "group");
-export const canPost = (ch) => !!ch && !!ch.membership && !ch.archived;
+export const wsArchived = (wsId) => !!(S.workspaces.find((w) => w.id === wsId) || {}).archived;
+export const canPost = (ch) => !!ch && !!ch.membership && !ch.archived && !wsArchived(ch.workspace_id);
 export const authorId = (m) => (m && m.author ? m.author.id : null);
 const wsRole = (wsId) => (S.workspaces.find((w) => w.id === wsId) || {}).my_role || "member";
 export const isWsAdmin = (wsId) => ["admin", "owner"].includes(wsRole(wsId));
 export const canManage = (ch) => !!ch && !isConv(ch) && ((ch.membership && ch.membership.role === "admin") || isWsAdmin(ch.workspace_id));
-export const canEditTopic = (ch) => !!ch && !isConv(ch) && !!ch.membership && !ch.archived;
+export const canEditTopic = (ch) => canPost(ch) && !isConv(ch);
 export const channelsOf = (wsId) => [...S.channels.values()].filter((c) => c.workspace_id === wsId && c.membership);
 export const hashFor = (wsId, chId) => (chId ? `#/w/${wsId}/c/${chId}` : `#/w/${wsId}`);
 

@@ -54,11 +54,13 @@ async fn a_compliance_export_holds_exactly_the_scope_asked_for_and_only_its_requ
     bob.post_empty(&format!("/api/v1/channels/{plans}/join")).await.expect(204);
     let first = bob.say(plans, "the first plan").await;
     let first = first["id"].as_str().expect("id").to_owned();
-    bob.patch(&format!("/api/v1/messages/{first}"), serde_json::json!({"text": "the first plan, revised"}))
-        .await
-        .expect(200);
+    for text in ["the first plan, amended", "the first plan, revised"] {
+        bob.patch(&format!("/api/v1/messages/{first}"), serde_json::json!({"text": text})).await.expect(200);
+    }
     ada.post(&format!("/api/v1/messages/{first}/reactions"), serde_json::json!({"emoji": "eyes"})).await.expect(200);
     let gone = ada.say(plans, "a secret to forget").await;
+    let secret = serde_json::json!({"text": "a secret to forget, edited"});
+    ada.patch(&format!("/api/v1/messages/{}", gone["id"].as_str().expect("id")), secret).await.expect(200);
     ada.delete(&format!("/api/v1/messages/{}", gone["id"].as_str().expect("id"))).await.expect(204);
     let bytes = b"quarterly numbers".to_vec();
     let up = crate::files_support::upload(&ada, plans, "numbers.txt", bytes.clone()).await.expect(201);
@@ -83,8 +85,15 @@ async fn a_compliance_export_holds_exactly_the_scope_asked_for_and_only_its_requ
     assert_eq!(revised["text"], "the first plan, revised");
     assert!(revised["edited_at"].is_string() && revised["author"] == "bob");
     assert_eq!(revised["reactions"][0]["emoji"], "eyes");
+    let earlier: Vec<&str> =
+        revised["edits"].as_array().expect("edits").iter().filter_map(|e| e["text"].as_str()).collect();
+    assert_eq!(earlier, ["the first plan", "the first plan, amended"], "earlier texts, oldest first");
+    assert_eq!(revised["edits"][0]["written_at"], revised["created_at"]);
+    assert_eq!(revised["edits"][1]["replaced_at"], revised["edited_at"]);
     let tombstone = lines.iter().find(|l| l["deleted_at"].is_string()).expect("the deleted message");
     assert_eq!(tombstone["text"], "", "a deleted message keeps no text");
+    assert_eq!(tombstone["edits"], serde_json::json!([]), "nor its earlier texts");
+    assert!(!text.contains("a secret to forget"), "{text}");
     let attached = lines.iter().find(|l| l["text"] == "numbers attached").expect("the message with a file");
     assert_eq!(attached["files"][0]["sha256"], format!("{:x}", Sha256::digest(&bytes)));
     assert!(!text.contains("elsewhere in Acme") && !text.contains("another workspace"));

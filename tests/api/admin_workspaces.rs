@@ -186,9 +186,13 @@ async fn an_admin_renames_a_workspace_and_moves_a_person_to_another() {
     let (mut ada, ws) = app.setup_admin().await;
     ada.origin = Some(app.base.clone());
     let bob = app.join(&ada, ws, "bob", "member").await;
+    let mut socket = crate::ws_client::Ws::connect(&bob).await;
     let rename =
         ada.request(Method::POST, &format!("/admin/workspaces/{ws}/name")).form(&[("name", "Acme Corporation")]);
     Client::finish(rename).await.expect(303);
+    socket
+        .expect("renamed live", |v| v["type"] == "workspace.updated" && v["data"]["name"] == "Acme Corporation")
+        .await;
     assert_eq!(bob.get("/api/v1/workspaces").await.expect(200).body[0]["name"], "Acme Corporation");
     ada.send(Method::PUT, &format!("/api/v1/admin/workspaces/{ws}/name"), Some(json!({"name": "  "})))
         .await
@@ -218,4 +222,65 @@ async fn an_admin_renames_a_workspace_and_moves_a_person_to_another() {
     for want in ["workspace.renamed", "workspace.created", "workspace.member_added", "workspace.member_removed"] {
         assert!(actions.contains(&want), "{want} in {actions:?}");
     }
+}
+
+#[tokio::test]
+async fn an_archived_workspace_stays_readable_but_nothing_in_it_changes_until_it_is_unarchived() {
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let (mut ada, ws) = app.setup_admin().await;
+    ada.origin = Some(app.base.clone());
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let general = ada.general(ws).await;
+    let plans = ada.channel(ws, "plans", false).await;
+    let kept = bob.say(general, "the migration plan").await;
+    let kept_id = kept["id"].as_str().expect("id").to_owned();
+    let hook = ada.post(&format!("/api/v1/channels/{general}/hooks"), json!({"name": "Alerts"})).await.expect(201);
+    let hook_url = hook.body["url"].as_str().expect("url").to_owned();
+    let (beta, _) = crate::helpers::create_workspace(&ada, "Beta").await;
+    let elsewhere = ada.general(beta).await;
+    let mut socket = crate::ws_client::Ws::connect(&bob).await;
+
+    let archive = ada.request(Method::POST, &format!("/admin/workspaces/{ws}/state")).form(&[("act", "archive")]);
+    Client::finish(archive).await.expect(303);
+    socket
+        .expect("the workspace archived", |v| {
+            v["type"] == "workspace.updated" && v["data"]["archived"] == true && v["data"]["id"] == ws.to_string()
+        })
+        .await;
+    assert_eq!(bob.get(&format!("/api/v1/workspaces/{ws}")).await.expect(200).body["archived"], true);
+    let page = ada.get(&format!("/admin/workspaces/{ws}")).await.expect(200);
+    assert!(html(&page).contains("data-testid=\"archived\""));
+
+    // Still readable and searchable…
+    let history = bob.get(&format!("/api/v1/channels/{general}/messages")).await.expect(200).body;
+    assert!(history.to_string().contains("the migration plan"), "{history}");
+    bob.get("/api/v1/search?q=migration").await.expect(200);
+    // …but nothing changes, by any door.
+    let archived = |r: crate::client::Resp| r.expect_err(409, "workspace_archived");
+    archived(bob.post(&format!("/api/v1/channels/{general}/messages"), json!({"text": "hi"})).await);
+    archived(bob.patch(&format!("/api/v1/messages/{kept_id}"), json!({"text": "changed"})).await);
+    archived(bob.post(&format!("/api/v1/messages/{kept_id}/reactions"), json!({"emoji": "eyes"})).await);
+    archived(bob.post_empty(&format!("/api/v1/channels/{plans}/join")).await);
+    archived(bob.post(&format!("/api/v1/workspaces/{ws}/channels"), json!({"name": "new-one"})).await);
+    archived(bob.post(&format!("/api/v1/workspaces/{ws}/conversations"), json!({"user_ids": [ada.user_id]})).await);
+    archived(ada.post(&format!("/api/v1/workspaces/{ws}/invites"), json!({"role": "member"})).await);
+    archived(ada.patch(&format!("/api/v1/channels/{plans}"), json!({"name": "renamed"})).await);
+    let hooked = reqwest::Client::new().post(&hook_url).json(&json!({"text": "alert"})).send().await.expect("hook");
+    assert_eq!(hooked.status().as_u16(), 410, "an incoming webhook is refused as for an archived channel");
+    ada.say(elsewhere, "Beta is not archived").await;
+    let export = ada.post("/api/v1/admin/exports", json!({"scope": "workspace", "id": ws})).await.expect(202);
+    assert!(export.id() != Uuid::nil(), "an archived workspace can still be exported");
+
+    ada.send(Method::PUT, &format!("/api/v1/admin/workspaces/{ws}/state"), Some(json!({"archived": false})))
+        .await
+        .expect(204);
+    socket.expect("unarchived", |v| v["type"] == "workspace.updated" && v["data"]["archived"] == false).await;
+    bob.say(general, "back in business").await;
+    let after = bob.get(&format!("/api/v1/channels/{general}/messages")).await.expect(200).body;
+    assert!(!after.to_string().contains("\"hi\""), "nothing refused was stored");
+    let audit = ada.get(&format!("/api/v1/admin/audit?action=workspace.&workspace={ws}")).await.expect(200).body;
+    let actions: Vec<&str> =
+        audit["entries"].as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"workspace.archived") && actions.contains(&"workspace.unarchived"), "{actions:?}");
 }

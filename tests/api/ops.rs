@@ -60,6 +60,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/admin/workspaces/{workspace_id}/settings"),
     ("put", "/api/v1/admin/workspaces/{workspace_id}/limits"),
     ("put", "/api/v1/admin/workspaces/{workspace_id}/name"),
+    ("put", "/api/v1/admin/workspaces/{workspace_id}/state"),
     ("post", "/api/v1/admin/workspaces/{workspace_id}/members"),
     ("put", "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}"),
     ("delete", "/api/v1/admin/workspaces/{workspace_id}/members/{user_id}"),

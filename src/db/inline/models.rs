@@ -74,7 +74,7 @@ from_inline!(crate::accounts::model::user::Model, {
 
 from_inline!(crate::workspaces::model::workspace::Model, {
     id, name, slug, created_by, created_at, members_create_hooks, sign_in_policy, retention_days,
-    guests_allowed, storage_quota_bytes,
+    guests_allowed, storage_quota_bytes, archived_at,
 });
 
 from_inline!(crate::workspaces::model::member::Model, {

@@ -44,11 +44,7 @@ pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 pub async fn deliveries(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let shown = async {
-        let hook = integrations::list(&state)
-            .await?
-            .into_iter()
-            .find(|r| r.kind == "outgoing_hook" && r.id == id)
-            .ok_or(crate::error::AppError::NotFound("hook"))?;
+        let hook = integrations::outgoing_hook(&state, id).await?;
         let q = LogQuery { limit: Some(DELIVERIES_SHOWN), before: None, state: None };
         let deliveries = integrations::deliveries(&state.db.conn, id, &q).await?;
         let view = DeliveriesPage { section: "integrations", hook, deliveries };

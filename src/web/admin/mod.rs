@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(workspaces::settings)
             .service(workspaces::limits)
             .service(workspaces::rename)
+            .service(workspaces::set_state)
             .service(workspaces::add)
             .service(workspaces::channel)
             .service(workspaces::member)

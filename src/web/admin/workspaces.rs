@@ -288,6 +288,32 @@ pub async fn rename(
 }
 
 #[derive(Deserialize)]
+pub struct StateForm {
+    /// `archive` or `unarchive`.
+    act: String,
+}
+
+#[post("/workspaces/{workspace_id}/state")]
+pub async fn set_state(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<StateForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: StateForm| async move {
+        let archived = match form.act.as_str() {
+            "archive" => true,
+            "unarchive" => false,
+            _ => return Err(AppError::invalid("act", "archive or unarchive")),
+        };
+        workspaces::set_archived(&state, admin.id, id, archived).await?;
+        Ok(redirect(&self::path(id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
 pub struct AddForm {
     username: String,
     role: WorkspaceRole,

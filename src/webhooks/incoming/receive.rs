@@ -134,7 +134,7 @@ async fn deliver(
     let msg = integrations::convert_value(source, &headers, &json).map_err(convert_refusal)?;
 
     let access = target(conn, &h, home, msg.channel.as_deref()).await.map_err(|e| refused(&e))?;
-    if access.channel.archived_at.is_some() {
+    if access.ensure_writable().is_err() {
         return Err(answer(StatusCode::GONE, "channel_is_archived"));
     }
     let author = user::Entity::find_by_id(h.bot_user_id)

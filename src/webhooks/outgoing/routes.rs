@@ -33,6 +33,7 @@ pub async fn create(
     body: web::Json<NewOutgoingHook>,
 ) -> AppResult<HttpResponse> {
     let ws = access::workspace(&state.db, me.id(), path.into_inner()).await?;
+    ws.ensure_writable()?;
     let channel = match body.channel_id {
         Some(id) => {
             let c = access::channel(&state.db, me.id(), id, Need::Read).await?;
