@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod bots;
 pub mod channels;

@@ -29,6 +29,11 @@ enum Command {
     Migrate,
     /// Rebuild the search index from the database (safe while the server runs).
     Reindex,
+    /// Copy an embedded install (SQLite and local files) into DIR while it serves: a
+    /// consistent database snapshot, the files, the key, and a manifest of checksums.
+    Backup { dir: PathBuf },
+    /// Restore a backup made by `parley backup` into this configuration's empty install.
+    Restore { dir: PathBuf },
     /// Administration: accounts, workspaces, retention, compliance export.
     Admin {
         #[command(subcommand)]
@@ -212,6 +217,34 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin { command } => admin(settings, command).await,
+        Command::Backup { dir } => {
+            let started = std::time::Instant::now();
+            let m = tokio::task::spawn_blocking(move || parley::backup::create(&settings, &dir)).await??;
+            let bytes = m.database.bytes + m.files.iter().map(|f| f.bytes).sum::<u64>();
+            println!(
+                "backed up {} messages and {} files ({:.1} MiB) in {:.1} s{}",
+                m.messages,
+                m.files.len(),
+                bytes as f64 / 1_048_576.0,
+                started.elapsed().as_secs_f64(),
+                if m.missing_files.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} files were deleted while copying (listed in the manifest)", m.missing_files.len())
+                }
+            );
+            Ok(())
+        }
+        Command::Restore { dir } => {
+            let m = tokio::task::spawn_blocking(move || parley::backup::restore(&settings, &dir)).await??;
+            println!(
+                "restored the backup of {} ({} messages, {} files); start the server to use it",
+                m.created_at,
+                m.messages,
+                m.files.len()
+            );
+            Ok(())
+        }
         Command::Reindex => {
             let db = open_db(&settings).await?;
             let index = parley::search::open(&db, &settings.search)?;

@@ -93,6 +93,8 @@ pub struct RealtimeSettings {
     #[serde(serialize_with = "crate::settings::without_credentials")]
     pub nats_url: String,
     pub queue_len: usize,
+    /// Sockets one person may hold open on one node; 0: no limit.
+    pub max_sockets_per_person: usize,
     pub heartbeat_s: u64,
     pub dead_after_s: u64,
     pub retention_days: i64,
@@ -129,6 +131,8 @@ pub struct FileSettings {
     pub max_upload_bytes: u64,
     pub upload_idle_timeout_s: u64,
     pub workspace_quota_bytes: u64,
+    /// An upload no message carries is deleted after this many hours; 0 keeps it.
+    pub unattached_keep_hours: u64,
     pub thumbnail_px: u32,
     pub image_max_bytes: u64,
     pub image_max_pixels: u64,

@@ -248,6 +248,16 @@ async fn housekeeping(state: AppState) {
             if let Err(e) = crate::sso::inactive::deactivate_stale(&state).await {
                 tracing::warn!(error = %e, "deactivating people absent from their identity provider failed");
             }
+            let keep_hours = state.settings.files.unattached_keep_hours;
+            if keep_hours > 0 {
+                let before =
+                    crate::clock::now_ms() - i64::try_from(keep_hours).unwrap_or(i64::MAX / 3_600_000) * 3_600_000;
+                match crate::files::sweep::unattached(&state.db, before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(files = n, "deleted uploads no message carried"),
+                    Err(e) => tracing::warn!(error = %e, "deleting uploads no message carried"),
+                }
+            }
             if let Err(e) = crate::commands::prune_response_urls(&state.db.conn).await {
                 tracing::warn!(error = %e, "response URL pruning skipped");
             }

@@ -14,7 +14,8 @@ use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
 const VERSION: &str = "v1:";
-const KEY_FILE: &str = "secret.key";
+/// The key's file in the data directory, when the configuration gives none.
+pub const KEY_FILE: &str = "secret.key";
 
 pub struct Sealer {
     key: LessSafeKey,

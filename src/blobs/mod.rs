@@ -69,18 +69,20 @@ pub trait BlobWriter: Send {
     async fn abort(self: Box<Self>);
 }
 
+/// Where the local store keeps its objects.
+pub fn local_dir(settings: &Settings) -> std::path::PathBuf {
+    if settings.files.local_dir.as_os_str().is_empty() {
+        settings.server.data_dir.join("files")
+    } else {
+        settings.files.local_dir.clone()
+    }
+}
+
 /// The store the settings ask for.
 pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn BlobStore>> {
     let files = &settings.files;
     Ok(match files.backend {
-        FileBackend::Local => {
-            let dir = if files.local_dir.as_os_str().is_empty() {
-                settings.server.data_dir.join("files")
-            } else {
-                files.local_dir.clone()
-            };
-            Arc::new(local::LocalStore::new(dir))
-        }
+        FileBackend::Local => Arc::new(local::LocalStore::new(local_dir(settings))),
         FileBackend::S3 => Arc::new(s3::S3Store::new(&files.s3, Duration::from_secs(files.s3.presign_ttl_s))?),
     })
 }

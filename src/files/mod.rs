@@ -5,6 +5,7 @@ pub mod model;
 pub mod routes;
 pub mod service;
 pub mod sniff;
+pub mod sweep;
 pub mod thumbnail;
 pub mod upload;
 pub mod view;

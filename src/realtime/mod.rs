@@ -10,6 +10,7 @@ pub mod model;
 pub mod outbound;
 pub mod presence;
 pub mod presence_routes;
+pub mod quota;
 pub mod relay;
 pub mod routes;
 pub mod session;
@@ -27,6 +28,7 @@ pub struct Realtime {
     pub bus: SharedBus,
     pub hub: HubHandle,
     pub presence: std::sync::Arc<presence::Presence>,
+    pub sockets_per_person: std::sync::Arc<quota::SocketQuota>,
     pub queue_len: usize,
     pub heartbeat: Duration,
     pub dead_after: Duration,
@@ -44,6 +46,7 @@ impl Realtime {
             bus,
             hub,
             presence,
+            sockets_per_person: quota::SocketQuota::new(settings.max_sockets_per_person),
             queue_len: settings.queue_len.max(8),
             heartbeat: Duration::from_secs(settings.heartbeat_s.max(1)),
             dead_after: Duration::from_secs(settings.dead_after_s.max(2)),

@@ -169,6 +169,9 @@ async fn serve(
         Err(outcome) => return outcome,
     };
     let rt = &state.realtime;
+    let Some(_slot) = rt.sockets_per_person.take(me.id) else {
+        return (close::TOO_MANY_SOCKETS, "too many sockets for this account: close some");
+    };
     let session_id = rt.hub.new_id();
     let close_slot: CloseSlot = Arc::new(Mutex::new(None));
     // Attached before registering: nothing the hub routes to the socket can miss it.

@@ -73,7 +73,8 @@ function rtClosed(code) {
     api("GET", "/me", undefined, { quiet: true }).then(() => rtScheduleReconnect(), (e) => { if (e.status !== 401) rtScheduleReconnect(); });
     return;
   }
-  rtScheduleReconnect(code === 1013 ? 2000 : 0);
+  if (code === 4029) toast("Too many open tabs or devices for this account: close some. Retrying.", "error");
+  rtScheduleReconnect(code === 1013 ? 2000 : code === 4029 ? 30000 : 0);
 }
 
 function rtScheduleReconnect(minDelay = 0) {

@@ -84,3 +84,45 @@ async fn an_upload_the_client_abandons_midway_leaves_nothing() {
     let rows = parley::files::model::file::Entity::find().count(&app.state.db.conn).await.expect("count");
     panic!("left behind: {rows} row(s), objects {:?}", store.leftovers(ws).await);
 }
+
+#[tokio::test]
+async fn an_upload_no_message_carried_for_a_day_is_deleted_with_its_bytes_and_others_are_kept() {
+    use parley::files::model::file;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = fs::spawn(|_| {}).await;
+    let store = Inspect::of(&app);
+    let (ada, ws) = app.setup_admin().await;
+    let general = ada.general(ws).await;
+    let conn = &app.state.db.conn;
+    let forgotten = fs::upload(&ada, general, "forgotten.txt", b"never sent".to_vec()).await.expect(201).id();
+    let shared = fs::upload(&ada, general, "shared.txt", b"sent with a message".to_vec()).await.expect(201).id();
+    let fresh = fs::upload(&ada, general, "fresh.txt", b"still being written about".to_vec()).await.expect(201).id();
+    let body = serde_json::json!({"text": "the shared one", "file_ids": [shared]});
+    ada.post(&format!("/api/v1/channels/{general}/messages"), body).await.expect(201);
+    let two_days_ago = parley::clock::now_ms() - 48 * 3_600_000;
+    file::Entity::update_many()
+        .col_expr(file::Column::CreatedAt, two_days_ago.into())
+        .filter(file::Column::Id.is_in([forgotten, shared]))
+        .exec(conn)
+        .await
+        .expect("backdate");
+    let mut socket = crate::ws_client::Ws::connect(&ada).await;
+
+    let day_ago = parley::clock::now_ms() - 24 * 3_600_000;
+    assert_eq!(parley::files::sweep::unattached(&app.state.db, day_ago).await.expect("sweep"), 1);
+    socket
+        .expect("the uploader is told", |v| v["type"] == "file.deleted" && v["data"]["id"] == forgotten.to_string())
+        .await;
+    ada.get(&format!("/api/v1/files/{forgotten}")).await.expect_err(404, "file_not_found");
+    ada.get(&format!("/api/v1/files/{shared}/content")).await.expect(200);
+    ada.get(&format!("/api/v1/files/{fresh}/content")).await.expect(200);
+    let key = file::Entity::find_by_id(forgotten).one(conn).await.expect("row").expect("kept as deleted").storage_key;
+    for _ in 0..200 {
+        if !store.leftovers(ws).await.iter().any(|o| o.contains(&key)) {
+            assert_eq!(store.leftovers(ws).await.len(), 2, "the other two stay");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the forgotten upload's bytes were not purged: {:?}", store.leftovers(ws).await);
+}

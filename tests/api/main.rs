@@ -9,6 +9,7 @@ mod admin_workspaces;
 mod auth;
 mod auth_cache;
 mod authz;
+mod backup;
 mod bad_input;
 mod bots;
 mod channels;

@@ -230,3 +230,31 @@ async fn one_address_may_hold_only_so_many_connections() {
     }
     assert_eq!(status, 200, "a closed connection frees its slot");
 }
+
+#[tokio::test]
+async fn one_account_cannot_hold_more_sockets_than_its_allowance_and_a_closed_one_frees_a_place() {
+    use crate::ws_client::{close_code_of, Options, Ws};
+    let app = TestApp::spawn_with(|s| s.realtime.max_sockets_per_person = 3, Default::default()).await;
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(Ws::connect(&ada).await);
+    }
+    let hello = serde_json::json!({"type": "hello", "token": ada.token});
+    let mut fourth = Ws::raw(&ada, Options::default(), hello.clone()).await.expect("handshake");
+    assert_eq!(close_code_of(&mut fourth).await, Some(4029), "the fourth is closed");
+    Ws::connect(&bob).await; // someone else is counted apart
+    held.pop().expect("one").close().await;
+    for _ in 0..100 {
+        let mut again = Ws::raw(&ada, Options::default(), hello.clone()).await.expect("handshake");
+        let first =
+            tokio::time::timeout(std::time::Duration::from_secs(5), futures_util::StreamExt::next(&mut again)).await;
+        // Admitted: frames follow (`ready`); refused: the close frame comes first.
+        if let Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(_)))) = first {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the place of the closed socket was not given back");
+}

@@ -20,6 +20,8 @@ pub mod close {
     /// Why a socket closed with TOO_SLOW: it resumes from its position.
     pub const TOO_SLOW_REASON: &str = "too slow: reconnect and resume";
     pub const DEACTIVATED: u16 = 4010;
+    /// The person already holds `realtime.max_sockets_per_person` sockets on this node.
+    pub const TOO_MANY_SOCKETS: u16 = 4029;
     pub const HEARTBEAT_TIMEOUT: u16 = 4011;
     pub const SERVICE_RESTART: u16 = 1012;
     /// RFC 6455: a frame or message over the size limit.
