@@ -25,6 +25,15 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         })
     }
 
+    /// Keys tracked now.
+    pub fn len(&self) -> usize {
+        self.limiter.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.limiter.is_empty()
+    }
+
     /// Forgets keys whose budget is full again (housekeeping).
     pub fn prune(&self) {
         self.limiter.retain_recent();

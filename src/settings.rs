@@ -54,6 +54,10 @@ pub struct ServerSettings {
     pub shutdown_timeout_s: u64,
     pub listen_backlog: i32,
     pub max_connections_per_ip: usize,
+    /// Requests a credential (token, session, hook URL) may make per minute; 0: no limit.
+    pub requests_per_minute_per_credential: u32,
+    /// Requests without a credential one client address may make per minute; 0: no limit.
+    pub requests_per_minute_per_address: u32,
     /// 32 bytes, base64: seals secrets Parley reads back. Empty: a key file in data_dir.
     #[serde(serialize_with = "crate::settings::redact")]
     pub secret_key: SecretString,

@@ -87,6 +87,10 @@ impl Application {
                 settings.server.secret_key.expose_secret(),
                 &settings.server.data_dir,
             )?),
+            request_rate: Arc::new(crate::edge::request_rate::RequestRate::new(
+                settings.server.requests_per_minute_per_credential,
+                settings.server.requests_per_minute_per_address,
+            )),
             hook_limiter: Arc::new(crate::webhooks::incoming::rate::HookLimiter::new(
                 settings.integrations.hook_per_minute,
                 settings.integrations.hook_burst,
@@ -222,6 +226,7 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         state.login_throttle.prune();
         state.hook_limiter.prune();
+        state.request_rate.prune();
         state.sso.prune();
         crate::ops::memory::release_free_memory();
         if let Err(e) = crate::admin::nodes::heartbeat(&state).await {

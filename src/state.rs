@@ -28,6 +28,8 @@ pub struct AppState {
     pub connections: Arc<Connections>,
     /// Seals and opens secrets kept at rest (auth::sealed).
     pub sealer: Arc<crate::auth::sealed::Sealer>,
+    /// Request budgets per credential and per client address (edge::request_rate).
+    pub request_rate: Arc<crate::edge::request_rate::RequestRate>,
     /// Per-hook rate limits of incoming webhooks.
     pub hook_limiter: Arc<crate::webhooks::incoming::rate::HookLimiter>,
     /// The guarded client every outgoing call goes through.

@@ -1,6 +1,6 @@
 //! The middleware every request passes first: refuse connections over their address's
 //! cap, count the request for a graceful stop, refuse control characters in the path and
-//! query, watch the body as it arrives, note where the request comes from (for the audit
+//! query, hold requests to their credential's or address's rate, watch the body as it arrives, note where the request comes from (for the audit
 //! log), and put the security headers on the answer.
 use std::time::Duration;
 
@@ -20,8 +20,14 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 fn refuse(req: ServiceRequest, err: &AppError, state: &AppState) -> ServiceResponse<BoxBody> {
-    let mut res = req.into_response(err.error_response());
+    let mut res = answer(req, err, state);
     res.response_mut().head_mut().set_connection_type(ConnectionType::Close);
+    res
+}
+
+/// An error answer that keeps the connection (the client may go on after waiting).
+fn answer(req: ServiceRequest, err: &AppError, state: &AppState) -> ServiceResponse<BoxBody> {
+    let mut res = req.into_response(err.error_response());
     headers::apply(&mut res, &state.settings);
     res
 }
@@ -60,6 +66,11 @@ pub async fn guard(
     if let Err(c) = query_check {
         return Ok(refuse(req, &AppError::invalid("query", c.to_string()), &state));
     }
+    let ip = client_ip(req.request(), &state.settings.server.trusted_proxies);
+    let session_cookie = crate::auth::current_user::session_cookie_name(&state);
+    if let Err(retry_after_s) = state.request_rate.check(&req, session_cookie, ip) {
+        return Ok(answer(req, &AppError::RateLimited { retry_after_s }, &state));
+    }
 
     if has_body(&req) {
         let server = &state.settings.server;
@@ -75,10 +86,7 @@ pub async fn guard(
         req.set_payload(Payload::from(Box::pin(body) as super::BoxedStream));
     }
 
-    let origin = RequestOrigin {
-        ip: client_ip(req.request(), &state.settings.server.trusted_proxies),
-        client: req.headers().get(header::USER_AGENT).cloned(),
-    };
+    let origin = RequestOrigin { ip, client: req.headers().get(header::USER_AGENT).cloned() };
     let mut res = origin::scope(origin, next.call(req)).await?.map_into_boxed_body();
     headers::apply(&mut res, &state.settings);
     if state.connections.is_draining() {

@@ -1,6 +1,11 @@
 //! Fan-out between nodes: in-process by default, NATS when several Parley nodes share
 //! one database. A publish is fire-and-forget: durable events are in the log already,
 //! and each hub fills any gap from there, so a lost publish delays but never loses.
+//! That is also the outbox's policy while NATS is unreachable: at most
+//! `OUTBOX_EVENTS` events wait to be published (beside the NATS client's own buffer of
+//! 2,048 publishes); past that a batch is dropped (counted and logged) instead of growing
+//! memory, and the other nodes read it from the log.
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -12,6 +17,8 @@ use super::event::{Event, Outgoing, Shared};
 
 const LOCAL_CAPACITY: usize = 65_536;
 const SUBJECT: &str = "parley.events";
+/// Events waiting for NATS, at most (a few seconds of a busy node's output).
+pub const OUTBOX_EVENTS: usize = 65_536;
 
 pub trait Bus: Send + Sync {
     /// Sends events to every node's hub, this one included.
@@ -59,11 +66,25 @@ struct Envelope {
 pub struct NatsBus {
     local: broadcast::Sender<Shared>,
     outbox: mpsc::UnboundedSender<Vec<Event>>,
+    counts: Arc<OutboxCounts>,
+    capacity: usize,
     client: async_nats::Client,
+}
+
+/// What waits in the outbox, and what it has dropped since start.
+#[derive(Default)]
+struct OutboxCounts {
+    waiting: AtomicUsize,
+    dropped: AtomicU64,
 }
 
 impl NatsBus {
     pub async fn connect(url: &str) -> anyhow::Result<Arc<Self>> {
+        Self::connect_bounded(url, OUTBOX_EVENTS).await
+    }
+
+    /// With an outbox of `capacity` events (tests use a small one).
+    pub async fn connect_bounded(url: &str, capacity: usize) -> anyhow::Result<Arc<Self>> {
         let client = async_nats::connect(url).await?;
         let node = Uuid::now_v7();
         let local = broadcast::channel(LOCAL_CAPACITY).0;
@@ -84,16 +105,30 @@ impl NatsBus {
         });
         // One publisher task keeps this node's events in order on the wire.
         let (outbox, mut rx) = mpsc::unbounded_channel::<Vec<Event>>();
-        let publisher = client.clone();
+        let counts = Arc::new(OutboxCounts::default());
+        let (publisher, published) = (client.clone(), counts.clone());
         tokio::spawn(async move {
             while let Some(events) = rx.recv().await {
-                let Ok(body) = serde_json::to_vec(&Envelope { node, events }) else { continue };
-                if let Err(e) = publisher.publish(SUBJECT, body.into()).await {
-                    tracing::warn!(error = %e, "NATS publish failed; other nodes catch up from the log");
+                let n = events.len();
+                if let Ok(body) = serde_json::to_vec(&Envelope { node, events }) {
+                    if let Err(e) = publisher.publish(SUBJECT, body.into()).await {
+                        tracing::warn!(error = %e, "NATS publish failed; other nodes catch up from the log");
+                    }
                 }
+                published.waiting.fetch_sub(n, Ordering::Relaxed);
             }
         });
-        Ok(Arc::new(Self { local, outbox, client }))
+        Ok(Arc::new(Self { local, outbox, counts, capacity: capacity.max(1), client }))
+    }
+
+    /// Events waiting to be published now.
+    pub fn waiting(&self) -> usize {
+        self.counts.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Events dropped because the outbox was full (the other nodes read them from the log).
+    pub fn dropped(&self) -> u64 {
+        self.counts.dropped.load(Ordering::Relaxed)
     }
 }
 
@@ -102,7 +137,24 @@ impl Bus for NatsBus {
         for e in &events {
             let _ = self.local.send(Outgoing::new(e.clone()));
         }
-        let _ = self.outbox.send(events);
+        let n = events.len();
+        let waiting = self.counts.waiting.fetch_add(n, Ordering::Relaxed);
+        if waiting + n > self.capacity {
+            self.counts.waiting.fetch_sub(n, Ordering::Relaxed);
+            let before = self.counts.dropped.fetch_add(n as u64, Ordering::Relaxed);
+            // The first drop, then one line per 10,000 events, not one per batch.
+            if before == 0 || before / 10_000 != (before + n as u64) / 10_000 {
+                tracing::warn!(
+                    dropped = before + n as u64,
+                    waiting,
+                    "NATS outbox full (NATS unreachable?): events dropped; other nodes read them from the log"
+                );
+            }
+            return;
+        }
+        if self.outbox.send(events).is_err() {
+            self.counts.waiting.fetch_sub(n, Ordering::Relaxed);
+        }
     }
     fn subscribe(&self) -> broadcast::Receiver<Shared> {
         self.local.subscribe()

@@ -64,3 +64,101 @@ async fn each_nodes_admin_pages_list_both_nodes_with_their_sockets() {
         assert_eq!(seen, 2, "both nodes, from {}", node.base);
     }
 }
+
+/// A NATS server of the test's own (so it can be stopped), on a fixed free port.
+fn own_nats(port: u16) -> std::process::Child {
+    std::process::Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nats-server on PATH")
+}
+
+async fn connected(bus: &parley::realtime::bus::NatsBus, up: bool) {
+    use parley::realtime::bus::Bus;
+    for _ in 0..300 {
+        if bus.health().is_some_and(|h| h.is_ok() == up) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the bus never became {}", if up { "connected" } else { "disconnected" });
+}
+
+fn event(kind: &str) -> parley::realtime::event::Event {
+    parley::realtime::event::Event {
+        kind: kind.into(),
+        pos: None,
+        at: 0,
+        audience: parley::realtime::event::Audience::Workspace,
+        workspace_id: None,
+        channel_id: None,
+        user_id: None,
+        data: serde_json::json!({}),
+    }
+}
+
+/// Publishes `kind` every 200 ms until the other node hears it (its subscription may
+/// reach the server after a publish, or be renewed after a reconnect).
+async fn hears(
+    publisher: &parley::realtime::bus::NatsBus,
+    heard: &mut tokio::sync::broadcast::Receiver<parley::realtime::event::Shared>,
+    kind: &str,
+) {
+    use parley::realtime::bus::Bus;
+    for _ in 0..150 {
+        publisher.publish(vec![event(kind)]);
+        let wait = tokio::time::Instant::now() + std::time::Duration::from_millis(200);
+        while let Ok(got) = tokio::time::timeout_at(wait, heard.recv()).await {
+            match got {
+                Ok(e) if e.event.kind == kind => return,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    panic!("the other node never heard {kind:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nats_outbox_stays_bounded_while_nats_is_down_and_publishing_resumes_when_it_returns() {
+    use parley::realtime::bus::{Bus, NatsBus};
+    if std::env::var("PARLEY_TEST_NATS_URL").map_or(true, |u| u.is_empty()) {
+        eprintln!("skipped: set PARLEY_TEST_NATS_URL (and have nats-server on PATH) to run the NATS outage test");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let mut server = own_nats(port);
+    let mut publisher = None;
+    for _ in 0..100 {
+        if let Ok(bus) = NatsBus::connect_bounded(&url, 100).await {
+            publisher = Some(bus);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let publisher = publisher.expect("connect to our NATS");
+    let listener = NatsBus::connect(&url).await.expect("second node");
+    let mut heard = listener.subscribe();
+    hears(&publisher, &mut heard, "before").await;
+
+    server.kill().expect("stop our NATS");
+    server.wait().expect("reaped");
+    connected(&publisher, false).await;
+    // The NATS client buffers 2,048 publishes of its own while it reconnects; past
+    // those and the outbox's 100 events, batches are dropped.
+    for _ in 0..5_000 {
+        publisher.publish((0..10).map(|_| event("during")).collect());
+        assert!(publisher.waiting() <= 100, "the outbox holds at most its capacity: {}", publisher.waiting());
+    }
+    assert!(publisher.dropped() >= 20_000, "what did not fit was dropped: {}", publisher.dropped());
+
+    let mut server = own_nats(port);
+    connected(&publisher, true).await;
+    connected(&listener, true).await;
+    hears(&publisher, &mut heard, "after").await;
+    server.kill().expect("stop our NATS");
+    let _ = server.wait();
+}

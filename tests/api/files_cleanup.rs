@@ -114,8 +114,8 @@ async fn an_upload_no_message_carried_for_a_day_is_deleted_with_its_bytes_and_ot
         .expect("the uploader is told", |v| v["type"] == "file.deleted" && v["data"]["id"] == forgotten.to_string())
         .await;
     ada.get(&format!("/api/v1/files/{forgotten}")).await.expect_err(404, "file_not_found");
-    ada.get(&format!("/api/v1/files/{shared}/content")).await.expect(200);
-    ada.get(&format!("/api/v1/files/{fresh}/content")).await.expect(200);
+    ada.get(&format!("/api/v1/files/{shared}")).await.expect(200);
+    ada.get(&format!("/api/v1/files/{fresh}")).await.expect(200);
     let key = file::Entity::find_by_id(forgotten).one(conn).await.expect("row").expect("kept as deleted").storage_key;
     for _ in 0..200 {
         if !store.leftovers(ws).await.iter().any(|o| o.contains(&key)) {

@@ -34,6 +34,7 @@ mod ops;
 mod outgoing_hooks;
 mod pages;
 mod presence;
+mod rate_limits;
 mod raw_socket;
 mod realtime;
 mod receiver;

@@ -169,3 +169,32 @@ async fn an_index_of_an_older_schema_is_rebuilt_beside_and_swapped_in() {
     let count = job::Entity::find().count(&app.state.db.conn).await.expect("count");
     assert_eq!(count, 0);
 }
+
+#[tokio::test]
+async fn the_index_of_a_rebuild_cut_short_by_a_crash_is_dropped_and_a_running_ones_kept() {
+    if meili_url().is_none() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let b = backend(&app);
+    let seven_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7 * 3600);
+    let since = seven_hours_ago.duration_since(std::time::UNIX_EPOCH).expect("clock");
+    let old = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, since.as_secs(), since.subsec_nanos()));
+    let crashed = format!("{}_next_{}", b.uid(), old.simple());
+    let running = format!("{}_next_{}", b.uid(), uuid::Uuid::now_v7().simple());
+    let unrelated = format!("{}x_next_{}", b.uid(), old.simple());
+    for uid in [&crashed, &running, &unrelated] {
+        settle(&b, b.client().create_index(uid.as_str(), Some("id")).await.expect("create")).await;
+    }
+    assert_eq!(b.drop_stray_rebuilds().await.expect("sweep"), vec![crashed.clone()]);
+    let exists = |uid: String| {
+        let client = b.client().clone();
+        async move { client.get_index(uid).await.is_ok() }
+    };
+    assert!(!exists(crashed).await, "the crashed rebuild's index is gone");
+    assert!(exists(running.clone()).await, "a rebuild still filling is left alone");
+    assert!(exists(unrelated.clone()).await, "another index's names are not ours");
+    for uid in [running, unrelated] {
+        settle(&b, b.client().delete_index(uid).await.expect("delete")).await;
+    }
+}

@@ -1,4 +1,5 @@
-// The admin dashboard in real headless Chromium: deactivating someone who is connected
+// The admin dashboard in real headless Chromium: archiving a workspace turns another
+// person's open tab read-only at once; deactivating someone who is connected
 // in another browser closes their socket at once and refuses their next request; the
 // overview's server-drawn charts carry the API's numbers, in both themes, and the pages
 // fit a phone. No page may log an error (a CSP violation would).
@@ -26,6 +27,18 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server.cleanup();
+});
+
+test("archiving the workspace turns an open tab read-only at once, and unarchiving gives the composer back", async () => {
+  await A.page.goto(`${server.base}/admin/workspaces/${ws}`);
+  await A.page.getByRole("button", { name: "Archive this workspace" }).click();
+  await A.page.getByTestId("archived").waitFor();
+  await B.page.getByTestId("archived-note").waitFor();
+  assert.match(await B.page.getByTestId("archived-note").innerText(), /workspace is archived/);
+  assert.equal(await B.page.getByTestId("composer").isVisible(), false, "no composer in an archived workspace");
+  await A.page.getByRole("button", { name: "Unarchive" }).click();
+  await B.page.getByTestId("composer").waitFor();
+  assert.deepEqual(B.page.errors, []);
 });
 
 test("deactivating a connected person closes their socket and refuses their next request", async () => {

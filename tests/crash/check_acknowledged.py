@@ -26,7 +26,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pysupport"))
-from parley_api import Server, check, database_url, free_port, set_up_ada, wait_until  # noqa: E402
+from parley_api import Server, ada_tokens, check, database_url, free_port, set_up_ada, wait_until  # noqa: E402
 
 POSTERS = 20
 CHANNELS = 10
@@ -94,10 +94,12 @@ def main(binary, pg_admin=None):
         ada, ws, _ = set_up_ada(base, token)
         channels = [ada.call("POST", f"/api/v1/workspaces/{ws}/channels", {"name": f"burst-{i}"})["id"]
                     for i in range(CHANNELS)]
+        # A token per poster: like twenty devices, each within its own request budget.
+        tokens = ada_tokens(base, POSTERS)
         acked = {}      # client_msg_id -> (channel, id, seq)
         last_acked = []
         for round_no in range(KILLS):
-            posters = [Poster(port, ada.token, channels[i % CHANNELS], f"r{round_no}p{i}") for i in range(POSTERS)]
+            posters = [Poster(port, tokens[i], channels[i % CHANNELS], f"r{round_no}p{i}") for i in range(POSTERS)]
             for p in posters:
                 p.start()
             time.sleep(rng.uniform(0.5, 2.5))

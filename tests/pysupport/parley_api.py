@@ -47,16 +47,26 @@ def set_up_ada(base, setup_token):
     personal token: (api, workspace id, #general's id)."""
     Api(base).call("POST", "/api/v1/setup", {"token": setup_token, "workspace_name": "Acme", "display_name": "Ada",
                                            "email": "ada@acme.test", "username": "ada", "password": PASSWORD})
+    ada = Api(base, ada_tokens(base, 1)[0])
+    ws = ada.call("GET", "/api/v1/workspaces")[0]["id"]
+    general = next(c for c in ada.call("GET", f"/api/v1/workspaces/{ws}/channels") if c["name"] == "general")["id"]
+    return ada, ws, general
+
+
+def ada_tokens(base, n):
+    """Signs Ada in and makes `n` personal tokens of hers (each has a request budget of
+    its own, as each device of a person does)."""
     login = urllib.request.Request(base + "/api/v1/auth/login", method="POST",
                                    data=json.dumps({"email": "ada@acme.test", "password": PASSWORD}).encode(),
                                    headers={"content-type": "application/json"})
     cookie = urllib.request.urlopen(login).headers["set-cookie"].split(";")[0]
-    req = urllib.request.Request(base + "/api/v1/me/tokens", method="POST", data=b'{"name":"checks"}',
-                                 headers={"content-type": "application/json", "cookie": cookie, "origin": base})
-    ada = Api(base, json.loads(urllib.request.urlopen(req).read())["token"])
-    ws = ada.call("GET", "/api/v1/workspaces")[0]["id"]
-    general = next(c for c in ada.call("GET", f"/api/v1/workspaces/{ws}/channels") if c["name"] == "general")["id"]
-    return ada, ws, general
+    tokens = []
+    for i in range(n):
+        req = urllib.request.Request(base + "/api/v1/me/tokens", method="POST",
+                                     data=json.dumps({"name": f"checks {i}"}).encode(),
+                                     headers={"content-type": "application/json", "cookie": cookie, "origin": base})
+        tokens.append(json.loads(urllib.request.urlopen(req).read())["token"])
+    return tokens
 
 
 class Server:

@@ -6,6 +6,7 @@ pub mod plan;
 pub mod rebuild;
 mod recover;
 pub mod schema;
+pub mod strays;
 
 use std::future::Future;
 use std::sync::atomic::AtomicBool;

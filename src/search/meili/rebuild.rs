@@ -94,6 +94,9 @@ impl MeiliIndex {
     /// were written by another version (or none, while messages exist).
     pub async fn prepare_index(&self) -> anyhow::Result<()> {
         let live = self.ensure(&self.uid).await?;
+        if let Err(e) = self.drop_stray_rebuilds().await {
+            tracing::warn!(error = %e, "looking for the indexes of unfinished rebuilds");
+        }
         if self.built_by(&live).await? == Some(DOC_VERSION) {
             return Ok(());
         }
@@ -117,6 +120,7 @@ impl MeiliIndex {
     /// Builds the index anew beside the live one and swaps it in.
     pub async fn rebuild_and_swap(&self, progress: crate::search::reindex::Progress) -> anyhow::Result<Outcome> {
         let started_ms = now_ms();
+        self.drop_stray_rebuilds().await?;
         // A name of its own: two rebuilds at once (two nodes, or `parley reindex` while
         // the job runs) each fill a whole index, and the later swap wins.
         let next_uid = format!("{}_next_{}", self.uid, Uuid::now_v7().simple());
@@ -153,7 +157,7 @@ impl MeiliIndex {
         Ok(Outcome { indexed: batches.done, removed: 0, seconds: batches.seconds() })
     }
 
-    async fn drop_index(&self, uid: &str) -> anyhow::Result<()> {
+    pub(super) async fn drop_index(&self, uid: &str) -> anyhow::Result<()> {
         match self.call(self.client.delete_index(uid)).await {
             Ok(task) => match self.wait(task).await {
                 Err(e) if not_found(&e) => Ok(()),
