@@ -251,6 +251,32 @@ impl Presence {
                 }
             }
         }
+        self.forget_absent();
+    }
+
+    /// Keeps the maps to the people some socket backs: other nodes' entries go when those
+    /// nodes have gone quiet, and a person's choices when they are absent everywhere (the
+    /// next connection, here or on another node, brings them back).
+    fn forget_absent(&self) {
+        let (Ok(local), Ok(mut remote), Ok(mut chosen)) = (self.local.lock(), self.remote.lock(), self.chosen.lock())
+        else {
+            return;
+        };
+        remote.retain(|_, nodes| {
+            nodes.retain(|_, r| r.seen.elapsed() < FORGET_NODE_AFTER);
+            !nodes.is_empty()
+        });
+        chosen.retain(|user, _| local.contains_key(user) || remote.contains_key(user));
+    }
+
+    /// People this node keeps anything for: (its own, other nodes', choices).
+    pub fn tracked(&self) -> (usize, usize, usize) {
+        let count = |n: Option<usize>| n.unwrap_or(0);
+        (
+            count(self.local.lock().ok().map(|m| m.len())),
+            count(self.remote.lock().ok().map(|m| m.len())),
+            count(self.chosen.lock().ok().map(|m| m.len())),
+        )
     }
 
     fn apply_remote(&self, e: &Event) {
@@ -268,11 +294,15 @@ impl Presence {
             return;
         }
         if let Ok(mut remote) = self.remote.lock() {
-            let nodes = remote.entry(user).or_default();
             if status == NodeStatus::Offline {
-                nodes.remove(&node);
+                if let Some(nodes) = remote.get_mut(&user) {
+                    nodes.remove(&node);
+                    if nodes.is_empty() {
+                        remote.remove(&user);
+                    }
+                }
             } else {
-                nodes.insert(node, Remote { status, seen: Instant::now() });
+                remote.entry(user).or_default().insert(node, Remote { status, seen: Instant::now() });
             }
         }
     }
@@ -321,5 +351,44 @@ async fn tick(p: std::sync::Weak<Presence>) {
             last_announce = Instant::now();
         }
         p.sweep(reannounce);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote_event(user: Uuid, node: Uuid, status: &str) -> Event {
+        Event {
+            kind: kind::PRESENCE_CHANGED.into(),
+            pos: None,
+            at: 0,
+            audience: Audience::Nodes,
+            workspace_id: None,
+            channel_id: None,
+            user_id: Some(user),
+            data: json!({"user_id": user, "node": node, "node_status": status, "chosen": {"dnd": true, "away": false}}),
+        }
+    }
+
+    #[tokio::test]
+    async fn nothing_is_kept_for_people_who_are_gone_here_and_everywhere_else() {
+        let p = Presence::start(super::super::bus::LocalBus::new(), Duration::from_secs(60), Duration::ZERO);
+        let (ann, bob, other_node) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        p.connected(ann, vec![], Chosen { dnd: true, away: false });
+        p.apply_remote(&remote_event(bob, other_node, "online"));
+        assert_eq!(p.tracked(), (1, 1, 2));
+        assert_eq!(p.status(bob), Status::Dnd, "bob's choice came with his presence");
+
+        p.disconnected(ann);
+        p.apply_remote(&remote_event(bob, other_node, "offline"));
+        for _ in 0..50 {
+            if p.tracked() == (0, 0, 0) {
+                assert_eq!((p.status(ann), p.status(bob)), (Status::Offline, Status::Offline));
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("still kept: {:?}", p.tracked());
     }
 }

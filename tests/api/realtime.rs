@@ -343,3 +343,31 @@ async fn a_transaction_with_thousands_of_events_is_recorded_whole() {
     assert_eq!(bulk.len(), 2_500);
     assert!(bulk.iter().enumerate().all(|(i, v)| v["data"]["i"] == i), "replayed in order");
 }
+
+#[tokio::test]
+async fn a_stalled_event_log_holds_up_neither_typing_nor_new_posts_once_it_frees() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn().await;
+    if !app.is_postgres() {
+        eprintln!("skipped: PostgreSQL only (a table lock is how a stalled database is made here)");
+        return;
+    }
+    let (ada, ws) = app.setup_admin().await;
+    let bob = app.join(&ada, ws, "bob", "member").await;
+    let general = ada.general(ws).await;
+    let mut ada_ws = Ws::connect(&ada).await;
+    let mut bob_ws = Ws::connect(&bob).await;
+    // Another connection takes the event log's tables and keeps them: every read of the
+    // log waits, as on a database that has stalled.
+    let locker = sea_orm::Database::connect(app.state.settings.database_url()).await.expect("connect");
+    let tx = locker.begin().await.expect("begin");
+    tx.execute_unprepared("LOCK TABLE events, event_counter IN ACCESS EXCLUSIVE MODE").await.expect("lock");
+    // The hub polls the log twice a second: by now a read of it is stuck on the lock.
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    bob_ws.send(json!({"type": "typing", "channel_id": general})).await;
+    ada_ws.expect("bob typing, while the log is stalled", |v| v["type"] == "typing").await;
+    tx.rollback().await.expect("unlock");
+    bob.say(general, "after the stall").await;
+    let m = ada_ws.next_message().await;
+    assert_eq!(m["data"]["text"], "after the stall");
+}

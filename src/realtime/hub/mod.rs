@@ -4,7 +4,9 @@
 //! in a buffer, and a gap that does not close within moments is filled from the log
 //! (positions are gapless once committed, so the missing ones are there). Routing uses
 //! in-memory indexes by channel, user and workspace that membership events themselves
-//! keep current, so the hub never queries the database on the hot path. Each event goes
+//! keep current, so the hub never queries the database on the hot path; the reads that
+//! fill gaps run on a task of their own (reader.rs), so a stalled database holds up only
+//! the events behind a gap, never registrations, typing or presence. Each event goes
 //! once to each worker thread's relay with the ids of its sockets there (relay.rs); a
 //! socket whose queue is full is dropped there (it resumes), an event never is.
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -23,6 +25,7 @@ use crate::db::Db;
 
 mod handle;
 mod index;
+mod reader;
 mod registry;
 mod watchers;
 
@@ -55,7 +58,9 @@ struct Socket {
 }
 
 struct Hub {
-    db: Db,
+    /// Asks the log reader (reader.rs) for what is missing; one read at a time.
+    reader: mpsc::UnboundedSender<reader::ReadRequest>,
+    reading: bool,
     sockets: HashMap<SessionId, Socket>,
     by_user: HashMap<Uuid, HashSet<SessionId>>,
     by_channel: HashMap<Uuid, HashSet<SessionId>>,
@@ -76,8 +81,10 @@ pub async fn spawn(db: Db, bus: SharedBus) -> anyhow::Result<HubHandle> {
     let rx = bus.subscribe();
     let last = log::counter(&db.conn).await.map_err(|e| anyhow::anyhow!("{e}"))?.last_pos;
     let (cmds, cmd_rx) = mpsc::unbounded_channel();
+    let (reader, read_rx) = reader::spawn(db);
     let hub = Hub {
-        db,
+        reader,
+        reading: false,
         sockets: HashMap::new(),
         by_user: HashMap::new(),
         by_channel: HashMap::new(),
@@ -90,7 +97,7 @@ pub async fn spawn(db: Db, bus: SharedBus) -> anyhow::Result<HubHandle> {
         pending: Vec::new(),
         relays: Vec::new(),
     };
-    tokio::spawn(hub.run(rx, cmd_rx));
+    tokio::spawn(hub.run(rx, cmd_rx, read_rx));
     Ok(HubHandle { cmds, next_id: Arc::new(AtomicU64::new(1)) })
 }
 
@@ -103,7 +110,12 @@ async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
 }
 
 impl Hub {
-    async fn run(mut self, mut rx: broadcast::Receiver<Shared>, mut cmds: mpsc::UnboundedReceiver<Command>) {
+    async fn run(
+        mut self,
+        mut rx: broadcast::Receiver<Shared>,
+        mut cmds: mpsc::UnboundedReceiver<Command>,
+        mut reads: mpsc::UnboundedReceiver<Option<reader::ReadResult>>,
+    ) {
         // No timer runs while nothing waits: an idle hub wakes only to poll the log.
         let mut poll = tokio::time::interval(POLL);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -119,12 +131,16 @@ impl Hub {
                     Ok(e) => self.on_event(e),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(skipped = n, "hub lagged behind the bus; catching up from the log");
-                        self.catch_up().await;
+                        self.catch_up();
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                () = sleep_until_some(gap_deadline) => self.catch_up().await,
-                _ = poll.tick() => self.catch_up().await,
+                read = reads.recv() => match read {
+                    Some(read) => self.on_read(read),
+                    None => break,
+                },
+                () = sleep_until_some(gap_deadline.filter(|_| !self.reading)) => self.catch_up(),
+                _ = poll.tick() => self.catch_up(),
             }
         }
     }
@@ -178,47 +194,45 @@ impl Hub {
         }
     }
 
-    /// Reads from the log whatever is missing: the gap before the first waiting
-    /// event, or events nobody published (committed by another process).
-    async fn catch_up(&mut self) {
-        loop {
-            let upto = match self.waiting.keys().next() {
-                Some(first) => first - 1,
-                None => match log::counter(&self.db.conn).await {
-                    Ok(c) => c.last_pos,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "hub could not read the event log");
-                        return;
-                    }
-                },
-            };
-            if upto < self.next_pos {
-                self.drain();
-                return;
-            }
-            let events = match log::range(&self.db.conn, self.next_pos, upto, 1000).await {
-                Ok(ev) => ev,
-                Err(e) => {
-                    tracing::warn!(error = %e, "hub could not read the event log");
-                    return;
-                }
-            };
-            if events.is_empty() {
-                // Pruned away (a node that slept past retention): skip ahead.
-                self.next_pos = upto + 1;
-                self.drain();
-                return;
-            }
-            for ev in events {
-                if ev.pos.is_some_and(|p| p >= self.next_pos) {
-                    let p = ev.pos.unwrap_or_default();
-                    if p > self.next_pos {
-                        self.next_pos = p;
-                    }
-                    self.dispatch(Outgoing::new(ev));
-                }
+    /// Asks the reader for whatever is missing: the gap before the first waiting event,
+    /// or events nobody published (committed by another process). One read at a time;
+    /// the answer comes back through `on_read`.
+    fn catch_up(&mut self) {
+        if self.reading {
+            return;
+        }
+        let upto = self.waiting.keys().next().map(|first| first - 1);
+        if upto.is_some_and(|u| u < self.next_pos) {
+            self.drain();
+            return;
+        }
+        if self.reader.send(reader::ReadRequest { from: self.next_pos, upto }).is_ok() {
+            self.reading = true;
+        }
+    }
+
+    fn on_read(&mut self, read: Option<reader::ReadResult>) {
+        self.reading = false;
+        // A failed read: the next poll asks again.
+        let Some(read) = read else { return };
+        if read.events.is_empty() {
+            // Pruned away (a node that slept past retention): skip ahead, unless live
+            // events moved on while the read was out.
+            if read.from == self.next_pos && read.upto >= self.next_pos {
+                self.next_pos = read.upto + 1;
             }
             self.drain();
+            return;
+        }
+        for ev in read.events {
+            if let Some(p) = ev.pos.filter(|p| *p >= self.next_pos) {
+                self.next_pos = p;
+                self.dispatch(Outgoing::new(ev));
+            }
+        }
+        self.drain();
+        if read.more || self.waiting.keys().next().is_some_and(|first| *first > self.next_pos) {
+            self.catch_up();
         }
     }
 
