@@ -22,7 +22,7 @@ pub fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
     for entry in entries() {
         check(dir, entry)?;
     }
-    for path in [&install.database, &wal(&install.database, "-wal")].into_iter().chain(&install.key) {
+    for path in [&install.database, &with_suffix(&install.database, "-wal")].into_iter().chain(&install.key) {
         if path.exists() {
             anyhow::bail!("{} exists: restore only into an empty install", path.display());
         }
@@ -32,7 +32,7 @@ pub fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
     }
     empty_dir(&install.files)?;
 
-    let partial = wal(&install.database, ".restoring");
+    let partial = with_suffix(&install.database, ".restoring");
     let _ = std::fs::remove_file(&partial);
     copy_checked(dir, &manifest.database, &partial)?;
     let verdict: String = Connection::open_with_flags(&partial, OpenFlags::SQLITE_OPEN_READ_ONLY)?.query_row(
@@ -59,7 +59,8 @@ pub fn restore(settings: &Settings, dir: &Path) -> anyhow::Result<Manifest> {
     Ok(manifest)
 }
 
-fn wal(db: &Path, suffix: &str) -> PathBuf {
+/// `path` with `suffix` appended to its file name (`parley.db` → `parley.db-wal`).
+fn with_suffix(db: &Path, suffix: &str) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

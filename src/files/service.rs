@@ -152,6 +152,11 @@ pub async fn complete(db: &Db, pending: &file::Model, got: Received, quota: u64)
     Ok(view)
 }
 
+/// What a `file.deleted` event says.
+pub fn deleted_data(f: &file::Model) -> serde_json::Value {
+    json!({"id": f.id, "channel_id": f.channel_id, "message_id": f.message_id})
+}
+
 /// An attached file is news for its channel; an unattached one only for its uploader.
 pub fn emit(tx: &WriteTx, event: &'static str, f: &file::Model, data: serde_json::Value) {
     tx.emit(match f.message_id {
@@ -246,12 +251,7 @@ pub async fn delete(db: &Db, f: &file::Model, access: Option<&ChannelAccess>, me
     if let Some(message_id) = live.message_id {
         crate::search::jobs::enqueue(&*tx, message_id).await?;
     }
-    emit(
-        &tx,
-        kind::FILE_DELETED,
-        &live,
-        json!({"id": live.id, "channel_id": live.channel_id, "message_id": live.message_id}),
-    );
+    emit(&tx, kind::FILE_DELETED, &live, deleted_data(&live));
     tx.commit().await?;
     Ok(())
 }

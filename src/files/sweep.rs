@@ -2,10 +2,9 @@
 //! `files.unattached_keep_hours` they are deleted like any file — the row marked, the
 //! bytes purged by a job, the uploader's clients told.
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::json;
 
 use super::model::file;
-use super::service::{delete_rows, emit};
+use super::service::{delete_rows, deleted_data, emit};
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::realtime::event::kind;
@@ -33,7 +32,7 @@ pub async fn unattached(db: &Db, before: i64) -> AppResult<u64> {
         }
         delete_rows(&tx, &batch).await?;
         for f in &batch {
-            emit(&tx, kind::FILE_DELETED, f, json!({"id": f.id, "channel_id": f.channel_id, "message_id": null}));
+            emit(&tx, kind::FILE_DELETED, f, deleted_data(f));
         }
         tx.commit().await?;
         total += batch.len() as u64;
