@@ -39,6 +39,9 @@ pub enum AppError {
     ShuttingDown,
     #[error("{0} is unavailable")]
     Unavailable(&'static str),
+    /// The database cannot be reached (down, restarting, or every connection stuck).
+    #[error("the database is unavailable; retry shortly")]
+    DatabaseUnavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -76,6 +79,7 @@ impl AppError {
             Self::RequestTimeout => "request_timeout".into(),
             Self::ShuttingDown => "shutting_down".into(),
             Self::Unavailable(_) => "service_unavailable".into(),
+            Self::DatabaseUnavailable => "database_unavailable".into(),
             Self::Internal(_) => "internal_error".into(),
         }
     }
@@ -111,7 +115,7 @@ impl ResponseError for AppError {
             Self::RateLimited { .. } | Self::TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -129,7 +133,12 @@ impl ResponseError for AppError {
         if let Self::RateLimited { retry_after_s } = self {
             resp.insert_header((header::RETRY_AFTER, retry_after_s.to_string()));
         }
-        if let Self::Unavailable(_) | Self::StorageUnavailable | Self::ShuttingDown | Self::TooManyConnections = self {
+        if let Self::Unavailable(_)
+        | Self::DatabaseUnavailable
+        | Self::StorageUnavailable
+        | Self::ShuttingDown
+        | Self::TooManyConnections = self
+        {
             resp.insert_header((header::RETRY_AFTER, "5"));
         }
         resp.json(ErrorBody { error: ErrorDetail { code: self.code(), message, field } })
@@ -138,11 +147,31 @@ impl ResponseError for AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable("database"),
-            other => Self::Internal(other.into()),
+        if database_unreachable(&err) {
+            tracing::warn!(error = %err, "the database is unreachable");
+            return Self::DatabaseUnavailable;
         }
+        Self::Internal(err.into())
+    }
+}
+
+/// Whether an error says the database could not be reached — no connection to be had, or
+/// the one in use broke — rather than that a statement failed.
+pub fn database_unreachable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            e.as_ref(),
+            Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed
+                | Sqlx::Protocol(_)
+        ),
+        _ => false,
     }
 }
 
@@ -245,7 +274,12 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ),
     ("request_timeout", 408, "the body stopped arriving (server.body_idle_timeout_s) or took too long"),
     ("shutting_down", 503, "this node is stopping; retry (behind a load balancer another node answers)"),
-    ("service_unavailable", 503, "a dependency (e.g. the database) is down; retry"),
+    ("service_unavailable", 503, "a dependency (search, an identity provider) is down; retry"),
+    (
+        "database_unavailable",
+        503,
+        "the database cannot be reached; retry (answered within seconds, never after a long hang)",
+    ),
     ("internal_error", 500, "a bug; the x-request-id header identifies it in the log"),
 ];
 

@@ -104,6 +104,7 @@ impl Application {
             settings: Arc::new(settings),
             started_at: std::time::Instant::now(),
             node_id: uuid::Uuid::now_v7(),
+            faults: Arc::default(),
         };
         let setup_link = crate::auth::setup::prepare(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let port = listener.local_addr()?.port();
@@ -229,6 +230,11 @@ async fn housekeeping(state: AppState) {
         state.request_rate.prune();
         state.sso.prune();
         crate::ops::memory::release_free_memory();
+        // Checked whether anyone looks (from the second minute on; start-up checked
+        // them already): a failure between two visits to the system page is still there.
+        if minutes > 0 {
+            crate::admin::system::dependencies(&state).await;
+        }
         if let Err(e) = crate::admin::nodes::heartbeat(&state).await {
             tracing::warn!(error = %e, "recording this node among the cluster's");
         }

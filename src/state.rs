@@ -42,4 +42,6 @@ pub struct AppState {
     pub started_at: std::time::Instant,
     /// This node's id among the nodes of a cluster (admin::nodes).
     pub node_id: uuid::Uuid,
+    /// The last failure of each dependency, for the system page (ops::faults).
+    pub faults: Arc<crate::ops::faults::Faults>,
 }

@@ -12,6 +12,7 @@ pub mod person;
 pub mod retention;
 pub mod retention_routes;
 pub mod routes;
+pub mod scope;
 pub mod system;
 pub mod task_routes;
 pub mod tasks;

@@ -1,10 +1,13 @@
 //! /api/v1/admin/retention…: retention policies per workspace and channel, legal holds
-//! on channels and people, and running the policy now (instance administrators only).
+//! on channels and people, and running the policy now (instance administrators; a
+//! workspace's owners and admins set its policies, but not legal holds).
 use actix_web::{get, post, put, web, HttpResponse};
 use uuid::Uuid;
 
 use super::retention::{self, ChannelRetention, PersonHold, RetentionView, WorkspaceRetention};
+use super::scope::Admin;
 use super::tasks::TaskView;
+use crate::access::not_allowed;
 use crate::auth::InstanceAdmin;
 use crate::error::{AppResult, ErrorBody};
 use crate::state::AppState;
@@ -24,27 +27,31 @@ pub async fn overview(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppR
 #[put("/workspaces/{workspace_id}/retention")]
 pub async fn workspace(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<WorkspaceRetention>,
 ) -> AppResult<HttpResponse> {
-    retention::set_workspace(&state.db, Some(admin.0.id()), path.into_inner(), body.retention_days).await?;
+    let ws = admin.workspace(&state.db, path.into_inner()).await?;
+    retention::set_workspace(&state.db, Some(admin.id()), ws.workspace.id, body.retention_days).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A channel's own policy, and its legal hold.
+/// A channel's own policy, and its legal hold (an instance administrator's to change).
 #[utoipa::path(put, path = "/api/v1/admin/channels/{channel_id}/retention", tag = "admin",
     params(("channel_id" = Uuid, Path)), request_body = ChannelRetention,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[put("/channels/{channel_id}/retention")]
 pub async fn channel(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<ChannelRetention>,
 ) -> AppResult<HttpResponse> {
-    retention::set_channel(&state.db, Some(admin.0.id()), path.into_inner(), body.retention_days, body.legal_hold)
-        .await?;
+    let a = admin.channel(&state.db, path.into_inner()).await?;
+    if !admin.is_instance() && body.legal_hold != a.channel.legal_hold {
+        return Err(not_allowed("legal holds are placed and lifted by instance administrators"));
+    }
+    retention::set_channel(&state.db, Some(admin.id()), a.channel.id, body.retention_days, body.legal_hold).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::error::AppResult;
+use crate::ops::faults::Faults;
 use crate::state::AppState;
 
 /// How long one dependency may take to answer before it counts as down.
@@ -33,6 +34,9 @@ pub struct DependencyView {
     /// The error, when it did not answer.
     pub error: Option<String>,
     pub latency_ms: u64,
+    /// Its last failure seen by this node (by a check, or by the work that uses it),
+    /// kept after it recovers; absent when none since the node started.
+    pub last_failure: Option<crate::ops::faults::Fault>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -51,7 +55,7 @@ pub struct SystemView {
     pub settings: Vec<SettingView>,
 }
 
-async fn probe<F>(role: &'static str, backend: String, check: F) -> DependencyView
+async fn probe<F>(faults: &Faults, role: &'static str, backend: String, check: F) -> DependencyView
 where
     F: Future<Output = Result<(), String>>,
 {
@@ -60,27 +64,34 @@ where
         Ok(r) => r,
         Err(_) => Err(format!("no answer within {} s", CHECK_TIMEOUT.as_secs())),
     };
+    if let Err(e) = &result {
+        faults.note(role, e);
+    }
     DependencyView {
         role,
         backend,
         ok: result.is_ok(),
         error: result.err(),
         latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        last_failure: faults.last(role),
     }
 }
 
 pub async fn dependencies(state: &AppState) -> Vec<DependencyView> {
     let db_kind = if state.db.is_postgres() { "postgresql" } else { "sqlite" };
-    let database = probe("database", db_kind.into(), async { state.db.ping().await.map_err(|e| e.to_string()) });
+    let faults = &state.faults;
+    let database =
+        probe(faults, "database", db_kind.into(), async { state.db.ping().await.map_err(|e| e.to_string()) });
     let bus_health = state.realtime.bus.health();
     let bus_kind = if bus_health.is_some() { "nats" } else { "in-process (one node)" };
-    let bus = probe("bus", bus_kind.into(), async { bus_health.unwrap_or(Ok(())) });
-    let files = probe("file storage", state.blobs.name().into(), async {
+    let bus = probe(faults, "bus", bus_kind.into(), async { bus_health.unwrap_or(Ok(())) });
+    let files = probe(faults, "file storage", state.blobs.name().into(), async {
         state.blobs.check().await.map_err(|e| e.to_string())
     });
-    let search =
-        probe("search", state.search.name().into(), async { state.search.check().await.map_err(|e| e.to_string()) });
-    let mail = probe("mail", state.mailer.kind().into(), state.mailer.check());
+    let search = probe(faults, "search", state.search.name().into(), async {
+        state.search.check().await.map_err(|e| e.to_string())
+    });
+    let mail = probe(faults, "mail", state.mailer.kind().into(), state.mailer.check());
     let (a, b, c, d, e) = futures_util::join!(database, bus, files, search, mail);
     vec![a, b, c, d, e]
 }

@@ -1,6 +1,7 @@
 //! /api/v1/admin/search, /api/v1/admin/exports and /api/v1/admin/tasks: the search
 //! index's state and its rebuild, compliance exports and their download, and the
-//! progress of either (instance administrators only).
+//! progress of either (instance administrators; a workspace's owners and admins export
+//! their workspace and follow their own exports).
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
@@ -8,6 +9,7 @@ use uuid::Uuid;
 
 use super::export::{self, ExportRequest};
 use super::overview::{self, SearchFigures};
+use super::scope::Admin;
 use super::tasks::{self, TaskView, COMPLIANCE_EXPORT, SEARCH_REBUILD};
 use crate::audit::{self, AuditEvent};
 use crate::auth::InstanceAdmin;
@@ -61,14 +63,36 @@ pub async fn rebuild(state: web::Data<AppState>, admin: InstanceAdmin) -> AppRes
 #[utoipa::path(get, path = "/api/v1/admin/tasks/{task_id}", tag = "admin", params(("task_id" = Uuid, Path)),
     responses((status = 200, body = TaskView), (status = 404, body = ErrorBody)))]
 #[get("/tasks/{task_id}")]
-pub async fn task(state: web::Data<AppState>, _admin: InstanceAdmin, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(TaskView::from(tasks::get(&state.db.conn, path.into_inner()).await?)))
+pub async fn task(state: web::Data<AppState>, admin: Admin, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let t = tasks::get(&state.db.conn, path.into_inner()).await?;
+    if !admin.is_instance() && t.requested_by != Some(admin.id()) {
+        return Err(AppError::NotFound("task"));
+    }
+    Ok(HttpResponse::Ok().json(TaskView::from(t)))
 }
 
-pub async fn start_export(state: &AppState, admin: Uuid, request: ExportRequest) -> AppResult<TaskView> {
+/// The exports `admin` sees: every one for an instance administrator, else their own.
+pub async fn exports_of(state: &AppState, admin: &Admin) -> AppResult<Vec<TaskView>> {
+    let mine = (!admin.is_instance()).then(|| admin.id());
+    tasks::recent_of(&state.db.conn, COMPLIANCE_EXPORT, SHOWN, mine).await
+}
+
+/// Starts an export of what `admin` may export: anything for an instance administrator; a
+/// workspace they administer, or one of its channels, for a workspace's owner or admin.
+pub async fn start_export(state: &AppState, admin: &Admin, request: ExportRequest) -> AppResult<TaskView> {
+    if !admin.is_instance() {
+        match request.scope.as_str() {
+            "workspace" => drop(admin.workspace(&state.db, request.id).await?),
+            "channel" => drop(admin.channel(&state.db, request.id).await?),
+            "person" => {
+                return Err(crate::access::not_allowed("a person's messages are exported by instance administrators"))
+            }
+            _ => {}
+        }
+    }
     export::check(&state.db, &request).await?;
     let params = serde_json::to_value(&request).map_err(anyhow::Error::from)?;
-    tasks::start(&state.db, Some(admin), COMPLIANCE_EXPORT, params).await
+    tasks::start(&state.db, Some(admin.id()), COMPLIANCE_EXPORT, params).await
 }
 
 /// Export every message of a workspace, channel or person over a date range as JSON
@@ -78,18 +102,18 @@ pub async fn start_export(state: &AppState, admin: Uuid, request: ExportRequest)
 #[post("/exports")]
 pub async fn create_export(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     body: web::Json<ExportRequest>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Accepted().json(start_export(&state, admin.0.id(), body.into_inner()).await?))
+    Ok(HttpResponse::Accepted().json(start_export(&state, &admin, body.into_inner()).await?))
 }
 
-/// The latest compliance exports, newest first.
+/// The latest compliance exports, newest first (a workspace's admin sees their own).
 #[utoipa::path(get, path = "/api/v1/admin/exports", tag = "admin",
     responses((status = 200, body = [TaskView]), (status = 404, body = ErrorBody)))]
 #[get("/exports")]
-pub async fn exports(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(tasks::recent(&state.db.conn, COMPLIANCE_EXPORT, SHOWN).await?))
+pub async fn exports(state: web::Data<AppState>, admin: Admin) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(exports_of(&state, &admin).await?))
 }
 
 /// The export's file, for the administrator who asked for it, until it expires; audited.
@@ -120,9 +144,9 @@ pub async fn download_export(
 #[get("/exports/{task_id}/download")]
 pub async fn download(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     req: actix_web::HttpRequest,
 ) -> AppResult<HttpResponse> {
-    download_export(&state, &req, admin.0.id(), path.into_inner()).await
+    download_export(&state, &req, admin.id(), path.into_inner()).await
 }

@@ -152,12 +152,21 @@ pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<task::Model
 
 /// The newest tasks of one kind.
 pub async fn recent(conn: &impl ConnectionTrait, kind: &str, limit: u64) -> AppResult<Vec<TaskView>> {
-    let rows = task::Entity::find()
-        .filter(task::Column::Kind.eq(kind))
-        .order_by_desc(task::Column::CreatedAt)
-        .limit(limit)
-        .all(conn)
-        .await?;
+    recent_of(conn, kind, limit, None).await
+}
+
+/// The newest tasks of one kind, only those `requester` asked for when given.
+pub async fn recent_of(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    limit: u64,
+    requester: Option<Uuid>,
+) -> AppResult<Vec<TaskView>> {
+    let mut find = task::Entity::find().filter(task::Column::Kind.eq(kind));
+    if let Some(by) = requester {
+        find = find.filter(task::Column::RequestedBy.eq(by));
+    }
+    let rows = find.order_by_desc(task::Column::CreatedAt).limit(limit).all(conn).await?;
     Ok(rows.into_iter().map(TaskView::from).collect())
 }
 

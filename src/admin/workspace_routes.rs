@@ -1,10 +1,12 @@
 //! /api/v1/admin/workspaces/… and /api/v1/admin/channels/…: every workspace, its
-//! channels and members, changed with a workspace owner's rights (instance
-//! administrators only, behind the admin scope's gate).
+//! channels and members, changed with a workspace owner's rights by an instance
+//! administrator, or with their own by an owner or admin of that workspace (creating
+//! workspaces, their limits and moving people between them are the instance's).
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::scope::Admin;
 use super::workspaces::{self, WorkspaceDetail, WorkspaceRow};
 use crate::access::WorkspaceRole;
 use crate::auth::InstanceAdmin;
@@ -21,20 +23,17 @@ use crate::workspaces::settings_routes::{change, WorkspaceSettings};
 #[utoipa::path(get, path = "/api/v1/admin/workspaces", tag = "admin",
     responses((status = 200, body = [WorkspaceRow]), (status = 404, body = ErrorBody)))]
 #[get("/workspaces")]
-pub async fn list(state: web::Data<AppState>, _admin: InstanceAdmin) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(workspaces::list(&state.db).await?))
+pub async fn list(state: web::Data<AppState>, admin: Admin) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(workspaces::list_for(&state.db, &admin).await?))
 }
 
 /// One workspace: every channel (private ones and conversations by size only) and member.
 #[utoipa::path(get, path = "/api/v1/admin/workspaces/{workspace_id}", tag = "admin",
     params(("workspace_id" = Uuid, Path)), responses((status = 200, body = WorkspaceDetail), (status = 404, body = ErrorBody)))]
 #[get("/workspaces/{workspace_id}")]
-pub async fn detail(
-    state: web::Data<AppState>,
-    _admin: InstanceAdmin,
-    path: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(workspaces::detail(&state, path.into_inner()).await?))
+pub async fn detail(state: web::Data<AppState>, admin: Admin, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let ws = admin.workspace(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(workspaces::detail(&state, ws.workspace.id).await?))
 }
 
 /// Change a workspace's sign-in policy or who may create webhooks.
@@ -44,12 +43,12 @@ pub async fn detail(
 #[patch("/workspaces/{workspace_id}/settings")]
 pub async fn settings(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<WorkspaceSettings>,
 ) -> AppResult<HttpResponse> {
-    let ws = workspaces::as_owner(&state, path.into_inner()).await?;
-    change(&state, admin.0.id(), &ws.workspace, body.into_inner()).await?;
+    let ws = admin.workspace(&state.db, path.into_inner()).await?;
+    change(&state, admin.id(), &ws.workspace, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(workspaces::detail(&state, ws.workspace.id).await?.workspace))
 }
 
@@ -66,13 +65,13 @@ pub struct MemberRole {
 #[put("/workspaces/{workspace_id}/members/{user_id}")]
 pub async fn member_role(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<MemberRole>,
 ) -> AppResult<HttpResponse> {
     let (ws_id, user_id) = path.into_inner();
-    let ws = workspaces::as_owner(&state, ws_id).await?;
-    crate::workspaces::service::change_role(&state.db, &ws, admin.0.id(), user_id, body.role).await?;
+    let ws = admin.workspace(&state.db, ws_id).await?;
+    crate::workspaces::service::change_role(&state.db, &ws, admin.id(), user_id, body.role).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -83,12 +82,12 @@ pub async fn member_role(
 #[delete("/workspaces/{workspace_id}/members/{user_id}")]
 pub async fn remove_member(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<(Uuid, Uuid)>,
 ) -> AppResult<HttpResponse> {
     let (ws_id, user_id) = path.into_inner();
-    let ws = workspaces::as_owner(&state, ws_id).await?;
-    crate::workspaces::service::remove_member(&state.db, &ws, admin.0.id(), user_id).await?;
+    let ws = admin.workspace(&state.db, ws_id).await?;
+    crate::workspaces::service::remove_member(&state.db, &ws, admin.id(), user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -100,12 +99,12 @@ pub async fn remove_member(
 #[patch("/channels/{channel_id}")]
 pub async fn update_channel(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<ChannelPatch>,
 ) -> AppResult<HttpResponse> {
-    let a = manage::as_instance_admin(&state.db, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(manage::update(&state.db, &a, admin.0.id(), body.into_inner()).await?))
+    let a = admin.channel(&state.db, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(manage::update(&state.db, &a, admin.id(), body.into_inner()).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -125,23 +124,23 @@ pub struct ChannelState {
 #[put("/channels/{channel_id}/state")]
 pub async fn channel_state(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<ChannelState>,
 ) -> AppResult<HttpResponse> {
-    set_channel_state(&state, admin.0.id(), path.into_inner(), body.into_inner()).await?;
+    set_channel_state(&state, &admin, path.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn set_channel_state(state: &AppState, admin: Uuid, id: Uuid, wanted: ChannelState) -> AppResult<()> {
-    let a = manage::as_instance_admin(&state.db, id).await?;
+pub async fn set_channel_state(state: &AppState, admin: &Admin, id: Uuid, wanted: ChannelState) -> AppResult<()> {
+    let a = admin.channel(&state.db, id).await?;
     if let Some(private) = wanted.private {
-        manage::set_private(&state.db, &a, admin, private).await?;
+        manage::set_private(&state.db, &a, admin.id(), private).await?;
     }
     if let Some(archived) = wanted.archived {
-        let a = manage::as_instance_admin(&state.db, id).await?;
+        let a = admin.channel(&state.db, id).await?;
         if a.channel.archived_at.is_some() != archived {
-            manage::set_archived(&state.db, &a, admin, archived).await?;
+            manage::set_archived(&state.db, &a, admin.id(), archived).await?;
         }
     }
     Ok(())
@@ -180,13 +179,13 @@ pub async fn create(
 #[post("/workspaces/{workspace_id}/invites")]
 pub async fn invite(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<NewInvite>,
 ) -> AppResult<HttpResponse> {
-    let ws = workspaces::as_owner(&state, path.into_inner()).await?;
+    let ws = admin.workspace(&state.db, path.into_inner()).await?;
     Ok(HttpResponse::Created()
-        .json(crate::workspaces::routes::invite(&state, &ws, &admin.0.user, body.into_inner()).await?))
+        .json(crate::workspaces::routes::invite(&state, &ws, &admin.user, body.into_inner()).await?))
 }
 
 /// Set a workspace's guest access and file quota.
@@ -217,11 +216,12 @@ pub struct WorkspaceName {
 #[put("/workspaces/{workspace_id}/name")]
 pub async fn rename(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<WorkspaceName>,
 ) -> AppResult<HttpResponse> {
-    workspaces::rename(&state, admin.0.id(), path.into_inner(), &body.name).await?;
+    let ws = admin.workspace(&state.db, path.into_inner()).await?;
+    workspaces::rename(&state, admin.id(), ws.workspace.id, &body.name).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -240,11 +240,12 @@ pub struct WorkspaceState {
 #[put("/workspaces/{workspace_id}/state")]
 pub async fn set_state(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     path: web::Path<Uuid>,
     body: web::Json<WorkspaceState>,
 ) -> AppResult<HttpResponse> {
-    workspaces::set_archived(&state, admin.0.id(), path.into_inner(), body.archived).await?;
+    let ws = admin.workspace(&state.db, path.into_inner()).await?;
+    workspaces::set_archived(&state, &ws, admin.id(), body.archived).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

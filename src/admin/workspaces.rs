@@ -33,6 +33,8 @@ pub struct WorkspaceRow {
     pub storage_quota_bytes: Option<i64>,
     /// When it was archived (read-only since); absent while in use.
     pub archived_at: Option<String>,
+    /// Messages and their files older than this many days are deleted; absent: kept.
+    pub retention_days: Option<i32>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -77,7 +79,7 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
     let mut sql = Sql::new(pg);
     sql.push(
         "SELECT w.id, w.name, w.slug, w.created_at, w.sign_in_policy, w.members_create_hooks, \
-         w.guests_allowed, w.storage_quota_bytes, w.archived_at, \
+         w.guests_allowed, w.storage_quota_bytes, w.archived_at, w.retention_days, \
          (SELECT COUNT(*) FROM workspace_members m WHERE m.workspace_id = w.id AND m.deactivated_at IS NULL), \
          (SELECT COUNT(*) FROM channels c WHERE c.workspace_id = w.id AND c.kind IN ('public', 'private')), \
          (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM files f \
@@ -103,9 +105,10 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
                 guests_allowed: r.try_get_by_index(6)?,
                 storage_quota_bytes: r.try_get_by_index(7)?,
                 archived_at: opt_rfc3339(r.try_get_by_index(8)?),
-                members: int(r, 9)?,
-                channels: int(r, 10)?,
-                stored_bytes: int(r, 11)?,
+                retention_days: r.try_get_by_index(9)?,
+                members: int(r, 10)?,
+                channels: int(r, 11)?,
+                stored_bytes: int(r, 12)?,
             })
         })
         .collect()
@@ -113,6 +116,15 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
 
 pub async fn list(db: &crate::db::Db) -> AppResult<Vec<WorkspaceRow>> {
     rows(&db.conn, db.is_postgres(), None).await
+}
+
+/// The workspaces `admin` administers (every one for an instance administrator).
+pub async fn list_for(db: &crate::db::Db, admin: &super::scope::Admin) -> AppResult<Vec<WorkspaceRow>> {
+    let mut all = list(db).await?;
+    if let Some(mine) = admin.workspace_ids() {
+        all.retain(|w| mine.contains(&w.id));
+    }
+    Ok(all)
 }
 
 pub async fn detail(state: &AppState, id: Uuid) -> AppResult<WorkspaceDetail> {
@@ -221,8 +233,12 @@ pub async fn rename(state: &AppState, admin: Uuid, id: Uuid, name: &str) -> AppR
 
 /// Archives a workspace (read-only for everyone: nothing posted, edited, created or joined
 /// until it is unarchived) or unarchives it; audited, and its open clients told at once.
-pub async fn set_archived(state: &AppState, admin: Uuid, id: Uuid, archived: bool) -> AppResult<()> {
+pub async fn set_archived(state: &AppState, ws: &WorkspaceAccess, admin: Uuid, archived: bool) -> AppResult<()> {
     use sea_orm::{ActiveModelTrait, Set};
+    if ws.role != WorkspaceRole::Owner {
+        return Err(crate::access::not_allowed("only the workspace's owners may archive or unarchive it"));
+    }
+    let id = ws.workspace.id;
     let tx = state.db.write().await?;
     let w = workspace::Entity::find_by_id(id).one(&*tx).await?.ok_or(AppError::NotFound("workspace"))?;
     if w.archived_at.is_some() == archived {

@@ -126,8 +126,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_json_bytes: usize) {
             .service(channels::read_routes::mark_all_read)
             .service(channels::read_routes::notifications)
             .service(
-                // Only instance administrators get in; anyone else gets the 404 of a
-                // route that does not exist, before any extractor reads the request.
+                // Instance administrators get in, workspace owners and admins into the
+                // workspace-scoped routes; anyone else gets the 404 of a route that does
+                // not exist, before any extractor reads the request.
                 web::scope("/admin")
                     .wrap(from_fn(crate::admin::gate::api))
                     .service(crate::sso::routes::admin_status)

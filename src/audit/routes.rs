@@ -1,13 +1,13 @@
 //! /api/v1/admin/audit: the audit log, filtered and paged, and its export (instance
-//! administrators only).
+//! administrators; a workspace's owners and admins read that workspace's entries).
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::query::{self, AuditQuery, AuditView, Filter, Format};
 use super::{record, AuditEvent};
-use crate::auth::InstanceAdmin;
-use crate::error::{AppResult, ErrorBody};
+use crate::admin::scope::Admin;
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -21,12 +21,20 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[get("/audit")]
-pub async fn list(
-    state: web::Data<AppState>,
-    _admin: InstanceAdmin,
-    q: web::Query<AuditQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, admin: Admin, q: web::Query<AuditQuery>) -> AppResult<HttpResponse> {
+    within_reach(&admin, &q)?;
     Ok(HttpResponse::Ok().json(audit_page(&state, &q).await?))
+}
+
+/// A workspace's owner or admin reads the entries of a workspace they administer, named
+/// in the query; an instance administrator reads everything.
+pub fn within_reach(admin: &Admin, q: &AuditQuery) -> AppResult<()> {
+    let Some(mine) = admin.workspace_ids() else { return Ok(()) };
+    match q.workspace {
+        None => Err(AppError::invalid("workspace", "the id of a workspace you administer")),
+        Some(w) if mine.contains(&w) => Ok(()),
+        Some(_) => Err(AppError::NotFound("workspace")),
+    }
 }
 
 pub async fn audit_page(state: &AppState, q: &AuditQuery) -> AppResult<AuditPage> {
@@ -52,17 +60,20 @@ pub struct ExportFormat {
 #[get("/audit/export")]
 pub async fn export(
     state: web::Data<AppState>,
-    admin: InstanceAdmin,
+    admin: Admin,
     q: web::Query<AuditQuery>,
     f: web::Query<ExportFormat>,
 ) -> AppResult<HttpResponse> {
+    within_reach(&admin, &q)?;
     let format = Format::parse(f.format.as_deref())?;
     let filter = Filter::new(&state.db.conn, &q).await?;
     let details = serde_json::json!({
         "format": format.extension(), "actor": q.actor, "action": q.action, "target": q.target,
         "workspace": q.workspace, "since": q.since, "until": q.until,
     });
-    record(&state.db.conn, AuditEvent::new(Some(admin.0.id()), "audit.exported").details(details)).await?;
+    let mut event = AuditEvent::new(Some(admin.id()), "audit.exported").details(details);
+    event.workspace = q.workspace;
+    record(&state.db.conn, event).await?;
     let name = format!("attachment; filename=\"parley-audit.{}\"", format.extension());
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())

@@ -45,7 +45,8 @@ impl Db {
         };
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            // An unreachable database answers 503 within seconds rather than holding requests.
+            .acquire_timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(5))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(move |o| {

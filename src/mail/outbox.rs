@@ -112,6 +112,7 @@ async fn send(state: &AppState, id: Uuid) -> anyhow::Result<()> {
         }
         Err(e) => {
             let error: String = e.message.chars().take(ERROR_CHARS).collect();
+            state.faults.note("mail", &error);
             let parked = e.permanent || attempts >= state.settings.email.max_attempts.max(1);
             mail::Entity::update_many()
                 .col_expr(mail::Column::State, if parked { PARKED } else { PENDING }.into())

@@ -19,12 +19,15 @@ pub async fn healthz() -> HttpResponse {
 
 /// The database answers: ready for traffic.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, body = Health), (status = 503, body = ErrorBody, description = "service_unavailable, shutting_down")))]
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody, description = "database_unavailable, shutting_down")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     if state.connections.is_draining() {
         return Err(AppError::ShuttingDown);
     }
-    state.db.ping().await.map_err(|_| AppError::Unavailable("database"))?;
+    state.db.ping().await.map_err(|e| {
+        state.faults.note("database", &e.to_string());
+        AppError::DatabaseUnavailable
+    })?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }

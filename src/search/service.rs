@@ -56,7 +56,11 @@ pub struct Request {
 }
 
 pub async fn search(state: &AppState, me: Uuid, req: Request) -> AppResult<SearchPage> {
-    search_in(&state.db, state.search.as_ref(), me, req).await
+    let found = search_in(&state.db, state.search.as_ref(), me, req).await;
+    if let Err(AppError::Unavailable("search")) = &found {
+        state.faults.note("search", "a search query failed (the server log has the error)");
+    }
+    found
 }
 
 /// The same, on any database and index (the benchmark calls it directly).

@@ -58,7 +58,9 @@ impl From<AppError> for SlackError {
             AppError::RateLimited { .. } => "ratelimited",
             AppError::TooLarge { code: "storage_quota_exceeded", .. } => "storage_quota_exceeded",
             AppError::TooLarge { .. } => "file_too_large",
-            AppError::Unavailable(_) | AppError::StorageUnavailable => "service_unavailable",
+            AppError::Unavailable(_) | AppError::DatabaseUnavailable | AppError::StorageUnavailable => {
+                "service_unavailable"
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "slack api call failed");
                 "internal_error"

@@ -26,7 +26,7 @@ function humanMessage(status, code, message, retryAfter) {
     case "payload_too_large": case "file_too_large": return "That is larger than this server accepts.";
     case "storage_unavailable": return "Files cannot be stored right now. Try again in a moment.";
     case "internal_error": return "Something went wrong on the server. Try again; if it keeps happening, tell an administrator.";
-    case "shutting_down": case "service_unavailable": return `The server is restarting or busy. ${retryIn(retryAfter)}`;
+    case "shutting_down": case "service_unavailable": case "database_unavailable": return `The server is restarting or busy. ${retryIn(retryAfter)}`;
     case "csrf_origin_mismatch": return "This page is out of date. Reload it and try again.";
     default: break;
   }

@@ -6,7 +6,7 @@ use crate::admin::html;
 use crate::helpers::{Client, TestApp};
 
 /// Polls a task until it has finished; answers it.
-async fn finished(admin: &Client, task: Uuid) -> serde_json::Value {
+pub(crate) async fn finished(admin: &Client, task: Uuid) -> serde_json::Value {
     for _ in 0..300 {
         let t = admin.get(&format!("/api/v1/admin/tasks/{task}")).await.expect(200).body;
         if t["state"] == "done" || t["state"] == "failed" {

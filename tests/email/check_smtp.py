@@ -129,6 +129,9 @@ def main(binary, maildev_bin, pg_admin=None):
         time.sleep(3)
         check(len(maildev.to("carol@acme.test")) == 1 and len(maildev.to("dave@acme.test")) == 1,
               "after an outage each mail arrives exactly once")
+        mail_dep = next(d for d in ada.call("GET", "/api/v1/admin/system")["dependencies"] if d["role"] == "mail")
+        check(mail_dep["ok"] and (mail_dep.get("last_failure") or {}).get("error"),
+              f"the system page answers 'up' and still shows the outage's last error: {mail_dep}")
 
         # SMTP away for longer than the attempts allow: parked, then retried by an admin.
         maildev.stop()

@@ -8,19 +8,19 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::admin::export::ExportRequest;
-use crate::admin::task_routes::{download_export, start_export, start_rebuild};
-use crate::admin::tasks::{recent, TaskView, COMPLIANCE_EXPORT};
+use crate::admin::task_routes::{download_export, exports_of, start_export, start_rebuild};
+use crate::admin::tasks::TaskView;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::notice::or_notice;
 use crate::web::page::{html, redirect};
 
-const SHOWN: u64 = 20;
-
 #[derive(Template)]
 #[template(path = "admin/exports.html")]
 struct ExportsPage {
     section: &'static str,
+    /// An instance administrator (else a workspace's: their own exports, fewer sections).
+    instance: bool,
     me: Uuid,
     exports: Vec<TaskView>,
     /// Something is still being made: the page reloads itself to show progress.
@@ -37,13 +37,14 @@ pub struct Prefill {
 
 #[get("/exports")]
 pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    let admin = super::admin_of(&state, &req).await?;
+    let admin = super::admin_of(&req)?;
     let shown = async {
         let prefill = web::Query::<Prefill>::from_query(req.query_string()).map(|q| q.into_inner()).unwrap_or_default();
-        let exports = recent(&state.db.conn, COMPLIANCE_EXPORT, SHOWN).await?;
+        let exports = exports_of(&state, &admin).await?;
         let view = ExportsPage {
             section: "exports",
-            me: admin.id,
+            instance: admin.is_instance(),
+            me: admin.id(),
             busy: exports.iter().any(|t| t.state == "queued" || t.state == "running"),
             exports,
             scope: prefill.scope.unwrap_or_else(|| "workspace".into()),
@@ -78,7 +79,7 @@ pub async fn create(
             .map_err(|_| AppError::invalid("id", "the id of a workspace, channel or person"))?;
         let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_owned());
         let request = ExportRequest { scope: form.scope, id, since: some(form.since), until: some(form.until) };
-        start_export(&state, admin.id, request).await?;
+        start_export(&state, &admin, request).await?;
         Ok(redirect("/admin/exports"))
     })
     .await
@@ -86,8 +87,8 @@ pub async fn create(
 
 #[get("/exports/{task_id}/download")]
 pub async fn download(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let admin = super::admin_of(&state, &req).await?;
-    or_notice(&state, download_export(&state, &req, admin.id, path.into_inner()).await)
+    let admin = super::admin_of(&req)?;
+    or_notice(&state, download_export(&state, &req, admin.id(), path.into_inner()).await)
 }
 
 #[post("/search/rebuild")]
@@ -96,8 +97,8 @@ pub async fn rebuild(
     req: HttpRequest,
     form: web::Form<super::NoFields>,
 ) -> AppResult<HttpResponse> {
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
-        start_rebuild(&state, admin.id).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
+        start_rebuild(&state, admin.id()).await?;
         Ok(redirect("/admin/queues"))
     })
     .await

@@ -66,8 +66,8 @@ pub async fn switch(
     form: web::Form<SwitchForm>,
 ) -> AppResult<HttpResponse> {
     let (kind, id) = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: SwitchForm| async move {
-        integrations::set_enabled(&state, admin.id, &kind, id, form.enabled).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: SwitchForm| async move {
+        integrations::set_enabled(&state, admin.id(), &kind, id, form.enabled).await?;
         Ok(redirect(PATH))
     })
     .await

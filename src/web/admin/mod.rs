@@ -1,6 +1,7 @@
 //! /admin: the instance administrator's pages, drawn on the server from the same services
-//! as /api/v1/admin. Anyone who is not a signed-in instance administrator gets the API's
-//! 404 for a route that does not exist, so the pages do not reveal themselves.
+//! as /api/v1/admin; a workspace's owners and admins get its workspace page, exports and
+//! audit log. Anyone else gets the API's 404 for a route that does not exist, so the pages
+//! do not reveal themselves.
 pub mod audit;
 pub mod chart;
 pub mod exports;
@@ -18,8 +19,8 @@ use std::future::Future;
 use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::accounts::model::user;
-use crate::auth::current_user::{check_origin, page_user};
+use crate::admin::scope::Admin;
+use crate::auth::current_user::check_origin;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::notice::or_notice;
@@ -49,6 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(workspaces::add)
             .service(workspaces::channel)
             .service(workspaces::member)
+            .service(workspaces::retention)
             .service(integrations::list)
             .service(integrations::deliveries)
             .service(integrations::switch)
@@ -70,12 +72,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(serde::Deserialize)]
 pub struct NoFields {}
 
+/// The administrator a page request comes from, as the scope's gate admitted them.
+pub fn admin_of(req: &HttpRequest) -> AppResult<Admin> {
+    use actix_web::HttpMessage;
+    req.extensions().get::<Admin>().cloned().ok_or(AppError::NotFound("route"))
+}
+
 /// The instance administrator a page request comes from.
-pub async fn admin_of(state: &AppState, req: &HttpRequest) -> AppResult<user::Model> {
-    match page_user(state, req).await? {
-        Some(u) if u.is_admin => Ok(u),
-        _ => Err(AppError::NotFound("route")),
-    }
+pub fn instance_admin_of(req: &HttpRequest) -> AppResult<Admin> {
+    let admin = admin_of(req)?;
+    admin.instance()?;
+    Ok(admin)
 }
 
 /// A form posted from an admin page (the scope's gate let only an administrator in): it
@@ -88,13 +95,28 @@ pub async fn form_action<T, F, Fut>(
     act: F,
 ) -> AppResult<HttpResponse>
 where
-    F: FnOnce(web::Data<AppState>, user::Model, T) -> Fut,
+    F: FnOnce(web::Data<AppState>, Admin, T) -> Fut,
     Fut: Future<Output = AppResult<HttpResponse>>,
 {
-    let admin = admin_of(&state, req).await?;
+    let admin = admin_of(req)?;
     let done = async {
         check_origin(req, &state)?;
         act(state.clone(), admin, form).await
     };
     or_notice(&state, done.await)
+}
+
+/// `form_action` for what only an instance administrator does.
+pub async fn instance_form_action<T, F, Fut>(
+    state: web::Data<AppState>,
+    req: &HttpRequest,
+    form: T,
+    act: F,
+) -> AppResult<HttpResponse>
+where
+    F: FnOnce(web::Data<AppState>, Admin, T) -> Fut,
+    Fut: Future<Output = AppResult<HttpResponse>>,
+{
+    instance_admin_of(req)?;
+    form_action(state, req, form, act).await
 }

@@ -32,7 +32,9 @@ fn uptime(s: u64) -> String {
 
 #[get("")]
 pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    super::admin_of(&state, &req).await?;
+    if !super::admin_of(&req)?.is_instance() {
+        return Ok(crate::web::page::redirect("/admin/workspaces"));
+    }
     let o = overview(&state).await?;
     let days: Vec<(String, i64)> = o.messages_per_day.iter().map(|d| (d.day.clone(), d.messages)).collect();
     let total: i64 = days.iter().map(|(_, n)| n).sum();

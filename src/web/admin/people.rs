@@ -67,8 +67,8 @@ fn row(u: &user::Model, me: Uuid) -> PersonRow {
 
 #[get("/people")]
 pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    let admin = super::admin_of(&state, &req).await?;
-    or_notice(&state, people_page(&state, &req, admin.id).await)
+    let admin = super::instance_admin_of(&req)?;
+    or_notice(&state, people_page(&state, &req, admin.id()).await)
 }
 
 async fn people_page(state: &AppState, req: &HttpRequest, me: Uuid) -> AppResult<HttpResponse> {
@@ -109,8 +109,8 @@ pub async fn switch_active(
     form: web::Form<SwitchForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: SwitchForm| async move {
-        crate::accounts::activation::by_admin(&state, admin.id, id, form.active).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: SwitchForm| async move {
+        crate::accounts::activation::by_admin(&state, admin.id(), id, form.active).await?;
         Ok(redirect(&if form.back == "person" { super::person::path(id) } else { back_to(&form.back) }))
     })
     .await

@@ -35,11 +35,11 @@ fn render(state: &AppState, view: PersonPage) -> AppResult<HttpResponse> {
 
 #[get("/people/{user_id}")]
 pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let admin = super::admin_of(&state, &req).await?;
+    let admin = super::instance_admin_of(&req)?;
     let id = path.into_inner();
     let shown = async {
         let p = person::detail(&state, id).await?;
-        render(&state, PersonPage { section: "people", p, is_me: id == admin.id, reset_link: None, done: None })
+        render(&state, PersonPage { section: "people", p, is_me: id == admin.id(), reset_link: None, done: None })
     };
     or_notice(&state, shown.await)
 }
@@ -52,8 +52,8 @@ pub async fn revoke_session(
     form: web::Form<super::NoFields>,
 ) -> AppResult<HttpResponse> {
     let (id, session_id) = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
-        person::revoke_session(&state, admin.id, id, session_id).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
+        person::revoke_session(&state, admin.id(), id, session_id).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -67,8 +67,8 @@ pub async fn revoke_token(
     form: web::Form<super::NoFields>,
 ) -> AppResult<HttpResponse> {
     let (id, token_id) = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
-        person::revoke_token(&state, admin.id, id, token_id).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
+        person::revoke_token(&state, admin.id(), id, token_id).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -87,8 +87,8 @@ pub async fn change_role(
     form: web::Form<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: RoleForm| async move {
-        person::set_admin(&state, admin.id, id, form.is_admin).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: RoleForm| async move {
+        person::set_admin(&state, admin.id(), id, form.is_admin).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -109,12 +109,12 @@ pub async fn reset_password(
     form: web::Form<ResetForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: ResetForm| async move {
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: ResetForm| async move {
         let mail = reset_by_mail(&form.send)?;
-        let reset_link = crate::auth::password_reset::by_admin(&state, admin.id, id, mail).await?;
+        let reset_link = crate::auth::password_reset::by_admin(&state, admin.id(), id, mail).await?;
         let p = person::detail(&state, id).await?;
         let done = if mail { Some("A password reset link was mailed.") } else { None };
-        render(&state, PersonPage { section: "people", p, is_me: id == admin.id, reset_link, done })
+        render(&state, PersonPage { section: "people", p, is_me: id == admin.id(), reset_link, done })
     })
     .await
 }

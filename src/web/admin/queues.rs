@@ -43,7 +43,7 @@ struct QueuesPage {
 
 #[get("/queues")]
 pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
-    super::admin_of(&state, &req).await?;
+    super::instance_admin_of(&req)?;
     let shown = async {
         let mails = mail::Entity::find()
             .filter(mail::Column::State.eq(PARKED))
@@ -104,11 +104,11 @@ pub async fn settle(
     if !["mail", "jobs"].contains(&what.as_str()) {
         return Err(AppError::NotFound("route"));
     }
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: SettleForm| async move {
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: SettleForm| async move {
         if what == "mail" {
-            settle_parked(&state, admin.id, id, form.retry()?).await?;
+            settle_parked(&state, admin.id(), id, form.retry()?).await?;
         } else {
-            settle_failed(&state, admin.id, id, form.retry()?).await?;
+            settle_failed(&state, admin.id(), id, form.retry()?).await?;
         }
         Ok(redirect(PATH))
     })

@@ -34,7 +34,7 @@ pub async fn page(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 }
 
 /// A number of days typed in a form: empty means none.
-fn days(text: &str) -> AppResult<Option<i32>> {
+pub fn days(text: &str) -> AppResult<Option<i32>> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -58,8 +58,8 @@ pub async fn workspace(
     form: web::Form<DaysForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: DaysForm| async move {
-        retention::set_workspace(&state.db, Some(admin.id), id, days(&form.days)?).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: DaysForm| async move {
+        retention::set_workspace(&state.db, Some(admin.id()), id, days(&form.days)?).await?;
         Ok(redirect(PATH))
     })
     .await
@@ -73,8 +73,8 @@ pub async fn channel(
     form: web::Form<DaysForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: DaysForm| async move {
-        retention::set_channel(&state.db, Some(admin.id), id, days(&form.days)?, form.legal_hold.is_some()).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: DaysForm| async move {
+        retention::set_channel(&state.db, Some(admin.id()), id, days(&form.days)?, form.legal_hold.is_some()).await?;
         Ok(redirect(PATH))
     })
     .await
@@ -96,8 +96,8 @@ pub async fn person(
     form: web::Form<HoldForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: HoldForm| async move {
-        retention::set_person_hold(&state.db, Some(admin.id), id, form.legal_hold).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: HoldForm| async move {
+        retention::set_person_hold(&state.db, Some(admin.id()), id, form.legal_hold).await?;
         Ok(redirect(&if form.back == "person" { super::person::path(id) } else { PATH.to_owned() }))
     })
     .await
@@ -109,8 +109,8 @@ pub async fn run(
     req: HttpRequest,
     form: web::Form<super::NoFields>,
 ) -> AppResult<HttpResponse> {
-    super::form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
-        retention::start(&state.db, Some(admin.id)).await?;
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, _: super::NoFields| async move {
+        retention::start(&state.db, Some(admin.id())).await?;
         Ok(redirect(PATH))
     })
     .await

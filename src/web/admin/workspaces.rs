@@ -1,5 +1,6 @@
 //! /admin/workspaces: every workspace; one workspace's channels (rename, archive, public
-//! or private) and members (role, removal) and its sign-in settings.
+//! or private) and members (role, removal), its sign-in settings and retention — for an
+//! instance administrator, or for the workspace's own owners and admins.
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -7,7 +8,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::chart::bytes;
-use crate::access::WorkspaceRole;
+use crate::access::{WorkspaceAccess, WorkspaceRole};
+use crate::admin::scope::Admin;
 use crate::admin::workspace_routes::{set_channel_state, ChannelState};
 use crate::admin::workspaces::{self, WorkspaceDetail, WorkspaceRow};
 use crate::channels::manage;
@@ -23,6 +25,8 @@ use crate::workspaces::settings_routes::{change, WorkspaceSettings};
 #[template(path = "admin/workspaces.html")]
 struct ListPage {
     section: &'static str,
+    /// An instance administrator (else a workspace's owner or admin: theirs only).
+    instance: bool,
     rows: Vec<(WorkspaceRow, String)>,
 }
 
@@ -30,6 +34,10 @@ struct ListPage {
 #[template(path = "admin/workspace.html")]
 struct DetailPage {
     section: &'static str,
+    /// An instance administrator: limits, adding and moving people are theirs.
+    instance: bool,
+    /// Owners (and instance administrators) archive a workspace.
+    owner: bool,
     /// The other workspaces, someone may be moved from: (id, name).
     others: Vec<(Uuid, String)>,
     /// The quota in megabytes as the form shows it (empty: the server's).
@@ -47,18 +55,28 @@ fn path(id: Uuid) -> String {
 }
 
 #[get("/workspaces")]
-pub async fn list(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    let admin = super::admin_of(&req)?;
     let shown = async {
-        let rows =
-            workspaces::list(&state.db).await?.into_iter().map(|w| (bytes(w.stored_bytes), w)).map(|(b, w)| (w, b));
-        let view = ListPage { section: "workspaces", rows: rows.collect() };
+        let rows = workspaces::list_for(&state.db, &admin).await?.into_iter().map(|w| (bytes(w.stored_bytes), w));
+        let view = ListPage {
+            section: "workspaces",
+            instance: admin.is_instance(),
+            rows: rows.map(|(b, w)| (w, b)).collect(),
+        };
         Ok(html(&state, StatusCode::OK, view.render().map_err(anyhow::Error::from)?))
     };
     or_notice(&state, shown.await)
 }
 
-async fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<String>) -> AppResult<HttpResponse> {
-    let others = workspaces::list(&state.db)
+async fn detail_page(
+    state: &AppState,
+    admin: &Admin,
+    ws: &WorkspaceAccess,
+    invite_link: Option<String>,
+) -> AppResult<HttpResponse> {
+    let w = workspaces::detail(state, ws.workspace.id).await?;
+    let others = workspaces::list_for(&state.db, admin)
         .await?
         .into_iter()
         .filter(|o| o.id != w.workspace.id)
@@ -66,6 +84,8 @@ async fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<S
         .collect();
     let view = DetailPage {
         section: "workspaces",
+        instance: admin.is_instance(),
+        owner: ws.role == WorkspaceRole::Owner,
         others,
         quota_mb: w.workspace.storage_quota_bytes.map(|b| (b / 1_000_000).to_string()).unwrap_or_default(),
         invite_link,
@@ -78,8 +98,12 @@ async fn detail_page(state: &AppState, w: WorkspaceDetail, invite_link: Option<S
 }
 
 #[get("/workspaces/{workspace_id}")]
-pub async fn detail(state: web::Data<AppState>, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    let shown = async { detail_page(&state, workspaces::detail(&state, path.into_inner()).await?, None).await };
+pub async fn detail(state: web::Data<AppState>, req: HttpRequest, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
+    let admin = super::admin_of(&req)?;
+    let shown = async {
+        let ws = admin.workspace(&state.db, path.into_inner()).await?;
+        detail_page(&state, &admin, &ws, None).await
+    };
     or_notice(&state, shown.await)
 }
 
@@ -94,9 +118,9 @@ pub async fn create(
     req: HttpRequest,
     form: web::Form<CreateForm>,
 ) -> AppResult<HttpResponse> {
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: CreateForm| async move {
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: CreateForm| async move {
         let body = crate::workspaces::routes::NewWorkspace { name: form.name, slug: None };
-        let id = crate::admin::workspace_routes::create_workspace(&state, admin.id, body).await?;
+        let id = crate::admin::workspace_routes::create_workspace(&state, admin.id(), body).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -119,7 +143,7 @@ pub async fn invite(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     super::form_action(state, &req, form.into_inner(), |state, admin, form: InviteForm| async move {
-        let ws = workspaces::as_owner(&state, id).await?;
+        let ws = admin.workspace(&state.db, id).await?;
         let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
         let body = crate::workspaces::routes::NewInvite {
             email,
@@ -128,8 +152,8 @@ pub async fn invite(
             expires_in_hours: None,
             send_email: None,
         };
-        let created = crate::workspaces::routes::invite(&state, &ws, &admin, body).await?;
-        detail_page(&state, workspaces::detail(&state, id).await?, Some(created.url)).await
+        let created = crate::workspaces::routes::invite(&state, &ws, &admin.user, body).await?;
+        detail_page(&state, &admin, &ws, Some(created.url)).await
     })
     .await
 }
@@ -155,12 +179,12 @@ pub async fn settings(
             "sso_only" => SignInPolicy::SsoOnly,
             _ => return Err(AppError::invalid("sign_in_policy", "password_and_sso or sso_only")),
         };
-        let ws = workspaces::as_owner(&state, id).await?;
+        let ws = admin.workspace(&state.db, id).await?;
         let wanted = WorkspaceSettings {
             members_create_hooks: Some(form.members_create_hooks.is_some()),
             sign_in_policy: Some(policy),
         };
-        change(&state, admin.id, &ws.workspace, wanted).await?;
+        change(&state, admin.id(), &ws.workspace, wanted).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -183,17 +207,17 @@ pub async fn channel(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     super::form_action(state, &req, form.into_inner(), |state, admin, form: ChannelForm| async move {
-        let a = manage::as_instance_admin(&state.db, id).await?;
+        let a = admin.channel(&state.db, id).await?;
         let wanted = |archived, private| ChannelState { archived, private };
         match form.act.as_str() {
             "rename" => {
                 let patch = ChannelPatch { name: Some(form.name), topic: None, purpose: None };
-                manage::update(&state.db, &a, admin.id, patch).await?;
+                manage::update(&state.db, &a, admin.id(), patch).await?;
             }
-            "archive" => set_channel_state(&state, admin.id, id, wanted(Some(true), None)).await?,
-            "unarchive" => set_channel_state(&state, admin.id, id, wanted(Some(false), None)).await?,
-            "private" => set_channel_state(&state, admin.id, id, wanted(None, Some(true))).await?,
-            "public" => set_channel_state(&state, admin.id, id, wanted(None, Some(false))).await?,
+            "archive" => set_channel_state(&state, &admin, id, wanted(Some(true), None)).await?,
+            "unarchive" => set_channel_state(&state, &admin, id, wanted(Some(false), None)).await?,
+            "private" => set_channel_state(&state, &admin, id, wanted(None, Some(true))).await?,
+            "public" => set_channel_state(&state, &admin, id, wanted(None, Some(false))).await?,
             _ => return Err(AppError::invalid("act", "rename, archive, unarchive, private or public")),
         }
         Ok(redirect(&self::path(a.channel.workspace_id)))
@@ -216,13 +240,13 @@ pub async fn member(
 ) -> AppResult<HttpResponse> {
     let (ws_id, user_id) = path.into_inner();
     super::form_action(state, &req, form.into_inner(), |state, admin, form: MemberForm| async move {
-        let ws = workspaces::as_owner(&state, ws_id).await?;
+        let ws = admin.workspace(&state.db, ws_id).await?;
         let service = crate::workspaces::service::remove_member;
         match form.act.as_str() {
-            "remove" => service(&state.db, &ws, admin.id, user_id).await?,
+            "remove" => service(&state.db, &ws, admin.id(), user_id).await?,
             role @ ("guest" | "member" | "admin" | "owner") => {
                 let role = WorkspaceRole::parse(role);
-                crate::workspaces::service::change_role(&state.db, &ws, admin.id, user_id, role).await?;
+                crate::workspaces::service::change_role(&state.db, &ws, admin.id(), user_id, role).await?;
             }
             _ => return Err(AppError::invalid("act", "a role (guest, member, admin, owner) or remove")),
         }
@@ -248,7 +272,7 @@ pub async fn limits(
     form: web::Form<LimitsForm>,
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: LimitsForm| async move {
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: LimitsForm| async move {
         let quota = form.quota_mb.trim();
         let storage_quota_bytes = if quota.is_empty() {
             None
@@ -261,7 +285,7 @@ pub async fn limits(
             guests_allowed: form.guests_allowed.is_some(),
             storage_quota_bytes,
         };
-        workspaces::set_limits(&state, admin.id, id, limits).await?;
+        workspaces::set_limits(&state, admin.id(), id, limits).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -281,7 +305,8 @@ pub async fn rename(
 ) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     super::form_action(state, &req, form.into_inner(), |state, admin, form: RenameForm| async move {
-        workspaces::rename(&state, admin.id, id, &form.name).await?;
+        let ws = admin.workspace(&state.db, id).await?;
+        workspaces::rename(&state, admin.id(), ws.workspace.id, &form.name).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -307,7 +332,8 @@ pub async fn set_state(
             "unarchive" => false,
             _ => return Err(AppError::invalid("act", "archive or unarchive")),
         };
-        workspaces::set_archived(&state, admin.id, id, archived).await?;
+        let ws = admin.workspace(&state.db, id).await?;
+        workspaces::set_archived(&state, &ws, admin.id(), archived).await?;
         Ok(redirect(&self::path(id)))
     })
     .await
@@ -331,7 +357,7 @@ pub async fn add(
 ) -> AppResult<HttpResponse> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let id = path.into_inner();
-    super::form_action(state, &req, form.into_inner(), |state, admin, form: AddForm| async move {
+    super::instance_form_action(state, &req, form.into_inner(), |state, admin, form: AddForm| async move {
         let username = form.username.trim().trim_start_matches('@');
         let person = crate::accounts::model::user::Entity::find()
             .filter(crate::accounts::model::user::Column::Username.eq(username))
@@ -340,7 +366,31 @@ pub async fn add(
             .ok_or(AppError::NotFound("user"))?;
         let move_from = form.move_from.parse::<Uuid>().ok();
         let add = crate::admin::workspaces::AddPerson { user_id: person.id, role: form.role, move_from };
-        workspaces::add_person(&state, admin.id, id, add).await?;
+        workspaces::add_person(&state, admin.id(), id, add).await?;
+        Ok(redirect(&self::path(id)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct RetentionForm {
+    /// Days; empty: kept forever.
+    #[serde(default)]
+    days: String,
+}
+
+#[post("/workspaces/{workspace_id}/retention")]
+pub async fn retention(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    form: web::Form<RetentionForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    super::form_action(state, &req, form.into_inner(), |state, admin, form: RetentionForm| async move {
+        let ws = admin.workspace(&state.db, id).await?;
+        let days = super::retention::days(&form.days)?;
+        crate::admin::retention::set_workspace(&state.db, Some(admin.id()), ws.workspace.id, days).await?;
         Ok(redirect(&self::path(id)))
     })
     .await

@@ -30,7 +30,9 @@ fn refused(e: &AppError) -> HttpResponse {
         AppError::NotFound("channel") => answer(StatusCode::NOT_FOUND, "channel_not_found"),
         AppError::NotFound(_) => answer(StatusCode::NOT_FOUND, "no_service"),
         AppError::Invalid { .. } | AppError::BadRequest { .. } => answer(StatusCode::BAD_REQUEST, "invalid_payload"),
-        AppError::Unavailable(_) => answer(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
+        AppError::Unavailable(_) | AppError::DatabaseUnavailable => {
+            answer(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+        }
         _ => answer(StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     }
 }
