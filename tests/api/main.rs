@@ -10,6 +10,7 @@ mod admin_workspaces;
 mod auth;
 mod auth_cache;
 mod authz;
+mod authz_routes;
 mod backup;
 mod bad_input;
 mod bots;
