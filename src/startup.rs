@@ -317,6 +317,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(crate::edge::panics::catch))
             .wrap(Compress::default())
             .wrap(from_fn(crate::edge::guard::guard))
             .wrap(from_fn(observe::observe))

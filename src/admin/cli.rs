@@ -101,7 +101,7 @@ pub async fn run(settings: &Settings, db: &Db, verb: Verb) -> anyhow::Result<()>
             for w in super::workspaces::list(db).await.map_err(app)? {
                 println!(
                     "{}\t{}\t{} members\t{} channels\t{} bytes\t{}",
-                    w.slug, w.name, w.members, w.channels, w.stored_bytes, w.id
+                    w.slug, w.name, w.member_count, w.channel_count, w.stored_bytes, w.id
                 );
             }
         }

@@ -25,8 +25,11 @@ pub struct PeopleQuery {
     pub sso: Option<String>,
     /// At most this many (200 unless set; 1,000 at most).
     pub limit: Option<u64>,
+    /// How many to skip (up to 10,000,000).
     pub offset: Option<u64>,
 }
+
+const MAX_OFFSET: u64 = 10_000_000;
 
 /// A person as an administrator sees them.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -95,12 +98,17 @@ pub async fn list(conn: &impl ConnectionTrait, query: &PeopleQuery) -> AppResult
     if limit == 0 || limit > MAX_PAGE {
         return Err(AppError::invalid("limit", format!("from 1 to {MAX_PAGE}")));
     }
+    // The databases take a signed 64-bit offset; a larger one must not reach them.
+    let offset = query.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(AppError::invalid("offset", format!("from 0 to {MAX_OFFSET}")));
+    }
     Ok(user::Entity::find()
         .filter(cond)
         .order_by_asc(user::Column::CreatedAt)
         .order_by_asc(user::Column::Id)
         .limit(limit)
-        .offset(query.offset.unwrap_or(0))
+        .offset(offset)
         .all(conn)
         .await?)
 }

@@ -74,7 +74,7 @@ pub struct TaskView {
     /// done / total, 0 to 100 (100 once finished).
     pub percent: u8,
     pub error: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
     pub created_at: String,
     pub started_at: Option<String>,

@@ -22,9 +22,9 @@ pub struct WorkspaceRow {
     pub sign_in_policy: String,
     pub members_create_hooks: bool,
     /// Active members (bots included).
-    pub members: i64,
+    pub member_count: i64,
     /// Public and private channels (conversations not counted).
-    pub channels: i64,
+    pub channel_count: i64,
     /// Bytes of the files it stores.
     pub stored_bytes: i64,
     /// Guests may be invited or made here.
@@ -106,8 +106,8 @@ async fn rows(conn: &impl ConnectionTrait, pg: bool, only: Option<Uuid>) -> AppR
                 storage_quota_bytes: r.try_get_by_index(7)?,
                 archived_at: opt_rfc3339(r.try_get_by_index(8)?),
                 retention_days: r.try_get_by_index(9)?,
-                members: int(r, 10)?,
-                channels: int(r, 11)?,
+                member_count: int(r, 10)?,
+                channel_count: int(r, 11)?,
                 stored_bytes: int(r, 12)?,
             })
         })

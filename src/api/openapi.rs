@@ -18,12 +18,71 @@ impl Modify for Security {
     }
 }
 
+/// What any /api/v1 operation may answer besides its own outcomes: the edge's and the
+/// extractors' refusals, documented once here rather than on each route.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |text: &str| {
+            let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            ResponseBuilder::new().description(text).content("application/json", body).build()
+        };
+        // (status, meaning, whether it applies: API route, admin route, has a body, writes)
+        type Applies = fn(bool, bool, bool, bool) -> bool;
+        let common: [(&str, &str, Applies); 9] = [
+            ("400", "malformed_json, invalid_query, malformed_form: the request could not be read", |_, _, _, _| true),
+            ("401", "unauthenticated: no valid session or token (or, for sign-in, bad_credentials)", |api, _, _, _| {
+                api
+            }),
+            ("403", "not_allowed: a workspace's admin lacks the right (legal holds, archiving)", |_, admin, _, _| {
+                admin
+            }),
+            (
+                "409",
+                "workspace_archived, channel_archived: nothing changes there until it is unarchived",
+                |api, _, _, w| api && w,
+            ),
+            ("413", "payload_too_large: the body is over the limit", |_, _, body, _| body),
+            ("415", "unsupported_media_type: send application/json", |_, _, body, _| body),
+            ("422", "invalid_input: a path, query or body field is invalid; `field` names it", |_, _, _, _| true),
+            ("429", "rate_limited, too_many_connections: retry after Retry-After seconds", |_, _, _, _| true),
+            (
+                "503",
+                "database_unavailable, service_unavailable, shutting_down: retry after Retry-After",
+                |_, _, _, _| true,
+            ),
+        ];
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with("/api/v1/");
+            let admin = path.starts_with("/api/v1/admin/");
+            let operations = [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ];
+            for (op, writes) in operations {
+                let Some(op) = op.as_mut() else { continue };
+                let body = op.request_body.is_some();
+                for (status, text, applies) in &common {
+                    if applies(api, admin, body, writes) {
+                        op.responses.responses.entry((*status).to_owned()).or_insert_with(|| error(text).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Parley API", description = "Team chat: workspaces, channels, messages. \
         Authenticate with the session cookie (browsers; unsafe methods need a matching Origin) \
         or `Authorization: Bearer pat_…`. Errors are `{\"error\":{\"code\",\"message\"}}` with stable codes."),
-    modifiers(&Security),
+    modifiers(&Security, &CommonResponses),
     security(("bearer" = []), ("session_cookie" = [])),
     paths(
         ops::health::healthz, ops::health::readyz,

@@ -217,7 +217,7 @@ pub async fn add_member(
 /// Remove someone from a channel (admins), or myself.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     params(("channel_id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[delete("/channels/{channel_id}/members/{user_id}")]
 pub async fn remove_member(
     state: web::Data<AppState>,

@@ -58,7 +58,8 @@ pub async fn available(state: web::Data<AppState>, me: CurrentUser, path: web::P
 /// Run a slash command in a channel (where you may post).
 #[utoipa::path(post, path = "/api/v1/channels/{channel_id}/commands", tag = "integrations",
     params(("channel_id" = Uuid, Path)), request_body = Invocation,
-    responses((status = 200, body = CommandResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CommandResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 #[post("/channels/{channel_id}/commands")]
 pub async fn run(
     state: web::Data<AppState>,
@@ -105,7 +106,8 @@ pub async fn respond(
 /// Register a slash command (workspace admins). Its signing secret is shown once.
 #[utoipa::path(post, path = "/api/v1/workspaces/{workspace_id}/slash-commands", tag = "integrations",
     params(("workspace_id" = Uuid, Path)), request_body = NewCommand,
-    responses((status = 201, body = CreatedCommand), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedCommand), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 #[post("/workspaces/{workspace_id}/slash-commands")]
 pub async fn create(
     state: web::Data<AppState>,

@@ -143,3 +143,26 @@ impl Stream for GuardedBody {
         }
     }
 }
+
+/// Why `collect` gave up on a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// Refused on the way in (a control character, too slow) or broken off.
+    Refused,
+    TooLarge,
+}
+
+/// A whole body, for routes that answer in a format of their own (the Slack API's
+/// envelope, a provider's back-channel) rather than with the extractors' errors.
+pub async fn collect(mut payload: actix_web::web::Payload, limit: usize) -> Result<Bytes, Unread> {
+    use futures_util::StreamExt;
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| Unread::Refused)?;
+        if body.len() + chunk.len() > limit {
+            return Err(Unread::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

@@ -6,6 +6,7 @@ pub mod connections;
 pub mod control_chars;
 pub mod guard;
 pub mod headers;
+pub mod panics;
 pub mod request_rate;
 
 use std::pin::Pin;

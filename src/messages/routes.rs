@@ -151,7 +151,7 @@ pub async fn add_reaction(
 /// Remove my reaction.
 #[utoipa::path(delete, path = "/api/v1/messages/{message_id}/reactions/{emoji}", tag = "messages",
     params(("message_id" = Uuid, Path), ("emoji" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/messages/{message_id}/reactions/{emoji}")]
 pub async fn remove_reaction(
     state: web::Data<AppState>,
@@ -181,7 +181,7 @@ pub async fn pin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uu
 
 /// Unpin a message.
 #[utoipa::path(delete, path = "/api/v1/messages/{message_id}/pin", tag = "messages", params(("message_id" = Uuid, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/messages/{message_id}/pin")]
 pub async fn unpin(state: web::Data<AppState>, me: CurrentUser, path: web::Path<Uuid>) -> AppResult<HttpResponse> {
     let (msg, a) = access::message(&state.db, me.id(), path.into_inner(), Need::Post).await?;

@@ -212,6 +212,9 @@ fn envelope(result: SlackResult, needed: Option<&str>, provided: Option<&str>) -
     }
 }
 
+/// The most a method's arguments may take.
+const BODY_LIMIT: usize = 256 * 1024;
+
 /// A Slack Web API method (see docs/integrations.md for the supported ones).
 #[utoipa::path(method(get, post), path = "/slack/api/{method}", tag = "integrations", params(("method" = String, Path, description = "e.g. chat.postMessage")),
     request_body(content = Object, description = "the method's arguments: JSON, a form, or the query string"),
@@ -222,10 +225,14 @@ pub async fn web_api(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
     let mut provided = None;
-    let result = call(&state, &req, &path, &body, &mut provided).await;
+    let result = match crate::edge::body::collect(payload, BODY_LIMIT).await {
+        Ok(body) => call(&state, &req, &path, &body, &mut provided).await,
+        Err(crate::edge::body::Unread::TooLarge) => Err(SlackError("request_too_large")),
+        Err(crate::edge::body::Unread::Refused) => Err(SlackError("invalid_form_data")),
+    };
     let needed = match needs(&path) {
         Some(BotAccess::Needs(s)) => Some(s.as_str()),
         _ => None,

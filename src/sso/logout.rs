@@ -65,7 +65,7 @@ pub struct LogoutForm {
 pub async fn backchannel(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    form: web::Form<LogoutForm>,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     // Why a token failed goes to the log and the admin view, not to the caller: it
     // would coach someone forging tokens.
@@ -75,6 +75,12 @@ pub async fn backchannel(
             .insert_header(("cache-control", "no-store"))
             .json(json!({"error": "invalid_request", "error_description": "the logout token was not accepted"}))
     };
+    // Read here rather than by the form extractor, whose refusals are pages for people.
+    let form = match crate::edge::body::collect(payload, 64 * 1024).await {
+        Ok(body) => serde_urlencoded::from_bytes::<LogoutForm>(&body).ok(),
+        Err(_) => None,
+    };
+    let Some(form) = form else { return Ok(refused(SsoFailure::token("not a form with a logout_token"))) };
     let Some(p) = state.sso.get(&path.into_inner()).cloned() else {
         return Ok(refused(SsoFailure::token("no such provider")));
     };

@@ -19,7 +19,7 @@ async fn an_admin_renames_archives_and_hides_channels_and_manages_members_of_any
     let all = ada.get("/api/v1/admin/workspaces").await.expect(200).body;
     let acme = all.as_array().expect("list").iter().find(|w| w["name"] == "Acme").expect("Acme").clone();
     let detail = ada.get(&format!("/api/v1/admin/workspaces/{ws}")).await.expect(200).body;
-    assert_eq!(acme["members"].as_i64(), detail["members"].as_array().map(|m| m.len() as i64), "{detail}");
+    assert_eq!(acme["member_count"].as_i64(), detail["members"].as_array().map(|m| m.len() as i64), "{detail}");
     assert!(detail["channels"]
         .as_array()
         .expect("channels")
